@@ -1,0 +1,467 @@
+//! Encoding events as `text/event-stream`, safe against field injection.
+//!
+//! - [`Event`] describes a whole event; [`Event::encoded_len`] is exact and
+//!   [`Event::encode`] writes it into a slice, or writes nothing if it does not fit.
+//! - [`Frame`] writes an event field by field into a slice, and implements [`core::fmt::Write`]
+//!   for the data, so `write!` and serializers can format straight into it.
+//! - [`Comment`] writes comment lines (keep-alives).
+//!
+//! Data containing CR, LF or CRLF is split into several `data:` lines, so a parser gives it
+//! back with its line breaks as LF. An event type or id containing CR or LF, or an id
+//! containing NUL, is an [`EncodeError`]: never written, never a panic. Leading spaces in values
+//! survive (a space always follows the colon before a non-empty value).
+//!
+//! ```
+//! use ssewire::encode::Event;
+//!
+//! let event = Event::new("line one\nline two").event("update").id("42");
+//! let mut buf = [0u8; 128];
+//! let len = event.encode(&mut buf)?;
+//! assert_eq!(len, event.encoded_len()?);
+//! assert_eq!(&buf[..len], b"event: update\nid: 42\ndata: line one\ndata: line two\n\n");
+//!
+//! // A line break in an id would inject a field: refused.
+//! assert_eq!(Event::new("x").id("1\ndata: evil").encode(&mut buf), Err(ssewire::encode::EncodeError::InvalidId));
+//! # Ok::<(), ssewire::encode::EncodeError>(())
+//! ```
+
+use core::fmt;
+
+use memchr::{memchr2, memchr3};
+
+/// Why an event could not be encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The event type contains CR or LF.
+    InvalidEventType,
+    /// The id contains CR, LF or NUL.
+    InvalidId,
+    /// The buffer is too small for the whole event; nothing was written.
+    BufferTooSmall,
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EncodeError::InvalidEventType => "event type contains a line break",
+            EncodeError::InvalidId => "event id contains a line break or NUL",
+            EncodeError::BufferTooSmall => "buffer too small for the event",
+        })
+    }
+}
+
+impl core::error::Error for EncodeError {}
+
+/// An event to encode. Build it with [`Event::new`] and the setters; all are `const fn`.
+///
+/// Fields are written in the order `event`, `id`, `retry`, `data`, then the blank line that
+/// dispatches the event. An event without data (from [`Event::empty`]) is not dispatched by
+/// a receiver, but its `id` and `retry` still take effect.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct Event<'a> {
+    data: Option<&'a str>,
+    event: Option<&'a str>,
+    id: Option<&'a str>,
+    retry: Option<u64>,
+}
+
+impl<'a> Event<'a> {
+    /// An event carrying `data` (may be empty, may hold line breaks).
+    pub const fn new(data: &'a str) -> Self {
+        Event {
+            data: Some(data),
+            event: None,
+            id: None,
+            retry: None,
+        }
+    }
+
+    /// A frame without data: for sending only an `id` or a `retry`.
+    pub const fn empty() -> Self {
+        Event {
+            data: None,
+            event: None,
+            id: None,
+            retry: None,
+        }
+    }
+
+    /// Sets the event type (`message` when unset). Must not contain CR or LF.
+    pub const fn event(self, event: &'a str) -> Self {
+        Event {
+            event: Some(event),
+            ..self
+        }
+    }
+
+    /// Sets the event id; the empty string resets the receiver's last event ID.
+    /// Must not contain CR, LF or NUL.
+    pub const fn id(self, id: &'a str) -> Self {
+        Event {
+            id: Some(id),
+            ..self
+        }
+    }
+
+    /// Sets the receiver's reconnection time, in milliseconds.
+    pub const fn retry(self, milliseconds: u64) -> Self {
+        Event {
+            retry: Some(milliseconds),
+            ..self
+        }
+    }
+
+    /// The exact number of bytes [`encode`](Event::encode) writes.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::InvalidEventType`] or [`EncodeError::InvalidId`] for an event that cannot
+    /// be encoded.
+    pub fn encoded_len(&self) -> Result<usize, EncodeError> {
+        let mut counter = Counter(0);
+        self.write(&mut counter)?;
+        Ok(counter.0)
+    }
+
+    /// Writes the event into the front of `buf` and returns the number of bytes written.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::BufferTooSmall`] if the event does not fit (then `buf` is untouched), or
+    /// an invalid event type or id.
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        let len = self.encoded_len()?;
+        let mut cursor = Cursor {
+            buf: buf.get_mut(..len).ok_or(EncodeError::BufferTooSmall)?,
+            len: 0,
+        };
+        self.write(&mut cursor)?;
+        Ok(cursor.len)
+    }
+
+    fn write(&self, out: &mut impl Out) -> Result<(), EncodeError> {
+        if let Some(event) = self.event {
+            check_event_type(event)?;
+            field(out, b"event", event.as_bytes());
+        }
+        if let Some(id) = self.id {
+            check_id(id)?;
+            field(out, b"id", id.as_bytes());
+        }
+        if let Some(retry) = self.retry {
+            let mut digits = [0; 20];
+            field(out, b"retry", decimal(retry, &mut digits));
+        }
+        if let Some(data) = self.data {
+            lines(out, b"data", data.as_bytes());
+        }
+        out.put(b"\n");
+        Ok(())
+    }
+}
+
+/// A comment: one `:` line per line of text. Receivers ignore it; servers send it to keep an
+/// idle connection open.
+///
+/// ```
+/// let mut buf = [0u8; 16];
+/// let len = ssewire::encode::Comment("keep-alive").encode(&mut buf)?;
+/// assert_eq!(&buf[..len], b": keep-alive\n");
+/// # Ok::<(), ssewire::encode::EncodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct Comment<'a>(pub &'a str);
+
+impl Comment<'_> {
+    /// The exact number of bytes [`encode`](Comment::encode) writes.
+    #[must_use]
+    pub fn encoded_len(&self) -> usize {
+        let mut counter = Counter(0);
+        lines(&mut counter, b"", self.0.as_bytes());
+        counter.0
+    }
+
+    /// Writes the comment into the front of `buf` and returns the number of bytes written.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::BufferTooSmall`] if it does not fit (then `buf` is untouched).
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        let len = self.encoded_len();
+        let mut cursor = Cursor {
+            buf: buf.get_mut(..len).ok_or(EncodeError::BufferTooSmall)?,
+            len: 0,
+        };
+        lines(&mut cursor, b"", self.0.as_bytes());
+        Ok(cursor.len)
+    }
+}
+
+/// Writes one event into a slice, field by field, with the data formatted in place.
+///
+/// Data goes in through [`core::fmt::Write`] (or [`Frame::data`]); line breaks in it start new
+/// `data:` lines on the fly, also a CRLF split between two writes. A field written after some
+/// data ends the current data line, so data written after it starts a new line.
+///
+/// If the slice fills up, the frame stops writing and [`finish`](Frame::finish) reports
+/// [`EncodeError::BufferTooSmall`]: only a length from `finish` marks bytes to send, so no
+/// half event goes out.
+///
+/// ```
+/// use core::fmt::Write;
+/// use ssewire::encode::Frame;
+///
+/// let mut buf = [0u8; 128];
+/// let mut frame = Frame::new(&mut buf);
+/// frame.event("price-update")?;
+/// frame.id("7")?;
+/// write!(frame, "{{\"symbol\":\"{}\",\"price\":{}}}", "ACME", 101.5).ok();
+/// let len = frame.finish()?;
+/// assert_eq!(&buf[..len], &b"event: price-update\nid: 7\ndata: {\"symbol\":\"ACME\",\"price\":101.5}\n\n"[..]);
+/// # Ok::<(), ssewire::encode::EncodeError>(())
+/// ```
+#[derive(Debug)]
+pub struct Frame<'b> {
+    cursor: Cursor<'b>,
+    data: DataLine,
+}
+
+/// Where the frame's data stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DataLine {
+    /// No `data:` line open.
+    Closed,
+    /// `data:` written; `content` once a character (and the space before it) followed.
+    Open { content: bool },
+    /// The last data ended with CR: a `data:` line is open, and an LF right now is skipped.
+    AfterCr,
+}
+
+impl<'b> Frame<'b> {
+    /// A frame writing into the front of `buf`.
+    pub fn new(buf: &'b mut [u8]) -> Self {
+        Frame {
+            cursor: Cursor { buf, len: 0 },
+            data: DataLine::Closed,
+        }
+    }
+
+    /// Writes an `event` field.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::InvalidEventType`] if `event` contains CR or LF (nothing is written).
+    pub fn event(&mut self, event: &str) -> Result<(), EncodeError> {
+        check_event_type(event)?;
+        self.close_data();
+        field(&mut self.cursor, b"event", event.as_bytes());
+        Ok(())
+    }
+
+    /// Writes an `id` field.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::InvalidId`] if `id` contains CR, LF or NUL (nothing is written).
+    pub fn id(&mut self, id: &str) -> Result<(), EncodeError> {
+        check_id(id)?;
+        self.close_data();
+        field(&mut self.cursor, b"id", id.as_bytes());
+        Ok(())
+    }
+
+    /// Writes a `retry` field, in milliseconds.
+    pub fn retry(&mut self, milliseconds: u64) {
+        self.close_data();
+        let mut digits = [0; 20];
+        field(
+            &mut self.cursor,
+            b"retry",
+            decimal(milliseconds, &mut digits),
+        );
+    }
+
+    /// Writes comment lines.
+    pub fn comment(&mut self, text: &str) {
+        self.close_data();
+        lines(&mut self.cursor, b"", text.as_bytes());
+    }
+
+    /// Appends `text` to the data; an empty `text` still opens a data line, so the event is
+    /// dispatched with empty data.
+    pub fn data(&mut self, text: &str) {
+        let mut text = text.as_bytes();
+        match self.data {
+            DataLine::Closed => {
+                self.cursor.put(b"data:");
+                self.data = DataLine::Open { content: false };
+            }
+            DataLine::AfterCr => {
+                // The CR ended the last write and already opened the next line; an LF here
+                // completes a CRLF.
+                text = text.strip_prefix(b"\n").unwrap_or(text);
+                self.data = DataLine::Open { content: false };
+            }
+            DataLine::Open { .. } => {}
+        }
+        loop {
+            let end = memchr2(b'\r', b'\n', text);
+            let content = &text[..end.unwrap_or(text.len())];
+            if !content.is_empty() {
+                if self.data == (DataLine::Open { content: false }) {
+                    self.cursor.put(b" ");
+                }
+                self.cursor.put(content);
+                self.data = DataLine::Open { content: true };
+            }
+            let Some(end) = end else { return };
+            self.cursor.put(b"\ndata:");
+            self.data = DataLine::Open { content: false };
+            text = match (text[end], text.get(end + 1)) {
+                (b'\r', Some(b'\n')) => &text[end + 2..],
+                (b'\r', None) => {
+                    self.data = DataLine::AfterCr;
+                    return;
+                }
+                _ => &text[end + 1..],
+            };
+        }
+    }
+
+    /// Ends the event and returns its length in bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::BufferTooSmall`] if the slice filled up: the frame is not to be sent.
+    pub fn finish(mut self) -> Result<usize, EncodeError> {
+        self.close_data();
+        self.cursor.put(b"\n");
+        if self.cursor.full() {
+            return Err(EncodeError::BufferTooSmall);
+        }
+        Ok(self.cursor.len)
+    }
+
+    fn close_data(&mut self) {
+        if self.data != DataLine::Closed {
+            self.cursor.put(b"\n");
+            self.data = DataLine::Closed;
+        }
+    }
+}
+
+impl fmt::Write for Frame<'_> {
+    /// Appends to the data, like [`Frame::data`]; fails once the slice is full.
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.data(s);
+        if self.cursor.full() {
+            return Err(fmt::Error);
+        }
+        Ok(())
+    }
+}
+
+fn check_event_type(event: &str) -> Result<(), EncodeError> {
+    match memchr2(b'\r', b'\n', event.as_bytes()) {
+        Some(_) => Err(EncodeError::InvalidEventType),
+        None => Ok(()),
+    }
+}
+
+fn check_id(id: &str) -> Result<(), EncodeError> {
+    match memchr3(b'\r', b'\n', 0, id.as_bytes()) {
+        Some(_) => Err(EncodeError::InvalidId),
+        None => Ok(()),
+    }
+}
+
+/// Where encoded bytes go: a counter for `encoded_len`, a cursor for `encode`.
+trait Out {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+struct Counter(usize);
+
+impl Out for Counter {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+/// Writes into a slice; once something does not fit, writes nothing more and reports full.
+#[derive(Debug)]
+struct Cursor<'b> {
+    buf: &'b mut [u8],
+    /// Bytes written, or `usize::MAX` once full.
+    len: usize,
+}
+
+impl Cursor<'_> {
+    fn full(&self) -> bool {
+        self.len == usize::MAX
+    }
+}
+
+impl Out for Cursor<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        match self
+            .buf
+            .get_mut(self.len..)
+            .and_then(|rest| rest.get_mut(..bytes.len()))
+        {
+            Some(dest) => {
+                dest.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.len = usize::MAX,
+        }
+    }
+}
+
+/// `name: value\n`, or `name:\n` for an empty value.
+fn field(out: &mut impl Out, name: &[u8], value: &[u8]) {
+    out.put(name);
+    if value.is_empty() {
+        out.put(b":\n");
+    } else {
+        out.put(b": ");
+        out.put(value);
+        out.put(b"\n");
+    }
+}
+
+/// One `name` field per line of `text`, lines ending at CR, LF or CRLF.
+fn lines(out: &mut impl Out, name: &[u8], mut text: &[u8]) {
+    loop {
+        match memchr2(b'\r', b'\n', text) {
+            None => return field(out, name, text),
+            Some(end) => {
+                field(out, name, &text[..end]);
+                let skip = if text[end..].starts_with(b"\r\n") {
+                    2
+                } else {
+                    1
+                };
+                text = &text[end + skip..];
+            }
+        }
+    }
+}
+
+/// `n` in decimal, written into the end of `digits`.
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[start..];
+        }
+    }
+}

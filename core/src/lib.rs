@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod encode;
+pub mod parse;
+mod utf8;

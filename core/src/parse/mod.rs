@@ -1,0 +1,573 @@
+//! Incremental parsing of `text/event-stream`, exactly as the WHATWG HTML standard interprets it.
+//!
+//! Two levels:
+//!
+//! - [`Tokenizer`]: constant memory, yields each line's value as borrowed pieces of the input;
+//!   lines of any length need no buffer.
+//! - [`Parser`]: on top of the tokenizer, collects events into storage the caller owns and
+//!   yields [`Item`]s (events, comments, `retry` values) that borrow from it.
+//!
+//! # Example
+//!
+//! ```
+//! use ssewire::parse::{Item, Parser};
+//!
+//! let mut storage = [0u8; 1024];
+//! let mut parser = Parser::new(&mut storage[..]);
+//! let mut seen = 0;
+//! // Chunks arrive split anywhere, here in the middle of a CRLF.
+//! for chunk in [&b"event: price-update\r\nid: 7\r\ndata: {\"price\":"[..], b"101}\r", b"\n\r\n"] {
+//!     let mut input = chunk;
+//!     while let Some(item) = parser.feed(&mut input) {
+//!         if let Ok(Item::Event(event)) = item {
+//!             assert_eq!(event.event, "price-update");
+//!             assert_eq!(event.data, "{\"price\":101}");
+//!             assert_eq!(event.id, "7");
+//!             seen += 1;
+//!         }
+//!     }
+//! }
+//! assert_eq!(seen, 1);
+//! assert_eq!(parser.last_event_id(), "7");
+//! ```
+//!
+//! # Rules
+//!
+//! - A UTF-8 BOM at the very start of the stream is stripped, once.
+//! - CR, LF and CRLF end lines, also when CR and LF arrive in different chunks. A CR ends its
+//!   line at once: an event dispatches without waiting for the next byte.
+//! - A line starting with `:` is a comment ([`Item::Comment`], one leading space removed).
+//! - `name: value` sets a field; one leading space is removed from the value; a line without a
+//!   colon is a field with an empty value; unknown field names are ignored.
+//! - `data` lines are joined with LF; `event` sets the type of the next event (default
+//!   `message`, reset after each block); `id` sets the last event ID unless it contains NUL,
+//!   and it persists across events, even when set by a block without data; `retry` with only
+//!   ASCII digits is reported as [`Item::Retry`] (saturating at `u64::MAX`).
+//! - An empty line dispatches the block as an [`Event`], unless no `data` line was seen.
+//! - A block left unterminated when the stream ends is discarded (call [`Parser::reset`]).
+//! - Invalid UTF-8 becomes U+FFFD exactly as a UTF-8 decoder with replacement does it, also
+//!   when a sequence is split across chunks.
+//!
+//! # Limits
+//!
+//! Data, event type, id and comments each have a limit ([`Limits`]). A value over its limit is
+//! an error, never truncated: [`feed`](Parser::feed) returns the [`ParseError`] once, the
+//! event's data and type are dropped, and the rest of the block is still read for its `id` and
+//! `retry`. Parsing goes on with the next event. Memory never grows.
+
+mod tokenizer;
+
+use core::{fmt, mem, ops::Range, str};
+
+pub use tokenizer::{LineKind, Token, Tokenizer, BOM};
+
+use crate::utf8;
+
+/// The event type of an event whose block had no `event` field.
+pub const DEFAULT_EVENT_TYPE: &str = "message";
+
+/// An event, as the spec's "dispatch the event" step creates it. Borrows the parser's storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Event<'a> {
+    /// The event type: the last `event` field of the block, or [`DEFAULT_EVENT_TYPE`].
+    pub event: &'a str,
+    /// The `data` lines of the block joined with LF.
+    pub data: &'a str,
+    /// The last event ID (the `lastEventId` a browser reports): set by the most recent `id`
+    /// field of this or an earlier block, empty if none.
+    pub id: &'a str,
+}
+
+/// What the parser yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Item<'a> {
+    /// A dispatched event.
+    Event(Event<'a>),
+    /// A comment line's text (after the colon and one space), such as a keep-alive.
+    Comment(&'a str),
+    /// A valid `retry` field: the reconnection time in milliseconds, to take effect now.
+    Retry(u64),
+}
+
+/// A value over its limit. The event it belongs to is dropped; parsing goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The event's data is longer than [`Limits::data`].
+    DataTooLong,
+    /// The event type is longer than [`Limits::event_type`].
+    EventTypeTooLong,
+    /// An `id` is longer than [`Limits::id`]; the last event ID stays as it was.
+    IdTooLong,
+    /// A comment is longer than [`Limits::comment`]; the event around it is not affected.
+    CommentTooLong,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ParseError::DataTooLong => "event data over the limit",
+            ParseError::EventTypeTooLong => "event type over the limit",
+            ParseError::IdTooLong => "event id over the limit",
+            ParseError::CommentTooLong => "comment over the limit",
+        })
+    }
+}
+
+impl core::error::Error for ParseError {}
+
+/// The most each value may hold, in bytes of UTF-8 after invalid bytes are replaced.
+///
+/// Storage is cut from the parser's buffer in this order: three times `id` (the last event ID,
+/// the one a block has set, and the one being read), then `event_type`, then `comment`, and
+/// `data` gets the rest, up to its limit. The fixed parts take at most half of the buffer: a
+/// smaller buffer scales them down together. [`Parser::limits`] tells the limits in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Limits {
+    /// Bytes of data in one event (LFs between lines included). Default: all storage left.
+    pub data: usize,
+    /// Bytes of an event type. Default: 64.
+    pub event_type: usize,
+    /// Bytes of an event id. Default: 128.
+    pub id: usize,
+    /// Bytes of one comment. Default: 128.
+    pub comment: usize,
+}
+
+impl Limits {
+    /// The defaults: data takes all storage left after 64 bytes of event type, 3 × 128 bytes
+    /// of id and 128 bytes of comment.
+    pub const DEFAULT: Limits = Limits {
+        data: usize::MAX,
+        event_type: 64,
+        id: 128,
+        comment: 128,
+    };
+
+    /// The defaults, as a `const fn`.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self::DEFAULT
+    }
+
+    /// The storage these limits need, in bytes (saturating).
+    #[must_use]
+    pub const fn storage_len(&self) -> usize {
+        self.id
+            .saturating_mul(3)
+            .saturating_add(self.event_type)
+            .saturating_add(self.comment)
+            .saturating_add(self.data)
+    }
+
+    /// These limits cut down to what `len` bytes of storage can hold: the fixed parts (ids,
+    /// event type, comment) take at most half of it, scaled down together if need be, and data
+    /// takes what is left.
+    const fn fit(self, len: usize) -> Limits {
+        let fixed = self.id as u128 * 3 + self.event_type as u128 + self.comment as u128;
+        let budget = (len / 2) as u128;
+        let (id, event_type, comment) = if fixed > budget {
+            (
+                (self.id as u128 * budget / fixed) as usize,
+                (self.event_type as u128 * budget / fixed) as usize,
+                (self.comment as u128 * budget / fixed) as usize,
+            )
+        } else {
+            (self.id, self.event_type, self.comment)
+        };
+        let left = len - (id * 3 + event_type + comment);
+        Limits {
+            data: if self.data < left { self.data } else { left },
+            event_type,
+            id,
+            comment,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// An incremental event-stream parser that collects events into storage `B` owned by the caller.
+///
+/// `B` is any byte buffer: `&mut [u8]` borrowed from elsewhere, or an array the parser owns
+/// ([`ArrayParser`]). All logic is compiled once, whatever `B` is.
+///
+/// Call [`feed`](Parser::feed) in a loop for each chunk received, until it returns `None`;
+/// call [`reset`](Parser::reset) when the connection ends.
+#[derive(Clone, Debug)]
+pub struct Parser<B> {
+    state: State,
+    buf: B,
+}
+
+/// A parser that owns `N` bytes of storage.
+///
+/// ```
+/// let mut parser = ssewire::parse::ArrayParser::<512>::default();
+/// let mut input: &[u8] = b"data: hi\n\n";
+/// assert!(matches!(parser.feed(&mut input), Some(Ok(ssewire::parse::Item::Event(_)))));
+/// ```
+pub type ArrayParser<const N: usize> = Parser<[u8; N]>;
+
+impl<const N: usize> Default for Parser<[u8; N]> {
+    fn default() -> Self {
+        Parser::new([0; N])
+    }
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Parser<B> {
+    /// A parser at the start of a stream, with [`Limits::DEFAULT`].
+    pub fn new(buf: B) -> Self {
+        Self::with_limits(buf, Limits::DEFAULT)
+    }
+
+    /// A parser at the start of a stream, with `limits` (cut down to what `buf` holds).
+    pub fn with_limits(buf: B, limits: Limits) -> Self {
+        let len = buf.as_ref().len();
+        Parser {
+            state: State::new(limits.fit(len)),
+            buf,
+        }
+    }
+
+    /// Consumes bytes from the front of `input` until an item is complete, and returns it.
+    ///
+    /// `input` is advanced past what was consumed. `None` means the chunk is used up: feed the
+    /// next one. Call it in a loop (`while let Some(item) = parser.feed(&mut input)`), since one
+    /// chunk may hold many items. An `Err` reports a value over its limit; parsing goes on.
+    pub fn feed(&mut self, input: &mut &[u8]) -> Option<Result<Item<'_>, ParseError>> {
+        let ready = self.state.feed(self.buf.as_mut(), input)?;
+        Some(ready.map(|ready| ready.item(self.buf.as_ref())))
+    }
+
+    /// The last event ID as of the last dispatched block: what to send as `Last-Event-ID`
+    /// when reconnecting.
+    pub fn last_event_id(&self) -> &str {
+        self.state.last_event_id(self.buf.as_ref())
+    }
+
+    /// Sets the last event ID, e.g. to resume from an ID saved earlier.
+    ///
+    /// # Errors
+    ///
+    /// [`ParseError::IdTooLong`] if `id` is over [`Limits::id`]; nothing changes then.
+    pub fn set_last_event_id(&mut self, id: &str) -> Result<(), ParseError> {
+        self.state.set_last_event_id(self.buf.as_mut(), id)
+    }
+
+    /// Prepares for a new stream (a new connection): the unterminated block is discarded, the
+    /// BOM is looked for again, and the last event ID is kept, as browsers do on reconnection.
+    pub fn reset(&mut self) {
+        self.state.reset();
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.state.limits
+    }
+
+    /// Hands back the storage.
+    pub fn into_inner(self) -> B {
+        self.buf
+    }
+}
+
+/// An item ready to hand out, as ranges of the storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Ready {
+    Event {
+        event: Range<usize>,
+        data: Range<usize>,
+        id: Range<usize>,
+    },
+    Comment(Range<usize>),
+    Retry(u64),
+}
+
+impl Ready {
+    fn item(self, buf: &[u8]) -> Item<'_> {
+        match self {
+            Ready::Event { event, data, id } => Item::Event(Event {
+                event: match as_str(&buf[event]) {
+                    "" => DEFAULT_EVENT_TYPE,
+                    event => event,
+                },
+                data: as_str(&buf[data]),
+                id: as_str(&buf[id]),
+            }),
+            Ready::Comment(text) => Item::Comment(as_str(&buf[text])),
+            Ready::Retry(ms) => Item::Retry(ms),
+        }
+    }
+}
+
+/// What the `retry` line being read holds so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Retry {
+    Empty,
+    Digits(u64),
+    Invalid,
+}
+
+/// The parser's state apart from its storage; all the logic, compiled once.
+#[derive(Clone, Debug)]
+struct State {
+    tokenizer: Tokenizer,
+    limits: Limits,
+    /// Lengths of the three id slots.
+    id_len: [usize; 3],
+    /// The slot holding the last event ID string, set at each dispatch.
+    id_current: usize,
+    /// The slot holding the last event ID buffer, set by each valid `id` field.
+    id_buffer: usize,
+    /// The slot the `id` line being read goes to.
+    id_line: usize,
+    event_len: usize,
+    data_len: usize,
+    /// A `data` line was seen in this block (the data buffer is not the empty string).
+    has_data: bool,
+    comment_len: usize,
+    retry: Retry,
+    /// The `id` or comment line being read went over its limit: ignored to its end.
+    line_over: bool,
+    /// A value of this block went over its limit: the block will not dispatch.
+    poisoned: bool,
+}
+
+impl State {
+    const fn new(limits: Limits) -> Self {
+        State {
+            tokenizer: Tokenizer::new(),
+            limits,
+            id_len: [0; 3],
+            id_current: 0,
+            id_buffer: 0,
+            id_line: 1,
+            event_len: 0,
+            data_len: 0,
+            has_data: false,
+            comment_len: 0,
+            retry: Retry::Empty,
+            line_over: false,
+            poisoned: false,
+        }
+    }
+
+    fn id_slot(&self, slot: usize) -> Range<usize> {
+        slot * self.limits.id..(slot + 1) * self.limits.id
+    }
+
+    fn event_region(&self) -> Range<usize> {
+        let start = 3 * self.limits.id;
+        start..start + self.limits.event_type
+    }
+
+    fn comment_region(&self) -> Range<usize> {
+        let start = self.event_region().end;
+        start..start + self.limits.comment
+    }
+
+    fn data_region(&self) -> Range<usize> {
+        let start = self.comment_region().end;
+        start..start + self.limits.data
+    }
+
+    fn last_event_id<'b>(&self, buf: &'b [u8]) -> &'b str {
+        let slot = &buf[self.id_slot(self.id_current)];
+        str::from_utf8(&slot[..self.id_len[self.id_current]]).unwrap_or_default()
+    }
+
+    fn set_last_event_id(&mut self, buf: &mut [u8], id: &str) -> Result<(), ParseError> {
+        if id.len() > self.limits.id {
+            return Err(ParseError::IdTooLong);
+        }
+        let slot = self.id_current;
+        buf[self.id_slot(slot)][..id.len()].copy_from_slice(id.as_bytes());
+        self.id_len[slot] = id.len();
+        self.id_buffer = slot;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        *self = State {
+            id_len: self.id_len,
+            id_current: self.id_current,
+            id_buffer: self.id_current,
+            ..State::new(self.limits)
+        };
+    }
+
+    /// Drops the block's data and type; the rest of the block is still read.
+    fn poison(&mut self, error: ParseError) -> Option<Result<Ready, ParseError>> {
+        self.poisoned = true;
+        self.has_data = false;
+        self.data_len = 0;
+        self.event_len = 0;
+        Some(Err(error))
+    }
+
+    fn feed(&mut self, buf: &mut [u8], input: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
+        loop {
+            let Token::Value {
+                kind,
+                bytes,
+                first,
+                last,
+            } = self.tokenizer.feed(input)?
+            else {
+                match self.dispatch(buf) {
+                    Some(item) => return Some(item),
+                    None => continue,
+                }
+            };
+            match kind {
+                LineKind::Data => {
+                    if self.poisoned {
+                        continue;
+                    }
+                    let region = &mut buf[self.data_region()];
+                    let mut ok = true;
+                    if first {
+                        if self.has_data {
+                            ok = append(region, &mut self.data_len, b"\n");
+                        }
+                        self.has_data = true;
+                    }
+                    if !(ok && append(region, &mut self.data_len, bytes)) {
+                        return self.poison(ParseError::DataTooLong);
+                    }
+                }
+                LineKind::Event => {
+                    if self.poisoned {
+                        continue;
+                    }
+                    if first {
+                        self.event_len = 0;
+                    }
+                    let region = &mut buf[self.event_region()];
+                    if !append(region, &mut self.event_len, bytes) {
+                        return self.poison(ParseError::EventTypeTooLong);
+                    }
+                }
+                LineKind::Id => {
+                    if first {
+                        self.id_line = (0..3)
+                            .find(|&s| s != self.id_current && s != self.id_buffer)
+                            .unwrap_or(0);
+                        self.id_len[self.id_line] = 0;
+                        self.line_over = false;
+                    }
+                    if self.line_over {
+                        continue;
+                    }
+                    let slot = self.id_line;
+                    let region = &mut buf[self.id_slot(slot)];
+                    if !append(region, &mut self.id_len[slot], bytes) {
+                        self.line_over = true;
+                        return self.poison(ParseError::IdTooLong);
+                    }
+                    if last {
+                        let value = &region[..self.id_len[slot]];
+                        if memchr::memchr(0, value).is_some() {
+                            continue;
+                        }
+                        let Some(len) = utf8::replace_invalid(region, self.id_len[slot]) else {
+                            return self.poison(ParseError::IdTooLong);
+                        };
+                        self.id_len[slot] = len;
+                        self.id_buffer = slot;
+                    }
+                }
+                LineKind::Retry => {
+                    if first {
+                        self.retry = Retry::Empty;
+                    }
+                    for &b in bytes {
+                        self.retry = match (self.retry, b) {
+                            (Retry::Empty, b'0'..=b'9') => Retry::Digits(u64::from(b - b'0')),
+                            (Retry::Digits(n), b'0'..=b'9') => Retry::Digits(
+                                n.saturating_mul(10).saturating_add(u64::from(b - b'0')),
+                            ),
+                            _ => Retry::Invalid,
+                        };
+                    }
+                    if last {
+                        if let Retry::Digits(ms) = mem::replace(&mut self.retry, Retry::Empty) {
+                            return Some(Ok(Ready::Retry(ms)));
+                        }
+                    }
+                }
+                LineKind::Comment => {
+                    if first {
+                        self.comment_len = 0;
+                        self.line_over = false;
+                    }
+                    if self.line_over {
+                        continue;
+                    }
+                    let range = self.comment_region();
+                    if !append(&mut buf[range.clone()], &mut self.comment_len, bytes) {
+                        self.line_over = true;
+                        return Some(Err(ParseError::CommentTooLong));
+                    }
+                    if last {
+                        let Some(len) =
+                            utf8::replace_invalid(&mut buf[range.clone()], self.comment_len)
+                        else {
+                            return Some(Err(ParseError::CommentTooLong));
+                        };
+                        return Some(Ok(Ready::Comment(range.start..range.start + len)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The spec's "dispatch the event" at an empty line.
+    fn dispatch(&mut self, buf: &mut [u8]) -> Option<Result<Ready, ParseError>> {
+        self.id_current = self.id_buffer;
+        let has_data = mem::take(&mut self.has_data);
+        let data_len = mem::take(&mut self.data_len);
+        let event_len = mem::take(&mut self.event_len);
+        if mem::take(&mut self.poisoned) || !has_data {
+            return None;
+        }
+        let (data, event, id) = (
+            self.data_region(),
+            self.event_region(),
+            self.id_slot(self.id_current),
+        );
+        let Some(data_len) = utf8::replace_invalid(&mut buf[data.clone()], data_len) else {
+            return Some(Err(ParseError::DataTooLong));
+        };
+        let Some(event_len) = utf8::replace_invalid(&mut buf[event.clone()], event_len) else {
+            return Some(Err(ParseError::EventTypeTooLong));
+        };
+        Some(Ok(Ready::Event {
+            event: event.start..event.start + event_len,
+            data: data.start..data.start + data_len,
+            id: id.start..id.start + self.id_len[self.id_current],
+        }))
+    }
+}
+
+/// Appends `bytes` to `region[..*len]`; `false` (and nothing written) if they do not fit.
+fn append(region: &mut [u8], len: &mut usize, bytes: &[u8]) -> bool {
+    match region.get_mut(*len..*len + bytes.len()) {
+        Some(dest) => {
+            dest.copy_from_slice(bytes);
+            *len += bytes.len();
+            true
+        }
+        None => false,
+    }
+}
+
+/// Text the parser already made valid UTF-8.
+fn as_str(bytes: &[u8]) -> &str {
+    str::from_utf8(bytes).unwrap_or_default()
+}
