@@ -299,6 +299,7 @@ impl<'b> Frame<'b> {
                 self.cursor.put(b"data:");
                 self.data = DataLine::Open { content: false };
             }
+            DataLine::AfterCr if text.is_empty() => return,
             DataLine::AfterCr => {
                 // The CR ended the last write and already opened the next line; an LF here
                 // completes a CRLF.

@@ -114,7 +114,9 @@ mod tests {
 
     #[test]
     fn every_two_byte_sequence_matches_from_utf8_lossy() {
-        for a in 0..=255u8 {
+        // Miri interprets slowly: a sample of first bytes there, all of them natively.
+        let step = if cfg!(miri) { 17 } else { 1 };
+        for a in (0..=255u8).step_by(step) {
             for b in [0x00, 0x41, 0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xE0, 0xF0, 0xFF] {
                 check(&[a, b, b'x', a], 12);
             }

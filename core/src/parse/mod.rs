@@ -120,8 +120,9 @@ impl core::error::Error for ParseError {}
 ///
 /// Storage is cut from the parser's buffer in this order: three times `id` (the last event ID,
 /// the one a block has set, and the one being read), then `event_type`, then `comment`, and
-/// `data` gets the rest, up to its limit. The fixed parts take at most half of the buffer: a
-/// smaller buffer scales them down together. [`Parser::limits`] tells the limits in force.
+/// `data` gets the rest, up to its limit. A buffer of [`storage_len`](Limits::storage_len)
+/// bytes or more gives exactly these limits; in a smaller one the fixed parts take at most half
+/// of it, scaled down together. [`Parser::limits`] tells the limits in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Bytes of data in one event (LFs between lines included). Default: all storage left.
@@ -160,21 +161,23 @@ impl Limits {
             .saturating_add(self.data)
     }
 
-    /// These limits cut down to what `len` bytes of storage can hold: the fixed parts (ids,
-    /// event type, comment) take at most half of it, scaled down together if need be, and data
-    /// takes what is left.
+    /// These limits cut down to what `len` bytes of storage can hold. If it holds them all
+    /// ([`storage_len`](Limits::storage_len)), they stay as they are. Otherwise the fixed parts
+    /// (ids, event type, comment) take at most half of it, scaled down together if need be, and
+    /// data takes what is left.
     const fn fit(self, len: usize) -> Limits {
         let fixed = self.id as u128 * 3 + self.event_type as u128 + self.comment as u128;
         let budget = (len / 2) as u128;
-        let (id, event_type, comment) = if fixed > budget {
-            (
-                (self.id as u128 * budget / fixed) as usize,
-                (self.event_type as u128 * budget / fixed) as usize,
-                (self.comment as u128 * budget / fixed) as usize,
-            )
-        } else {
-            (self.id, self.event_type, self.comment)
-        };
+        let (id, event_type, comment) =
+            if fixed > budget && (len as u128) < fixed + self.data as u128 {
+                (
+                    (self.id as u128 * budget / fixed) as usize,
+                    (self.event_type as u128 * budget / fixed) as usize,
+                    (self.comment as u128 * budget / fixed) as usize,
+                )
+            } else {
+                (self.id, self.event_type, self.comment)
+            };
         let left = len - (id * 3 + event_type + comment);
         Limits {
             data: if self.data < left { self.data } else { left },
@@ -570,4 +573,81 @@ fn append(region: &mut [u8], len: &mut usize, bytes: &[u8]) -> bool {
 /// Text the parser already made valid UTF-8.
 fn as_str(bytes: &[u8]) -> &str {
     str::from_utf8(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_of_storage_len_gives_exact_limits() {
+        for limits in [
+            Limits {
+                data: 16,
+                event_type: 8,
+                id: 8,
+                comment: 8,
+            },
+            Limits {
+                data: 0,
+                event_type: 100,
+                id: 100,
+                comment: 100,
+            },
+            Limits {
+                data: 1,
+                event_type: 0,
+                id: 0,
+                comment: 0,
+            },
+        ] {
+            assert_eq!(limits.fit(limits.storage_len()), limits);
+            assert_eq!(limits.fit(limits.storage_len() + 100), limits);
+        }
+    }
+
+    #[test]
+    fn default_limits_in_small_storage_leave_half_to_data() {
+        let limits = Limits::DEFAULT.fit(512);
+        assert!(
+            limits.id * 3 + limits.event_type + limits.comment <= 256,
+            "{limits:?}"
+        );
+        assert_eq!(
+            limits.id * 3 + limits.event_type + limits.comment + limits.data,
+            512
+        );
+        assert!(limits.id > 0 && limits.event_type > 0 && limits.comment > 0);
+    }
+
+    #[test]
+    fn data_takes_what_is_left_up_to_its_limit() {
+        let limits = Limits::DEFAULT.fit(10_000);
+        assert_eq!(
+            limits,
+            Limits {
+                data: 10_000 - 3 * 128 - 64 - 128,
+                ..Limits::DEFAULT
+            }
+        );
+        assert_eq!(
+            Limits {
+                data: 100,
+                ..Limits::DEFAULT
+            }
+            .fit(10_000)
+            .data,
+            100
+        );
+    }
+
+    #[test]
+    fn tiny_storage_does_not_panic() {
+        for len in 0..16 {
+            let mut parser = Parser::new(std::vec![0u8; len]);
+            let mut input: &[u8] = b"id: 1\nevent: e\n: c\ndata: x\n\ndata:\n\n";
+            while parser.feed(&mut input).is_some() {}
+            assert!(input.is_empty());
+        }
+    }
 }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Everything CI checks, in one script anyone can run. On a fresh machine it first installs what
+# it needs (rustup components and targets, cargo-fuzz); warnings are errors.
+#
+#   ./ci.sh                 everything
+#   FUZZ_SECONDS=5 ./ci.sh  shorter fuzz runs (default 30 s per target)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_TARGETS=(parse round_trip)
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "install what is missing"
+rustup component add rustfmt clippy
+rustup target add thumbv7em-none-eabihf
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+rustup +nightly component add miri rust-src llvm-tools
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+step "format"
+cargo fmt --all -- --check
+(cd fuzz && cargo fmt -- --check)
+
+step "clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+(cd fuzz && cargo +nightly clippy --all-targets -- -D warnings)
+
+step "tests (unit, integration, doc)"
+cargo test --workspace 2>&1 | tee "$log/test"
+
+step "bare metal: the core for thumbv7em-none-eabihf"
+cargo build -p ssewire --target thumbv7em-none-eabihf
+cargo build -p ssewire --target thumbv7em-none-eabihf --release
+
+step "docs"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+step "benches build (run them by hand: cargo bench -p ssewire-bench)"
+cargo bench -p ssewire-bench --no-run
+
+step "miri"
+cargo +nightly miri test -p ssewire 2>&1 | tee "$log/miri"
+
+step "fuzz, ${FUZZ_SECONDS}s per target"
+(cd fuzz && cargo +nightly fuzz build)
+for target in "${FUZZ_TARGETS[@]}"; do
+    (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="$FUZZ_SECONDS" 2>&1) | tee "$log/fuzz-$target" | grep -E '^(Done|INFO: Loaded)' || true
+    grep -q '^Done [0-9]* runs' "$log/fuzz-$target" || { tail -40 "$log/fuzz-$target"; exit 1; }
+done
+
+step "summary"
+for target in "${FUZZ_TARGETS[@]}"; do
+    printf 'fuzz %-12s %s\n' "$target" "$(grep '^Done' "$log/fuzz-$target")"
+done
+passed=$(cat "$log/test" "$log/miri" | sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' | paste -sd+ | bc)
+failed=$(cat "$log/test" "$log/miri" | sed -n 's/^test result: .* \([0-9]*\) failed.*/\1/p' | paste -sd+ | bc)
+echo "ci: ${passed} passed, ${failed} failed"

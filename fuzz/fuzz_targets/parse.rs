@@ -1,0 +1,46 @@
+//! The incremental parser, fed arbitrary bytes in arbitrary chunkings, must agree with the
+//! whole-input reference parser; with tiny limits it must stay within them and never panic.
+#![no_main]
+
+#[path = "../../core/tests/common/reference.rs"]
+mod reference;
+
+use libfuzzer_sys::fuzz_target;
+use ssewire::parse::{Item, Limits, Parser};
+
+fuzz_target!(|input: &[u8]| {
+    // The first bytes choose the chunk sizes; the rest is the stream.
+    let (sizes, stream) = input.split_at(input.len().min(4));
+    let mut chunks = Vec::new();
+    let mut rest = stream;
+    for i in 0.. {
+        if rest.is_empty() {
+            break;
+        }
+        let size = sizes.get(i % sizes.len().max(1)).map_or(rest.len(), |&s| usize::from(s % 32));
+        if size == 0 {
+            chunks.push(&[][..]); // an empty read changes nothing
+        }
+        let (chunk, tail) = rest.split_at(size.clamp(1, rest.len()));
+        chunks.push(chunk);
+        rest = tail;
+    }
+    assert_eq!(reference::incremental(&chunks), reference::parse(stream));
+
+    let limits = Limits { data: 16, event_type: 4, id: 4, comment: 4 };
+    let mut parser = Parser::with_limits([0u8; 64], limits);
+    for chunk in &chunks {
+        let mut input = *chunk;
+        while let Some(item) = parser.feed(&mut input) {
+            match item {
+                Ok(Item::Event(e)) => {
+                    assert!(e.data.len() <= 16 && e.event.len() <= 4.max("message".len()) && e.id.len() <= 4)
+                }
+                Ok(Item::Comment(text)) => assert!(text.len() <= 4),
+                Ok(Item::Retry(_)) | Err(_) => {}
+            }
+        }
+        assert!(input.is_empty());
+    }
+    assert!(parser.last_event_id().len() <= 4);
+});
