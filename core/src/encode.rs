@@ -120,8 +120,9 @@ impl<'a> Event<'a> {
     /// [`EncodeError::InvalidEventType`] or [`EncodeError::InvalidId`] for an event that cannot
     /// be encoded.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
+        self.check()?;
         let mut counter = Counter(0);
-        self.write(&mut counter)?;
+        self.write(&mut counter);
         Ok(counter.0)
     }
 
@@ -132,22 +133,54 @@ impl<'a> Event<'a> {
     /// [`EncodeError::BufferTooSmall`] if the event does not fit (then `buf` is untouched), or
     /// an invalid event type or id.
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let len = self.encoded_len()?;
+        // Counting first is only needed when the buffer might be too small.
+        let len = if buf.len() >= self.max_len() {
+            buf.len()
+        } else {
+            self.encoded_len()?
+        };
+        self.check()?;
         let mut cursor = Cursor {
             buf: buf.get_mut(..len).ok_or(EncodeError::BufferTooSmall)?,
             len: 0,
         };
-        self.write(&mut cursor)?;
+        self.write(&mut cursor);
+        if cursor.full() {
+            return Err(EncodeError::BufferTooSmall);
+        }
         Ok(cursor.len)
     }
 
-    fn write(&self, out: &mut impl Out) -> Result<(), EncodeError> {
+    /// At least [`encoded_len`](Event::encoded_len), found without reading the data: every data
+    /// byte a line break, each costing a `data: ` prefix and an LF.
+    fn max_len(&self) -> usize {
+        let data = self
+            .data
+            .map_or(0, |d| d.len().saturating_mul(8).saturating_add(7));
+        let event = self.event.map_or(0, |e| e.len().saturating_add(8));
+        let id = self.id.map_or(0, |i| i.len().saturating_add(5));
+        let retry = if self.retry.is_some() { 28 } else { 0 };
+        data.saturating_add(event)
+            .saturating_add(id)
+            .saturating_add(retry + 1)
+    }
+
+    fn check(&self) -> Result<(), EncodeError> {
         if let Some(event) = self.event {
             check_event_type(event)?;
-            field(out, b"event", event.as_bytes());
         }
         if let Some(id) = self.id {
             check_id(id)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a checked event.
+    fn write(&self, out: &mut impl Out) {
+        if let Some(event) = self.event {
+            field(out, b"event", event.as_bytes());
+        }
+        if let Some(id) = self.id {
             field(out, b"id", id.as_bytes());
         }
         if let Some(retry) = self.retry {
@@ -158,7 +191,6 @@ impl<'a> Event<'a> {
             lines(out, b"data", data.as_bytes());
         }
         out.put(b"\n");
-        Ok(())
     }
 }
 
@@ -463,6 +495,33 @@ fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
         n /= 10;
         if n == 0 {
             return &digits[start..];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn max_len_bounds_encoded_len(
+            data in prop::option::of("[\r\na ]{0,40}"),
+            event in prop::option::of("[a ]{0,8}"),
+            id in prop::option::of("[1 ]{0,8}"),
+            retry in prop::option::of(any::<u64>()),
+        ) {
+            let event = Event { data: data.as_deref(), event: event.as_deref(), id: id.as_deref(), retry };
+            prop_assert!(event.max_len() >= event.encoded_len().unwrap());
+        }
+    }
+
+    #[test]
+    fn max_len_bounds_worst_cases() {
+        for data in ["", "\r", "\n\n\n", "\r\n\r\n", "x\ry\rz\r", " "] {
+            let event = Event::new(data).event("e").id("i").retry(u64::MAX);
+            assert!(event.max_len() >= event.encoded_len().unwrap(), "{data:?}");
         }
     }
 }

@@ -119,8 +119,9 @@ impl core::error::Error for ParseError {}
 /// The most each value may hold, in bytes of UTF-8 after invalid bytes are replaced.
 ///
 /// Storage is cut from the parser's buffer in this order: three times `id` (the last event ID,
-/// the one a block has set, and the one being read), then `event_type`, then `comment`, and
-/// `data` gets the rest, up to its limit. A buffer of [`storage_len`](Limits::storage_len)
+/// the one a block has set, and the one being read), `comment`, `id` again and `event_type`
+/// (where the event's id and type are laid out in front of its data), and `data` gets the rest,
+/// up to its limit. A buffer of [`storage_len`](Limits::storage_len)
 /// bytes or more gives exactly these limits; in a smaller one the fixed parts take at most half
 /// of it, scaled down together. [`Parser::limits`] tells the limits in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -136,7 +137,7 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The defaults: data takes all storage left after 64 bytes of event type, 3 × 128 bytes
+    /// The defaults: data takes all storage left after 64 bytes of event type, 4 × 128 bytes
     /// of id and 128 bytes of comment.
     pub const DEFAULT: Limits = Limits {
         data: usize::MAX,
@@ -155,7 +156,7 @@ impl Limits {
     #[must_use]
     pub const fn storage_len(&self) -> usize {
         self.id
-            .saturating_mul(3)
+            .saturating_mul(4)
             .saturating_add(self.event_type)
             .saturating_add(self.comment)
             .saturating_add(self.data)
@@ -166,7 +167,7 @@ impl Limits {
     /// (ids, event type, comment) take at most half of it, scaled down together if need be, and
     /// data takes what is left.
     const fn fit(self, len: usize) -> Limits {
-        let fixed = self.id as u128 * 3 + self.event_type as u128 + self.comment as u128;
+        let fixed = self.id as u128 * 4 + self.event_type as u128 + self.comment as u128;
         let budget = (len / 2) as u128;
         let (id, event_type, comment) =
             if fixed > budget && (len as u128) < fixed + self.data as u128 {
@@ -178,7 +179,7 @@ impl Limits {
             } else {
                 (self.id, self.event_type, self.comment)
             };
-        let left = len - (id * 3 + event_type + comment);
+        let left = len - (id * 4 + event_type + comment);
         Limits {
             data: if self.data < left { self.data } else { left },
             event_type,
@@ -282,10 +283,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Parser<B> {
 /// An item ready to hand out, as ranges of the storage.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Ready {
+    /// The id, the event type and the data, one after the other in `span`: validated as one
+    /// string, then split.
     Event {
-        event: Range<usize>,
-        data: Range<usize>,
-        id: Range<usize>,
+        span: Range<usize>,
+        id_len: usize,
+        event_len: usize,
     },
     Comment(Range<usize>),
     Retry(u64),
@@ -294,14 +297,24 @@ enum Ready {
 impl Ready {
     fn item(self, buf: &[u8]) -> Item<'_> {
         match self {
-            Ready::Event { event, data, id } => Item::Event(Event {
-                event: match as_str(&buf[event]) {
-                    "" => DEFAULT_EVENT_TYPE,
-                    event => event,
-                },
-                data: as_str(&buf[data]),
-                id: as_str(&buf[id]),
-            }),
+            Ready::Event {
+                span,
+                id_len,
+                event_len,
+            } => {
+                let text = as_str(&buf[span]);
+                let (id, rest) = text.split_at_checked(id_len).unwrap_or_default();
+                let (event, data) = rest.split_at_checked(event_len).unwrap_or_default();
+                Item::Event(Event {
+                    event: if event.is_empty() {
+                        DEFAULT_EVENT_TYPE
+                    } else {
+                        event
+                    },
+                    data,
+                    id,
+                })
+            }
             Ready::Comment(text) => Item::Comment(as_str(&buf[text])),
             Ready::Retry(ms) => Item::Retry(ms),
         }
@@ -333,6 +346,8 @@ struct State {
     data_len: usize,
     /// A `data` line was seen in this block (the data buffer is not the empty string).
     has_data: bool,
+    /// The block's data or event type has a byte that is not ASCII: it may need replacements.
+    non_ascii: bool,
     comment_len: usize,
     retry: Retry,
     /// The `id` or comment line being read went over its limit: ignored to its end.
@@ -353,6 +368,7 @@ impl State {
             event_len: 0,
             data_len: 0,
             has_data: false,
+            non_ascii: false,
             comment_len: 0,
             retry: Retry::Empty,
             line_over: false,
@@ -364,18 +380,20 @@ impl State {
         slot * self.limits.id..(slot + 1) * self.limits.id
     }
 
-    fn event_region(&self) -> Range<usize> {
-        let start = 3 * self.limits.id;
-        start..start + self.limits.event_type
-    }
-
     fn comment_region(&self) -> Range<usize> {
-        let start = self.event_region().end;
+        let start = 3 * self.limits.id;
         start..start + self.limits.comment
     }
 
+    /// Where the event type is collected. At dispatch it moves to end where the data starts, with
+    /// the id copied in front of it, into the `id` bytes kept free before this region.
+    fn event_region(&self) -> Range<usize> {
+        let start = self.comment_region().end + self.limits.id;
+        start..start + self.limits.event_type
+    }
+
     fn data_region(&self) -> Range<usize> {
-        let start = self.comment_region().end;
+        let start = self.event_region().end;
         start..start + self.limits.data
     }
 
@@ -408,6 +426,7 @@ impl State {
     fn poison(&mut self, error: ParseError) -> Option<Result<Ready, ParseError>> {
         self.poisoned = true;
         self.has_data = false;
+        self.non_ascii = false;
         self.data_len = 0;
         self.event_len = 0;
         Some(Err(error))
@@ -443,6 +462,7 @@ impl State {
                     if !(ok && append(region, &mut self.data_len, bytes)) {
                         return self.poison(ParseError::DataTooLong);
                     }
+                    self.non_ascii |= !bytes.is_ascii();
                 }
                 LineKind::Event => {
                     if self.poisoned {
@@ -455,6 +475,7 @@ impl State {
                     if !append(region, &mut self.event_len, bytes) {
                         return self.poison(ParseError::EventTypeTooLong);
                     }
+                    self.non_ascii |= !bytes.is_ascii();
                 }
                 LineKind::Id => {
                     if first {
@@ -534,26 +555,35 @@ impl State {
     fn dispatch(&mut self, buf: &mut [u8]) -> Option<Result<Ready, ParseError>> {
         self.id_current = self.id_buffer;
         let has_data = mem::take(&mut self.has_data);
-        let data_len = mem::take(&mut self.data_len);
-        let event_len = mem::take(&mut self.event_len);
+        let non_ascii = mem::take(&mut self.non_ascii);
+        let mut data_len = mem::take(&mut self.data_len);
+        let mut event_len = mem::take(&mut self.event_len);
         if mem::take(&mut self.poisoned) || !has_data {
             return None;
         }
-        let (data, event, id) = (
-            self.data_region(),
-            self.event_region(),
-            self.id_slot(self.id_current),
-        );
-        let Some(data_len) = utf8::replace_invalid(&mut buf[data.clone()], data_len) else {
-            return Some(Err(ParseError::DataTooLong));
-        };
-        let Some(event_len) = utf8::replace_invalid(&mut buf[event.clone()], event_len) else {
-            return Some(Err(ParseError::EventTypeTooLong));
-        };
+        let (data, event) = (self.data_region(), self.event_region());
+        if non_ascii {
+            let Some(len) = utf8::replace_invalid(&mut buf[data.clone()], data_len) else {
+                return Some(Err(ParseError::DataTooLong));
+            };
+            data_len = len;
+            let Some(len) = utf8::replace_invalid(&mut buf[event.clone()], event_len) else {
+                return Some(Err(ParseError::EventTypeTooLong));
+            };
+            event_len = len;
+        }
+        // Lay out id, event type and data one after the other, so that one validation makes
+        // them all strings.
+        let event_start = data.start - event_len;
+        buf.copy_within(event.start..event.start + event_len, event_start);
+        let id_len = self.id_len[self.id_current];
+        let id_start = event_start - id_len;
+        let id = self.id_slot(self.id_current);
+        buf.copy_within(id.start..id.start + id_len, id_start);
         Some(Ok(Ready::Event {
-            event: event.start..event.start + event_len,
-            data: data.start..data.start + data_len,
-            id: id.start..id.start + self.id_len[self.id_current],
+            span: id_start..data.start + data_len,
+            id_len,
+            event_len,
         }))
     }
 }
@@ -610,11 +640,11 @@ mod tests {
     fn default_limits_in_small_storage_leave_half_to_data() {
         let limits = Limits::DEFAULT.fit(512);
         assert!(
-            limits.id * 3 + limits.event_type + limits.comment <= 256,
+            limits.id * 4 + limits.event_type + limits.comment <= 256,
             "{limits:?}"
         );
         assert_eq!(
-            limits.id * 3 + limits.event_type + limits.comment + limits.data,
+            limits.id * 4 + limits.event_type + limits.comment + limits.data,
             512
         );
         assert!(limits.id > 0 && limits.event_type > 0 && limits.comment > 0);
@@ -626,7 +656,7 @@ mod tests {
         assert_eq!(
             limits,
             Limits {
-                data: 10_000 - 3 * 128 - 64 - 128,
+                data: 10_000 - 4 * 128 - 64 - 128,
                 ..Limits::DEFAULT
             }
         );

@@ -165,22 +165,24 @@ impl Tokenizer {
                 }
             }
             match self.line {
-                Line::Start => match byte {
-                    b'\r' | b'\n' => {
+                Line::Start => {
+                    if let b'\r' | b'\n' = byte {
                         self.end_line(input, 0);
                         return Some(Token::BlankLine);
                     }
-                    b':' => {
+                    if let Some(token) = self.whole_line(input) {
+                        return Some(token);
+                    }
+                    if byte == b':' {
                         *input = &bytes[1..];
                         self.line = Line::Colon(LineKind::Comment);
-                    }
-                    _ => {
+                    } else {
                         self.line = Line::Name {
                             buf: [0; NAME_MAX],
                             len: 0,
-                        }
+                        };
                     }
-                },
+                }
                 Line::Name { mut buf, mut len } => {
                     let delimiter = bytes
                         .iter()
@@ -261,6 +263,31 @@ impl Tokenizer {
         }
     }
 
+    /// The common case in one step: a whole line of a known field, or a comment, in this chunk.
+    /// `None` (nothing consumed) leaves the line to the state machine.
+    #[inline]
+    fn whole_line<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
+        let bytes: &'a [u8] = input;
+        let (kind, name_len) = match bytes.first()? {
+            b'd' if bytes.starts_with(b"data:") => (LineKind::Data, 5),
+            b'i' if bytes.starts_with(b"id:") => (LineKind::Id, 3),
+            b'e' if bytes.starts_with(b"event:") => (LineKind::Event, 6),
+            b'r' if bytes.starts_with(b"retry:") => (LineKind::Retry, 6),
+            b':' => (LineKind::Comment, 1),
+            _ => return None,
+        };
+        // The byte after the colon must be here to know whether it is the space to remove.
+        let start = name_len + usize::from(*bytes.get(name_len)? == b' ');
+        let end = start + line_end(&bytes[start..])?;
+        self.end_line(input, end);
+        Some(Token::Value {
+            kind,
+            bytes: &bytes[start..end],
+            first: true,
+            last: true,
+        })
+    }
+
     /// Consumes `input` up to and including the line break at `end`.
     fn end_line(&mut self, input: &mut &[u8], end: usize) {
         self.after_cr = input[end] == b'\r';
@@ -293,6 +320,34 @@ impl Tokenizer {
             }
         }
     }
+}
+
+/// Where the first CR or LF in `bytes` is.
+///
+/// Lines are mostly short: a word at a time, inline, finds their end sooner than a call into
+/// memchr's vector loop, which takes over past 64 bytes.
+#[inline]
+fn line_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    const LF: u64 = ONES * b'\n' as u64;
+    const CR: u64 = ONES * b'\r' as u64;
+    let mut offset = 0;
+    while let Some(word) = bytes.get(offset..).and_then(<[u8]>::first_chunk::<8>) {
+        let word = u64::from_le_bytes(*word);
+        let (lf, cr) = (word ^ LF, word ^ CR);
+        // The high bit of each zero byte of `lf` or `cr`, and maybe of bytes above it: the
+        // lowest one set is the first line break.
+        let found = (lf.wrapping_sub(ONES) & !lf | cr.wrapping_sub(ONES) & !cr) & HIGH;
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+        if offset == 64 {
+            break;
+        }
+    }
+    memchr2(b'\r', b'\n', &bytes[offset..]).map(|i| offset + i)
 }
 
 /// The known field a name stands for.
