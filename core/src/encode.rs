@@ -27,7 +27,9 @@
 
 use core::fmt;
 
-use memchr::{memchr2, memchr3};
+use memchr::memchr3;
+
+use crate::scan::line_end;
 
 /// Why an event could not be encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -341,7 +343,7 @@ impl<'b> Frame<'b> {
             DataLine::Open { .. } => {}
         }
         loop {
-            let end = memchr2(b'\r', b'\n', text);
+            let end = line_end(text);
             let content = &text[..end.unwrap_or(text.len())];
             if !content.is_empty() {
                 if self.data == (DataLine::Open { content: false }) {
@@ -398,7 +400,7 @@ impl fmt::Write for Frame<'_> {
 }
 
 fn check_event_type(event: &str) -> Result<(), EncodeError> {
-    match memchr2(b'\r', b'\n', event.as_bytes()) {
+    match line_end(event.as_bytes()) {
         Some(_) => Err(EncodeError::InvalidEventType),
         None => Ok(()),
     }
@@ -471,7 +473,7 @@ fn field(out: &mut impl Out, name: &[u8], value: &[u8]) {
 /// One `name` field per line of `text`, lines ending at CR, LF or CRLF.
 fn lines(out: &mut impl Out, name: &[u8], mut text: &[u8]) {
     loop {
-        match memchr2(b'\r', b'\n', text) {
+        match line_end(text) {
             None => return field(out, name, text),
             Some(end) => {
                 field(out, name, &text[..end]);

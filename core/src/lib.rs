@@ -9,4 +9,5 @@ extern crate std;
 
 pub mod encode;
 pub mod parse;
+mod scan;
 mod utf8;

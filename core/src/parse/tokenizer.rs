@@ -1,6 +1,6 @@
 //! The field tokenizer: constant memory, borrowed fragments, any line length.
 
-use memchr::memchr2;
+use crate::scan::line_end;
 
 /// The UTF-8 byte order mark, stripped once at the start of a stream.
 pub const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
@@ -227,7 +227,7 @@ impl Tokenizer {
                     };
                 }
                 Line::Value { kind, started } => {
-                    return match memchr2(b'\r', b'\n', bytes) {
+                    return match line_end(bytes) {
                         Some(end) => {
                             self.end_line(input, end);
                             Some(Token::Value {
@@ -252,7 +252,7 @@ impl Tokenizer {
                         }
                     };
                 }
-                Line::Skip => match memchr2(b'\r', b'\n', bytes) {
+                Line::Skip => match line_end(bytes) {
                     Some(end) => self.end_line(input, end),
                     None => {
                         *input = &[];
@@ -320,34 +320,6 @@ impl Tokenizer {
             }
         }
     }
-}
-
-/// Where the first CR or LF in `bytes` is.
-///
-/// Lines are mostly short: a word at a time, inline, finds their end sooner than a call into
-/// memchr's vector loop, which takes over past 64 bytes.
-#[inline]
-fn line_end(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    const LF: u64 = ONES * b'\n' as u64;
-    const CR: u64 = ONES * b'\r' as u64;
-    let mut offset = 0;
-    while let Some(word) = bytes.get(offset..).and_then(<[u8]>::first_chunk::<8>) {
-        let word = u64::from_le_bytes(*word);
-        let (lf, cr) = (word ^ LF, word ^ CR);
-        // The high bit of each zero byte of `lf` or `cr`, and maybe of bytes above it: the
-        // lowest one set is the first line break.
-        let found = (lf.wrapping_sub(ONES) & !lf | cr.wrapping_sub(ONES) & !cr) & HIGH;
-        if found != 0 {
-            return Some(offset + (found.trailing_zeros() / 8) as usize);
-        }
-        offset += 8;
-        if offset == 64 {
-            break;
-        }
-    }
-    memchr2(b'\r', b'\n', &bytes[offset..]).map(|i| offset + i)
 }
 
 /// The known field a name stands for.

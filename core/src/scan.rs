@@ -1,0 +1,61 @@
+//! Finding line breaks, shared by the parser and the encoder.
+
+use memchr::memchr2;
+
+/// Where the first CR or LF in `bytes` is.
+///
+/// Lines are mostly short: a word at a time, inline, finds their end sooner than a call into
+/// memchr's vector loop, which takes over past 64 bytes.
+#[inline]
+pub(crate) fn line_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    const LF: u64 = ONES * b'\n' as u64;
+    const CR: u64 = ONES * b'\r' as u64;
+    let mut offset = 0;
+    while let Some(word) = bytes.get(offset..).and_then(<[u8]>::first_chunk::<8>) {
+        let word = u64::from_le_bytes(*word);
+        let (lf, cr) = (word ^ LF, word ^ CR);
+        // The high bit of each zero byte of `lf` or `cr`, and maybe of bytes above it: the
+        // lowest one set is the first line break.
+        let found = (lf.wrapping_sub(ONES) & !lf | cr.wrapping_sub(ONES) & !cr) & HIGH;
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+        if offset == 64 {
+            break;
+        }
+    }
+    memchr2(b'\r', b'\n', &bytes[offset..]).map(|i| offset + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_first_break_at_every_position_and_length() {
+        // Bytes one bit away from CR or LF, or with the high bit set, must not count.
+        let fillers = [b'a', 0x0B, 0x0C, 0x0E, 0x8A, 0x8D, 0x09, 0xFF, 0x00];
+        // Under Miri, which interprets slowly, the lengths around word and vector boundaries.
+        let lengths =
+            (0..100).filter(|len| !cfg!(miri) || [0, 1, 7, 8, 9, 63, 64, 65, 73].contains(len));
+        for len in lengths {
+            for filler in fillers {
+                let mut bytes = std::vec![filler; len];
+                assert_eq!(line_end(&bytes), None);
+                for at in 0..len {
+                    for brk in [b'\r', b'\n'] {
+                        bytes[at] = brk;
+                        if at + 3 < len {
+                            bytes[at + 3] = b'\n';
+                        }
+                        assert_eq!(line_end(&bytes), Some(at), "{bytes:x?}");
+                        bytes.fill(filler);
+                    }
+                }
+            }
+        }
+    }
+}
