@@ -17,7 +17,9 @@ fuzz_target!(|input: &[u8]| {
         if rest.is_empty() {
             break;
         }
-        let size = sizes.get(i % sizes.len().max(1)).map_or(rest.len(), |&s| usize::from(s % 32));
+        let size = sizes
+            .get(i % sizes.len().max(1))
+            .map_or(rest.len(), |&s| usize::from(s % 32));
         if size == 0 {
             chunks.push(&[][..]); // an empty read changes nothing
         }
@@ -27,14 +29,23 @@ fuzz_target!(|input: &[u8]| {
     }
     assert_eq!(reference::incremental(&chunks), reference::parse(stream));
 
-    let limits = Limits { data: 16, event_type: 4, id: 4, comment: 4 };
+    let limits = Limits {
+        data: 16,
+        event_type: 4,
+        id: 4,
+        comment: 4,
+    };
     let mut parser = Parser::with_limits([0u8; 64], limits);
     for chunk in &chunks {
         let mut input = *chunk;
         while let Some(item) = parser.feed(&mut input) {
             match item {
                 Ok(Item::Event(e)) => {
-                    assert!(e.data.len() <= 16 && e.event.len() <= 4.max("message".len()) && e.id.len() <= 4)
+                    assert!(
+                        e.data.len() <= 16
+                            && e.event.len() <= 4.max("message".len())
+                            && e.id.len() <= 4
+                    )
                 }
                 Ok(Item::Comment(text)) => assert!(text.len() <= 4),
                 Ok(Item::Retry(_)) | Err(_) => {}

@@ -34,8 +34,12 @@ fuzz_target!(|input: Input<'_>| {
     }
     let len = match event.encoded_len() {
         Ok(len) => len,
-        Err(EncodeError::InvalidEventType) => return assert!(input.event.unwrap().contains(['\r', '\n'])),
-        Err(EncodeError::InvalidId) => return assert!(input.id.unwrap().contains(['\r', '\n', '\0'])),
+        Err(EncodeError::InvalidEventType) => {
+            return assert!(input.event.unwrap().contains(['\r', '\n']))
+        }
+        Err(EncodeError::InvalidId) => {
+            return assert!(input.id.unwrap().contains(['\r', '\n', '\0']))
+        }
         Err(e) => panic!("{e}"),
     };
     let mut buf = vec![0; len];
@@ -44,7 +48,11 @@ fuzz_target!(|input: Input<'_>| {
     let mut expected: Vec<RefItem> = input.retry.map(RefItem::Retry).into_iter().collect();
     if let Some(data) = input.data {
         expected.push(RefItem::Event {
-            event: input.event.filter(|e| !e.is_empty()).unwrap_or("message").to_owned(),
+            event: input
+                .event
+                .filter(|e| !e.is_empty())
+                .unwrap_or("message")
+                .to_owned(),
             data: data.replace("\r\n", "\n").replace('\r', "\n"),
             id: input.id.unwrap_or("").to_owned(),
         });
