@@ -496,13 +496,16 @@ impl State {
                     }
                     if last {
                         let value = &region[..self.id_len[slot]];
-                        if memchr::memchr(0, value).is_some() {
-                            continue;
+                        // Ids are short: one loop settles the common case, printable ASCII.
+                        if !value.iter().all(|&b| b != 0 && b.is_ascii()) {
+                            if memchr::memchr(0, value).is_some() {
+                                continue;
+                            }
+                            let Some(len) = utf8::replace_invalid(region, self.id_len[slot]) else {
+                                return self.poison(ParseError::IdTooLong);
+                            };
+                            self.id_len[slot] = len;
                         }
-                        let Some(len) = utf8::replace_invalid(region, self.id_len[slot]) else {
-                            return self.poison(ParseError::IdTooLong);
-                        };
-                        self.id_len[slot] = len;
                         self.id_buffer = slot;
                     }
                 }

@@ -139,12 +139,6 @@ impl Tokenizer {
         *self = Self::new();
     }
 
-    /// Whether the tokenizer is between lines, so the end of the stream here loses no line.
-    #[must_use]
-    pub fn at_line_start(&self) -> bool {
-        matches!(self.line, Line::Start) && self.bom == BOM_DONE
-    }
-
     /// Consumes bytes from the front of `input` until a token is complete, and returns it.
     ///
     /// `input` is advanced past everything consumed. `None` means the chunk is used up without
