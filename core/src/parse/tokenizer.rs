@@ -144,6 +144,7 @@ impl Tokenizer {
     /// `input` is advanced past everything consumed. `None` means the chunk is used up without
     /// completing a token: feed the next chunk. A line end is acted on as soon as it is seen
     /// (a CR is not held back waiting for a possible LF).
+    #[inline]
     pub fn feed<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
         if self.bom != BOM_DONE {
             self.check_bom(input);
