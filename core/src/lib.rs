@@ -8,6 +8,8 @@
 extern crate std;
 
 pub mod encode;
+pub mod http;
 pub mod parse;
+pub mod replay;
 mod scan;
 mod utf8;
