@@ -7,6 +7,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod client;
 pub mod encode;
 pub mod http;
 pub mod parse;

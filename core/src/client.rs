@@ -1,0 +1,553 @@
+//! The client's reconnection logic as a sans-IO state machine: what `EventSource` does in a
+//! browser, without sockets or clocks.
+//!
+//! The caller owns the I/O and the clock. It feeds the machine with `handle_*` calls and asks it
+//! what to do with `poll_*` calls:
+//!
+//! 1. [`poll_connect`](Client::poll_connect): open a connection — to the original URL or to a
+//!    redirect target — and send a request with the given `Last-Event-ID`; then
+//!    [`handle_connected`](Client::handle_connected).
+//! 2. [`handle_response_head`](Client::handle_response_head) with the status and headers read
+//!    back (see [`crate::http`]).
+//! 3. [`handle_body`](Client::handle_body) with each body read, in a loop: it yields the
+//!    events, comments and `retry` values it completes.
+//! 4. When the body ends or the connection fails: [`handle_end_of_body`](Client::handle_end_of_body)
+//!    or [`handle_io_error`](Client::handle_io_error). The machine then waits:
+//!    [`poll_timeout`](Client::poll_timeout) says until when; call
+//!    [`handle_timeout`](Client::handle_timeout) then, and go back to 1.
+//! 5. [`poll_failure`](Client::poll_failure) tells why the machine stopped for good, if it did;
+//!    [`close`](Client::close) stops it from the caller's side.
+//!
+//! Time is an [`Instant`] in milliseconds from any origin the caller picks; randomness for the
+//! jitter comes from a seed the caller supplies.
+//!
+//! # Behaviour
+//!
+//! As the WHATWG standard and browsers do: a `200` response whose content type is
+//! `text/event-stream` (parameters allowed) opens the stream; `204` and any other status, or a
+//! wrong content type, fail it for good; `301`, `302`, `303`, `307` and `308` are followed to
+//! their `Location` (up to [`Config::max_redirects`]; one without a `Location` fails), and a
+//! reconnection goes back to the original URL. When the body ends or the connection fails, the
+//! client reconnects after the reconnection time ([`Config::initial_delay`] until the server
+//! sends `retry`), with `Last-Event-ID` set to the last event ID seen, if not empty.
+//!
+//! Beyond the standard, set in [`Config`]: the delay doubles with each consecutive failed attempt
+//! up to [`Config::max_delay`], plus up to [`Config::jitter_percent`] of random jitter; a
+//! connection that stayed open for [`Config::healthy_after`] resets that count; after
+//! [`Config::retry_budget`] consecutive failed attempts the client gives up; and
+//! [`Config::retry_server_errors`] retries `5xx` and `429` responses (honouring `Retry-After`)
+//! instead of failing.
+//!
+//! # Example
+//!
+//! A whole life cycle with a fake clock and canned responses:
+//!
+//! ```
+//! use ssewire::client::{Client, Config, Duration, Instant, State};
+//! use ssewire::parse::Item;
+//!
+//! let mut storage = [0u8; 1024];
+//! let mut client = Client::new(&mut storage, Config::new(), 7);
+//! let mut now = Instant::from_millis(0);
+//!
+//! // Connect to the original URL, no Last-Event-ID yet.
+//! let connect = client.poll_connect().unwrap();
+//! assert_eq!((connect.location, connect.last_event_id), (None, ""));
+//! client.handle_connected(now);
+//! client.handle_response_head(now, 200, Some("text/event-stream"), None, None);
+//! assert_eq!(client.state(), State::Open);
+//!
+//! let mut body: &[u8] = b"retry: 1000\nid: 1\ndata: hello\n\n";
+//! let mut data = None;
+//! while let Some(item) = client.handle_body(&mut body) {
+//!     if let Ok(Item::Event(event)) = item {
+//!         data = Some(event.data.len());
+//!     }
+//! }
+//! assert_eq!(data, Some(5));
+//!
+//! // The server goes away: wait the `retry` time, then reconnect with Last-Event-ID: 1.
+//! client.handle_end_of_body(now);
+//! let wake = client.poll_timeout().unwrap();
+//! assert!(wake >= now + Duration::from_millis(1000));
+//! now = wake;
+//! client.handle_timeout(now);
+//! assert_eq!(client.poll_connect().unwrap().last_event_id, "1");
+//! ```
+
+use core::{fmt, ops};
+
+use crate::parse::{Item, Limits, ParseError, Parser};
+
+/// A point in time, in milliseconds since an origin the caller picks (boot, the epoch, …).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(u64);
+
+impl Instant {
+    /// The instant `ms` milliseconds after the origin.
+    #[must_use]
+    pub const fn from_millis(ms: u64) -> Self {
+        Instant(ms)
+    }
+
+    /// Milliseconds since the origin.
+    #[must_use]
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    /// The time from `earlier` to `self`, zero if `earlier` is later.
+    #[must_use]
+    pub const fn saturating_duration_since(self, earlier: Instant) -> Duration {
+        Duration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl ops::Add<Duration> for Instant {
+    type Output = Instant;
+
+    /// Saturates at the end of time rather than overflow.
+    fn add(self, rhs: Duration) -> Instant {
+        Instant(self.0.saturating_add(rhs.0))
+    }
+}
+
+/// A span of time in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(u64);
+
+impl Duration {
+    /// No time.
+    pub const ZERO: Duration = Duration(0);
+
+    /// `ms` milliseconds.
+    #[must_use]
+    pub const fn from_millis(ms: u64) -> Self {
+        Duration(ms)
+    }
+
+    /// `s` seconds (saturating).
+    #[must_use]
+    pub const fn from_secs(s: u64) -> Self {
+        Duration(s.saturating_mul(1000))
+    }
+
+    /// Whole milliseconds.
+    #[must_use]
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+}
+
+/// The reconnection time browsers start with, until a server sends `retry`.
+pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
+
+/// How the client reconnects. Plain data: build it in a `const` or `static`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    /// The reconnection time until the server sends `retry`. Default: [`DEFAULT_RETRY`] (3 s).
+    pub initial_delay: Duration,
+    /// The longest the delay grows to by backing off. A server's `retry` longer than this is
+    /// still honoured. Default: 60 s.
+    pub max_delay: Duration,
+    /// Random jitter added to each delay, as a percentage of it (0 to 100). Default: 20.
+    pub jitter_percent: u8,
+    /// A connection open this long resets the count of consecutive failures. Default: 10 s.
+    pub healthy_after: Duration,
+    /// Reconnection attempts in a row, none of them ending in a healthy connection, after
+    /// which the client gives up; `None` for never. Default: `None`, as browsers.
+    pub retry_budget: Option<u32>,
+    /// How long a connection may take to deliver the response head after
+    /// [`handle_connected`](Client::handle_connected); then the attempt counts as failed and
+    /// [`poll_abort`](Client::poll_abort) asks to drop it. `None` waits forever. Default: 30 s.
+    pub response_timeout: Option<Duration>,
+    /// Redirects followed in a row before failing. Default: 10.
+    pub max_redirects: u8,
+    /// Retry `5xx` and `429` responses (after `Retry-After`, if longer than the delay) instead
+    /// of failing, which is what browsers do. Default: `false`.
+    pub retry_server_errors: bool,
+    /// Bytes reserved in the storage for a redirect's `Location`. Default: 256.
+    pub max_location: usize,
+    /// Limits for the event parser; its data gets the storage left. Default: [`Limits::DEFAULT`].
+    pub limits: Limits,
+}
+
+impl Config {
+    /// The defaults.
+    #[must_use]
+    pub const fn new() -> Self {
+        Config {
+            initial_delay: DEFAULT_RETRY,
+            max_delay: Duration::from_secs(60),
+            jitter_percent: 20,
+            healthy_after: Duration::from_secs(10),
+            retry_budget: None,
+            response_timeout: Some(Duration::from_secs(30)),
+            max_redirects: 10,
+            retry_server_errors: false,
+            max_location: 256,
+            limits: Limits::DEFAULT,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why the client stopped for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The server answered `204 No Content`: it wants the client to stop.
+    NoContent,
+    /// The server answered with this status, which is not `200` (nor a redirect).
+    Status(u16),
+    /// The response is not `text/event-stream`.
+    ContentType,
+    /// A redirect without a `Location` (or one longer than [`Config::max_location`]).
+    BadRedirect,
+    /// More than [`Config::max_redirects`] redirects in a row.
+    TooManyRedirects,
+    /// [`Config::retry_budget`] consecutive attempts failed.
+    RetryBudgetExhausted,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::NoContent => f.write_str("server answered 204 no content"),
+            Failure::Status(status) => write!(f, "server answered status {status}"),
+            Failure::ContentType => f.write_str("response is not text/event-stream"),
+            Failure::BadRedirect => f.write_str("redirect without a usable location"),
+            Failure::TooManyRedirects => f.write_str("too many redirects"),
+            Failure::RetryBudgetExhausted => f.write_str("retry budget exhausted"),
+        }
+    }
+}
+
+impl core::error::Error for Failure {}
+
+/// Where the client stands, as `EventSource.readyState` says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Connecting or waiting to reconnect.
+    Connecting,
+    /// The stream is open: body bytes are events.
+    Open,
+    /// Stopped for good: failed ([`Client::poll_failure`]) or closed.
+    Closed,
+}
+
+/// A connection to open, from [`Client::poll_connect`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Connect<'a> {
+    /// A redirect target to connect to instead of the original URL.
+    pub location: Option<&'a str>,
+    /// The value of the `Last-Event-ID` header; send none if empty.
+    pub last_event_id: &'a str,
+}
+
+/// What the client is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// A connection is to be opened; `poll_connect` has not said so yet.
+    Connect,
+    /// Connecting, then waiting for the response head until `deadline`, once connected.
+    Request { deadline: Option<Instant> },
+    /// The stream is open since `since`.
+    Open { since: Instant },
+    /// Waiting until `until` to reconnect.
+    Wait { until: Instant },
+    /// Stopped.
+    Closed,
+}
+
+/// The reconnecting client state machine. See the [module docs](self) for the call order.
+///
+/// It owns an event [`Parser`] over the storage it is given (minus [`Config::max_location`]
+/// bytes for a redirect target), and the last event ID lives there.
+#[derive(Debug)]
+pub struct Client<'s> {
+    config: Config,
+    parser: Parser<&'s mut [u8]>,
+    location: &'s mut [u8],
+    /// Length of the redirect target in `location`, if connecting to one.
+    location_len: Option<usize>,
+    phase: Phase,
+    failure: Option<Failure>,
+    /// The connection in use is to be dropped.
+    abort: bool,
+    /// The reconnection time: `initial_delay` until the server sends `retry`.
+    retry: Duration,
+    /// Attempts in a row that did not end in a healthy connection.
+    failures: u32,
+    redirects: u8,
+    rng: u64,
+}
+
+impl<'s> Client<'s> {
+    /// A client about to connect. `seed` seeds the jitter; give each client a different one.
+    pub fn new(storage: &'s mut [u8], config: Config, seed: u64) -> Self {
+        let split = config.max_location.min(storage.len());
+        let (location, rest) = storage.split_at_mut(split);
+        Client {
+            config,
+            parser: Parser::with_limits(rest, config.limits),
+            location,
+            location_len: None,
+            phase: Phase::Connect,
+            failure: None,
+            abort: false,
+            retry: config.initial_delay,
+            failures: 0,
+            redirects: 0,
+            rng: mix(seed),
+        }
+    }
+
+    /// Where the client stands.
+    #[must_use]
+    pub fn state(&self) -> State {
+        match self.phase {
+            Phase::Open { .. } => State::Open,
+            Phase::Closed => State::Closed,
+            Phase::Connect | Phase::Request { .. } | Phase::Wait { .. } => State::Connecting,
+        }
+    }
+
+    /// The last event ID, sent as `Last-Event-ID` on reconnection.
+    #[must_use]
+    pub fn last_event_id(&self) -> &str {
+        self.parser.last_event_id()
+    }
+
+    /// The reconnection time now in force (before backoff and jitter).
+    #[must_use]
+    pub fn reconnection_time(&self) -> Duration {
+        self.retry
+    }
+
+    /// A connection to open now, once per attempt; `None` if there is none to open.
+    #[must_use]
+    pub fn poll_connect(&mut self) -> Option<Connect<'_>> {
+        if self.phase != Phase::Connect {
+            return None;
+        }
+        self.phase = Phase::Request { deadline: None };
+        let location = self
+            .location_len
+            .map(|len| core::str::from_utf8(&self.location[..len]).unwrap_or_default());
+        Some(Connect {
+            location,
+            last_event_id: self.parser.last_event_id(),
+        })
+    }
+
+    /// When [`handle_timeout`](Client::handle_timeout) is due: the end of the wait before a
+    /// reconnection, or the deadline for the response head.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Wait { until } => Some(until),
+            Phase::Request { deadline } => deadline,
+            _ => None,
+        }
+    }
+
+    /// Whether to drop the connection in use: `true` once after the response head came too
+    /// late. The client already counts the attempt as failed and waits to reconnect.
+    #[must_use]
+    pub fn poll_abort(&mut self) -> bool {
+        core::mem::take(&mut self.abort)
+    }
+
+    /// Why the client stopped for good, if it failed.
+    #[must_use]
+    pub fn poll_failure(&self) -> Option<Failure> {
+        self.failure
+    }
+
+    /// The connection asked for by [`poll_connect`](Client::poll_connect) is open and the
+    /// request is on its way: the [`Config::response_timeout`] starts.
+    pub fn handle_connected(&mut self, now: Instant) {
+        if let Phase::Request { deadline: None } = self.phase {
+            self.phase = Phase::Request {
+                deadline: self.config.response_timeout.map(|t| now + t),
+            };
+        }
+    }
+
+    /// The response head arrived: its status, `Content-Type`, `Location` and `Retry-After`
+    /// (in seconds) headers.
+    pub fn handle_response_head(
+        &mut self,
+        now: Instant,
+        status: u16,
+        content_type: Option<&str>,
+        location: Option<&str>,
+        retry_after: Option<u64>,
+    ) {
+        if !matches!(self.phase, Phase::Request { .. }) {
+            return;
+        }
+        match status {
+            200 if content_type.is_some_and(is_event_stream) => {
+                self.phase = Phase::Open { since: now };
+                self.redirects = 0;
+                self.parser.reset();
+            }
+            200 => self.fail(Failure::ContentType),
+            204 => self.fail(Failure::NoContent),
+            301 | 302 | 303 | 307 | 308 => self.redirect(location),
+            429 | 500..=599 if self.config.retry_server_errors => {
+                let at_least = Duration::from_secs(retry_after.unwrap_or(0));
+                self.reconnect(now, at_least);
+            }
+            _ => self.fail(Failure::Status(status)),
+        }
+    }
+
+    /// Feeds body bytes (already without chunked framing) and returns the next item they
+    /// complete, advancing `body` past what was consumed; `None` once `body` is used up. Call it
+    /// in a loop, like [`Parser::feed`]. A `retry` field takes effect at once.
+    ///
+    /// Bytes that arrive while the stream is not open are dropped.
+    pub fn handle_body(&mut self, body: &mut &[u8]) -> Option<Result<Item<'_>, ParseError>> {
+        if !matches!(self.phase, Phase::Open { .. }) {
+            *body = &[];
+            return None;
+        }
+        let item = self.parser.feed(body)?;
+        if let Ok(Item::Retry(ms)) = item {
+            self.retry = Duration::from_millis(ms);
+        }
+        Some(item)
+    }
+
+    /// The body ended: the server closed the stream. Reconnects after the reconnection time.
+    pub fn handle_end_of_body(&mut self, now: Instant) {
+        self.connection_lost(now);
+    }
+
+    /// Connecting, sending or receiving failed. Reconnects after the reconnection time.
+    pub fn handle_io_error(&mut self, now: Instant) {
+        self.connection_lost(now);
+    }
+
+    /// Time passed. At [`poll_timeout`](Client::poll_timeout) or later, a waiting client asks
+    /// to connect again, and a client still waiting for a response head gives up on it.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Wait { until } if now >= until => self.phase = Phase::Connect,
+            Phase::Request {
+                deadline: Some(deadline),
+            } if now >= deadline => {
+                self.abort = true;
+                self.connection_lost(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Stops the client for good, whatever it was doing.
+    pub fn close(&mut self) {
+        self.phase = Phase::Closed;
+    }
+
+    fn connection_lost(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Open { since } => {
+                if now.saturating_duration_since(since) >= self.config.healthy_after {
+                    self.failures = 0;
+                }
+                self.reconnect(now, Duration::ZERO);
+            }
+            Phase::Request { .. } => self.reconnect(now, Duration::ZERO),
+            Phase::Connect | Phase::Wait { .. } | Phase::Closed => {}
+        }
+    }
+
+    /// Schedules a reconnection to the original URL, waiting at least `at_least`.
+    fn reconnect(&mut self, now: Instant, at_least: Duration) {
+        self.parser.reset();
+        self.location_len = None;
+        self.redirects = 0;
+        if self
+            .config
+            .retry_budget
+            .is_some_and(|budget| self.failures >= budget)
+        {
+            return self.fail(Failure::RetryBudgetExhausted);
+        }
+        let delay = self.delay().max(at_least);
+        self.failures = self.failures.saturating_add(1);
+        self.phase = Phase::Wait { until: now + delay };
+    }
+
+    /// The wait before the next attempt: the reconnection time doubled for each consecutive
+    /// failure, capped, plus jitter.
+    fn delay(&mut self) -> Duration {
+        let base = self.retry.as_millis();
+        let cap = self.config.max_delay.as_millis().max(base);
+        let backed_off = base
+            .checked_shl(self.failures)
+            .filter(|d| d >> self.failures == base)
+            .map_or(cap, |d| d.min(cap));
+        let jitter_span =
+            backed_off.saturating_mul(u64::from(self.config.jitter_percent.min(100))) / 100;
+        let jitter = if jitter_span == 0 {
+            0
+        } else {
+            self.random() % (jitter_span + 1)
+        };
+        Duration::from_millis(backed_off.saturating_add(jitter))
+    }
+
+    fn redirect(&mut self, location: Option<&str>) {
+        let Some(location) = location.filter(|l| !l.is_empty() && l.len() <= self.location.len())
+        else {
+            return self.fail(Failure::BadRedirect);
+        };
+        if self.redirects >= self.config.max_redirects {
+            return self.fail(Failure::TooManyRedirects);
+        }
+        self.redirects += 1;
+        self.location[..location.len()].copy_from_slice(location.as_bytes());
+        self.location_len = Some(location.len());
+        self.phase = Phase::Connect;
+    }
+
+    fn fail(&mut self, failure: Failure) {
+        self.failure = Some(failure);
+        self.phase = Phase::Closed;
+    }
+
+    /// xorshift64*: plenty for jitter.
+    fn random(&mut self) -> u64 {
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// Whether a `Content-Type` value is `text/event-stream`, parameters allowed.
+fn is_event_stream(content_type: &str) -> bool {
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim_matches([' ', '\t']);
+    media_type.eq_ignore_ascii_case("text/event-stream")
+}
+
+/// splitmix64's finalizer: spreads nearby seeds apart; never zero, which xorshift cannot leave.
+fn mix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)).max(1)
+}

@@ -1,0 +1,78 @@
+//! Random operation sequences on the reconnecting client: no panic, and its outputs stay
+//! consistent with its state.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use ssewire::client::{Client, Config, Duration, Instant, State};
+
+fuzz_target!(|input: &[u8]| {
+    let (settings, ops) = input.split_at(input.len().min(3));
+    let setting = |i: usize| settings.get(i).copied().unwrap_or(0);
+    let config = Config {
+        retry_budget: (setting(0) & 0x80 != 0).then_some(u32::from(setting(0) & 7)),
+        retry_server_errors: setting(0) & 0x40 != 0,
+        max_redirects: setting(1) % 4,
+        jitter_percent: setting(2) % 101,
+        response_timeout: (setting(1) & 0x80 != 0)
+            .then(|| Duration::from_millis(u64::from(setting(2)) * 100)),
+        max_location: usize::from(setting(1) % 32),
+        ..Config::new()
+    };
+    let mut storage = [0u8; 512];
+    let mut client = Client::new(&mut storage, config, u64::from(setting(2)));
+    let mut now = Instant::from_millis(0);
+    let mut ops = ops;
+    while let Some((&op, rest)) = ops.split_first() {
+        ops = rest;
+        match op % 9 {
+            0 => {
+                if client.poll_connect().is_some() {
+                    client.handle_connected(now);
+                }
+            }
+            1 => {
+                let status = [200, 204, 301, 302, 303, 307, 308, 404, 429, 500, 503]
+                    [usize::from(op / 9) % 11];
+                let content_type = [
+                    "text/event-stream",
+                    "text/plain",
+                    "TEXT/EVENT-STREAM; charset=utf-8",
+                    "",
+                ][usize::from(op >> 6)];
+                let location = (op & 0x10 != 0).then_some("/moved/elsewhere/a-long-path-here");
+                client.handle_response_head(
+                    now,
+                    status,
+                    Some(content_type),
+                    location,
+                    Some(u64::from(op)),
+                );
+            }
+            2 => {
+                // The next bytes, up to a length the op gives, are body.
+                let len = usize::from(op / 9).min(ops.len());
+                let (body, rest) = ops.split_at(len);
+                ops = rest;
+                let mut body = body;
+                while client.handle_body(&mut body).is_some() {}
+                assert!(body.is_empty());
+            }
+            3 => client.handle_end_of_body(now),
+            4 => client.handle_io_error(now),
+            5 => now = now + Duration::from_millis(u64::from(op) * 997),
+            6 => client.handle_timeout(now),
+            7 => {
+                let _ = client.poll_abort();
+            }
+            _ => client.close(),
+        }
+        let state = client.state();
+        if client.poll_failure().is_some() || state == State::Closed {
+            assert_eq!(state, State::Closed);
+            assert!(client.poll_timeout().is_none());
+        }
+        if client.poll_timeout().is_some() {
+            assert_eq!(state, State::Connecting);
+        }
+    }
+});
