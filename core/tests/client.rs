@@ -1,6 +1,9 @@
 //! The reconnecting client driven through whole scenarios with a virtual clock and seeded
 //! jitter.
 
+mod common;
+
+use common::reference::RefItem as Got;
 use proptest::prelude::*;
 use ssewire::client::{Client, Config, Duration, Failure, Instant, State};
 use ssewire::parse::Item;
@@ -9,18 +12,6 @@ use ssewire::parse::Item;
 struct Sim<'s> {
     client: Client<'s>,
     now: Instant,
-}
-
-/// An item owned, for comparisons.
-#[derive(Debug, PartialEq, Eq)]
-enum Got {
-    Event {
-        event: String,
-        data: String,
-        id: String,
-    },
-    Comment(String),
-    Retry(u64),
 }
 
 const SSE: Option<&str> = Some("text/event-stream");
