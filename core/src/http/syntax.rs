@@ -1,0 +1,137 @@
+//! Character classes and small helpers from the HTTP grammar (RFC 9110, RFC 9112).
+
+/// `tchar`: a character of a token (header names, chunk extension names, methods).
+#[inline]
+pub(crate) const fn is_tchar(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'#'
+            | b'$'
+            | b'%'
+            | b'&'
+            | b'\''
+            | b'*'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'^'
+            | b'_'
+            | b'`'
+            | b'|'
+            | b'~'
+            | b'0'..=b'9'
+            | b'a'..=b'z'
+            | b'A'..=b'Z'
+    )
+}
+
+/// A byte a field value may hold: HTAB, SP, visible ASCII, or obs-text (0x80 to 0xFF).
+/// Everything else is a control character, CR, LF and NUL among them.
+#[inline]
+pub(crate) const fn is_field_char(b: u8) -> bool {
+    matches!(b, b'\t' | b' '..=b'~' | 0x80..=0xFF)
+}
+
+/// `OWS`: optional whitespace, SP or HTAB.
+#[inline]
+pub(crate) const fn is_ows(b: u8) -> bool {
+    matches!(b, b' ' | b'\t')
+}
+
+/// A token: not empty, only `tchar`s.
+pub(crate) fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
+}
+
+/// `bytes` without leading and trailing SP and HTAB.
+pub(crate) fn trim_ows(mut bytes: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = bytes {
+        if !is_ows(*first) {
+            break;
+        }
+        bytes = rest;
+    }
+    while let [rest @ .., last] = bytes {
+        if !is_ows(*last) {
+            break;
+        }
+        bytes = rest;
+    }
+    bytes
+}
+
+/// The same, for text.
+pub(crate) fn trim_ows_str(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// `n` in decimal, written into the end of `digits`.
+pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || start == 0 {
+            return &digits[start..];
+        }
+    }
+}
+
+/// A non-empty run of ASCII digits as a number, or `None`; `saturate` chooses between
+/// `u64::MAX` and `None` for a number too big.
+pub(crate) fn digits(bytes: &[u8], saturate: bool) -> Option<u64> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in bytes {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = match n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(b - b'0')))
+        {
+            Some(n) => n,
+            None if saturate => u64::MAX,
+            None => return None,
+        };
+    }
+    Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes() {
+        assert!(b"Last-Event-ID".iter().all(|&b| is_tchar(b)));
+        for b in [b' ', b':', b'"', b'(', b'/', b'\r', b'\n', 0, 0x7F, 0x80] {
+            assert!(!is_tchar(b), "{b:#x}");
+        }
+        for b in [b'\t', b' ', b'~', 0x80, 0xFF] {
+            assert!(is_field_char(b), "{b:#x}");
+        }
+        for b in [0, b'\r', b'\n', 0x01, 0x1F, 0x7F] {
+            assert!(!is_field_char(b), "{b:#x}");
+        }
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(trim_ows(b" \t a b\t "), b"a b");
+        assert_eq!(trim_ows(b"   "), b"");
+        assert_eq!(trim_ows_str("\t x "), "x");
+        let mut buf = [0; 20];
+        assert_eq!(decimal(0, &mut buf), b"0");
+        assert_eq!(decimal(u64::MAX, &mut buf), b"18446744073709551615");
+        assert_eq!(digits(b"120", false), Some(120));
+        assert_eq!(digits(b"", false), None);
+        assert_eq!(digits(b"1a", false), None);
+        assert_eq!(digits(b"99999999999999999999", false), None);
+        assert_eq!(digits(b"99999999999999999999", true), Some(u64::MAX));
+        assert!(is_token(b"a-b") && !is_token(b"") && !is_token(b"a b"));
+    }
+}

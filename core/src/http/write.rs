@@ -1,0 +1,583 @@
+//! Writing heads: the response that opens an event stream, error responses, a client's request.
+
+use core::fmt;
+
+use super::syntax::{decimal, is_field_char, is_token};
+
+/// Why a head could not be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// The request path is empty, or holds a byte other than visible ASCII, or `#`.
+    InvalidPath,
+    /// The host is empty, or holds a byte a host and port cannot hold.
+    InvalidHost,
+    /// The last event ID holds a control character (CR, LF, NUL and the like, HTAB aside).
+    InvalidLastEventId,
+    /// The CORS origin is empty, or holds a byte other than visible ASCII, or a comma.
+    InvalidOrigin,
+    /// CORS credentials with the wildcard origin `*`, which browsers refuse.
+    CredentialsWithWildcard,
+    /// An extra header name is not a token (empty, or holding a space, a colon, a control
+    /// character...).
+    InvalidHeaderName,
+    /// An extra header value holds a control character (CR, LF, NUL and the like, HTAB aside).
+    InvalidHeaderValue,
+    /// An extra header is one the writer sets itself, or one that changes the framing.
+    ReservedHeader,
+    /// The buffer is too small for the whole head; nothing was written.
+    BufferTooSmall,
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WriteError::InvalidPath => "invalid request path",
+            WriteError::InvalidHost => "invalid host",
+            WriteError::InvalidLastEventId => "last event id holds a control character",
+            WriteError::InvalidOrigin => "invalid cors origin",
+            WriteError::CredentialsWithWildcard => "cors credentials with the wildcard origin",
+            WriteError::InvalidHeaderName => "invalid header name",
+            WriteError::InvalidHeaderValue => "header value holds a control character",
+            WriteError::ReservedHeader => "header set by the writer itself",
+            WriteError::BufferTooSmall => "buffer too small for the head",
+        })
+    }
+}
+
+impl core::error::Error for WriteError {}
+
+/// How the body of an event stream is delimited.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Framing {
+    /// No length; the stream ends when the server closes the connection (`Connection: close`).
+    /// Works with HTTP/1.0 and HTTP/1.1 clients and proxies, and events go out as encoded.
+    #[default]
+    Close,
+    /// `Transfer-Encoding: chunked`: each piece of the stream goes out as a chunk (see
+    /// [`ChunkHeader`](super::ChunkHeader)), and [`LAST_CHUNK`](super::LAST_CHUNK) ends it
+    /// cleanly, so the client can tell a finished stream from a cut connection and the
+    /// connection can be reused. HTTP/1.1 clients only.
+    Chunked,
+}
+
+/// CORS headers for an event stream opened from a page of another origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Cors<'a> {
+    /// `Access-Control-Allow-Origin`: the origin allowed (such as the request's `Origin`, once
+    /// checked against a list), or `*` for any origin without credentials. With an origin other
+    /// than `*`, `Vary: Origin` is written too.
+    pub origin: &'a str,
+    /// `Access-Control-Allow-Credentials: true`, for an `EventSource` opened with
+    /// `withCredentials` (cookies). Not allowed with the origin `*`.
+    pub credentials: bool,
+}
+
+impl<'a> Cors<'a> {
+    /// Allows `origin`, without credentials.
+    #[must_use]
+    pub const fn new(origin: &'a str) -> Self {
+        Cors {
+            origin,
+            credentials: false,
+        }
+    }
+}
+
+/// The head of the `200 OK` response that opens an event stream.
+///
+/// ```text
+/// HTTP/1.1 200 OK
+/// Content-Type: text/event-stream
+/// Cache-Control: no-cache
+/// X-Accel-Buffering: no
+/// Connection: close                      (or Transfer-Encoding: chunked, see Framing)
+/// Access-Control-Allow-Origin: <origin>  (with CORS)
+/// Access-Control-Allow-Credentials: true (with CORS credentials)
+/// Vary: Origin                           (with CORS, an origin other than *)
+/// <extra headers>
+/// ```
+///
+/// Lines end with CRLF, and a blank line ends the head. `X-Accel-Buffering: no` keeps nginx
+/// from buffering the stream. Extra headers are checked: a name must be a token, a value must
+/// hold no control character (HTAB aside), and the headers written above as well as
+/// `Content-Length`, `Transfer-Encoding` and `Connection` are reserved.
+///
+/// ```
+/// use ssewire::http::{Cors, Response};
+///
+/// let head = Response::new().cors(Cors::new("https://app.example"));
+/// let mut buf = [0u8; 256];
+/// let len = head.encode(&mut buf)?;
+/// assert!(buf[..len].starts_with(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"));
+/// # Ok::<(), ssewire::http::WriteError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct Response<'a> {
+    framing: Framing,
+    cors: Option<Cors<'a>>,
+    headers: &'a [(&'a str, &'a str)],
+}
+
+/// Headers a [`Response`] does not take as extra headers.
+const RESPONSE_RESERVED: &[&str] = &[
+    "content-type",
+    "cache-control",
+    "x-accel-buffering",
+    "connection",
+    "content-length",
+    "transfer-encoding",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+];
+
+impl<'a> Response<'a> {
+    /// The head with [`Framing::Close`], no CORS and no extra headers.
+    pub const fn new() -> Self {
+        Response {
+            framing: Framing::Close,
+            cors: None,
+            headers: &[],
+        }
+    }
+
+    /// Sets the framing.
+    pub const fn framing(self, framing: Framing) -> Self {
+        Response { framing, ..self }
+    }
+
+    /// Adds CORS headers.
+    pub const fn cors(self, cors: Cors<'a>) -> Self {
+        Response {
+            cors: Some(cors),
+            ..self
+        }
+    }
+
+    /// Sets extra headers, as (name, value) pairs, written after the others in this order.
+    pub const fn headers(self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        Response { headers, ..self }
+    }
+
+    /// The exact number of bytes [`encode`](Response::encode) writes.
+    ///
+    /// # Errors
+    ///
+    /// The [`WriteError`] `encode` would give, other than [`WriteError::BufferTooSmall`].
+    pub fn encoded_len(&self) -> Result<usize, WriteError> {
+        self.check()?;
+        let mut counter = Counter(0);
+        self.write(&mut counter);
+        Ok(counter.0)
+    }
+
+    /// Writes the head into the front of `buf` and returns the number of bytes written.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::BufferTooSmall`] if it does not fit (then `buf` is untouched), or an invalid
+    /// CORS origin ([`WriteError::InvalidOrigin`], [`WriteError::CredentialsWithWildcard`]) or
+    /// extra header ([`WriteError::InvalidHeaderName`], [`WriteError::InvalidHeaderValue`],
+    /// [`WriteError::ReservedHeader`]).
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
+        let len = self.encoded_len()?;
+        encode_into(buf, len, |cursor| self.write(cursor))
+    }
+
+    fn check(&self) -> Result<(), WriteError> {
+        if let Some(cors) = self.cors {
+            let origin = cors.origin.as_bytes();
+            if origin.is_empty() || !origin.iter().all(|&b| b.is_ascii_graphic() && b != b',') {
+                return Err(WriteError::InvalidOrigin);
+            }
+            if cors.credentials && origin == b"*" {
+                return Err(WriteError::CredentialsWithWildcard);
+            }
+        }
+        check_headers(self.headers, RESPONSE_RESERVED)
+    }
+
+    fn write(&self, out: &mut impl Out) {
+        out.put(b"HTTP/1.1 200 OK\r\n");
+        field(out, "Content-Type", b"text/event-stream");
+        field(out, "Cache-Control", b"no-cache");
+        field(out, "X-Accel-Buffering", b"no");
+        match self.framing {
+            Framing::Close => field(out, "Connection", b"close"),
+            Framing::Chunked => field(out, "Transfer-Encoding", b"chunked"),
+        }
+        if let Some(cors) = self.cors {
+            field(out, "Access-Control-Allow-Origin", cors.origin.as_bytes());
+            if cors.credentials {
+                field(out, "Access-Control-Allow-Credentials", b"true");
+            }
+            if cors.origin != "*" {
+                field(out, "Vary", b"Origin");
+            }
+        }
+        for (name, value) in self.headers {
+            field(out, name, value.as_bytes());
+        }
+        out.put(b"\r\n");
+    }
+}
+
+/// A plain error response: status line, a short text body, `Content-Length`, and
+/// `Connection: close` (close the connection once it is sent).
+///
+/// ```text
+/// HTTP/1.1 405 Method Not Allowed
+/// Allow: GET                               (405 only)
+/// Retry-After: <seconds>                   (503 only)
+/// Content-Type: text/plain; charset=utf-8
+/// Content-Length: 19
+/// Connection: close
+///
+/// Method Not Allowed
+/// ```
+///
+/// The body is the reason phrase and an LF.
+///
+/// ```
+/// use ssewire::http::ErrorResponse;
+///
+/// let mut buf = [0u8; 160];
+/// let len = ErrorResponse::ServiceUnavailable { retry_after: 5 }.encode(&mut buf)?;
+/// assert!(buf[..len].starts_with(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n"));
+/// # Ok::<(), ssewire::http::WriteError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorResponse {
+    /// `400 Bad Request`: a malformed request head.
+    BadRequest,
+    /// `404 Not Found`: no stream at this path.
+    NotFound,
+    /// `405 Method Not Allowed`, with `Allow: GET`.
+    MethodNotAllowed,
+    /// `431 Request Header Fields Too Large`: a request head over the limits.
+    HeadersTooLarge,
+    /// `503 Service Unavailable`, with `Retry-After`: over capacity. A browser's `EventSource`
+    /// gives up for good on it; other clients may come back after `retry_after`.
+    ServiceUnavailable {
+        /// When to try again, in seconds.
+        retry_after: u64,
+    },
+}
+
+impl ErrorResponse {
+    /// The status code.
+    #[must_use]
+    pub const fn status(self) -> u16 {
+        match self {
+            ErrorResponse::BadRequest => 400,
+            ErrorResponse::NotFound => 404,
+            ErrorResponse::MethodNotAllowed => 405,
+            ErrorResponse::HeadersTooLarge => 431,
+            ErrorResponse::ServiceUnavailable { .. } => 503,
+        }
+    }
+
+    /// The reason phrase, such as `Not Found`.
+    #[must_use]
+    pub const fn reason(self) -> &'static str {
+        match self {
+            ErrorResponse::BadRequest => "Bad Request",
+            ErrorResponse::NotFound => "Not Found",
+            ErrorResponse::MethodNotAllowed => "Method Not Allowed",
+            ErrorResponse::HeadersTooLarge => "Request Header Fields Too Large",
+            ErrorResponse::ServiceUnavailable { .. } => "Service Unavailable",
+        }
+    }
+
+    /// The exact number of bytes [`encode`](ErrorResponse::encode) writes.
+    #[must_use]
+    pub fn encoded_len(&self) -> usize {
+        let mut counter = Counter(0);
+        self.write(&mut counter);
+        counter.0
+    }
+
+    /// Writes the response into the front of `buf` and returns the number of bytes written.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::BufferTooSmall`] if it does not fit (then `buf` is untouched).
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
+        encode_into(buf, self.encoded_len(), |cursor| self.write(cursor))
+    }
+
+    fn write(&self, out: &mut impl Out) {
+        let mut digits = [0; 20];
+        out.put(b"HTTP/1.1 ");
+        out.put(decimal(self.status().into(), &mut digits));
+        out.put(b" ");
+        out.put(self.reason().as_bytes());
+        out.put(b"\r\n");
+        match *self {
+            ErrorResponse::MethodNotAllowed => field(out, "Allow", b"GET"),
+            ErrorResponse::ServiceUnavailable { retry_after } => {
+                field(out, "Retry-After", decimal(retry_after, &mut digits));
+            }
+            _ => {}
+        }
+        field(out, "Content-Type", b"text/plain; charset=utf-8");
+        let body_len = self.reason().len() as u64 + 1;
+        field(out, "Content-Length", decimal(body_len, &mut digits));
+        field(out, "Connection", b"close");
+        out.put(b"\r\n");
+        out.put(self.reason().as_bytes());
+        out.put(b"\n");
+    }
+}
+
+/// A client's request head for an event stream.
+///
+/// ```text
+/// GET <path> HTTP/1.1
+/// Host: <host>
+/// Accept: text/event-stream
+/// Cache-Control: no-cache
+/// Last-Event-ID: <id>      (only when not empty)
+/// <extra headers>
+/// ```
+///
+/// Lines end with CRLF, and a blank line ends the head. Everything is checked before a byte is
+/// written, so nothing can inject a line: the path must be visible ASCII without `#`
+/// (percent-encode the rest), the host a host name or IP literal with an optional port, the
+/// last event ID free of control characters (HTAB aside), extra header names tokens and their
+/// values free of control characters. The headers written above as well as `Content-Length`
+/// and `Transfer-Encoding` are reserved.
+///
+/// A server removes whitespace around a header value, so it reads a last event ID such as
+/// `" 7 "` as `"7"`.
+///
+/// ```
+/// use ssewire::http::Request;
+///
+/// let request = Request::new("example.com", "/events")
+///     .last_event_id("41")
+///     .headers(&[("Authorization", "Bearer abc")]);
+/// let mut buf = [0u8; 256];
+/// let len = request.encode(&mut buf)?;
+/// assert_eq!(
+///     &buf[..len],
+///     b"GET /events HTTP/1.1\r\nHost: example.com\r\nAccept: text/event-stream\r\n\
+///       Cache-Control: no-cache\r\nLast-Event-ID: 41\r\nAuthorization: Bearer abc\r\n\r\n"
+/// );
+/// # Ok::<(), ssewire::http::WriteError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct Request<'a> {
+    host: &'a str,
+    path: &'a str,
+    last_event_id: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+}
+
+/// Headers a [`Request`] does not take as extra headers.
+const REQUEST_RESERVED: &[&str] = &[
+    "host",
+    "accept",
+    "cache-control",
+    "last-event-id",
+    "content-length",
+    "transfer-encoding",
+];
+
+impl<'a> Request<'a> {
+    /// A request for `path` (such as `/events?topic=a`) on `host` (such as `example.com` or
+    /// `[::1]:8080`), without a last event ID or extra headers.
+    pub const fn new(host: &'a str, path: &'a str) -> Self {
+        Request {
+            host,
+            path,
+            last_event_id: "",
+            headers: &[],
+        }
+    }
+
+    /// Sets the last event ID to send; the empty string sends none.
+    pub const fn last_event_id(self, id: &'a str) -> Self {
+        Request {
+            last_event_id: id,
+            ..self
+        }
+    }
+
+    /// Sets extra headers, as (name, value) pairs, written after the others in this order.
+    pub const fn headers(self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        Request { headers, ..self }
+    }
+
+    /// The exact number of bytes [`encode`](Request::encode) writes.
+    ///
+    /// # Errors
+    ///
+    /// The [`WriteError`] `encode` would give, other than [`WriteError::BufferTooSmall`].
+    pub fn encoded_len(&self) -> Result<usize, WriteError> {
+        self.check()?;
+        let mut counter = Counter(0);
+        self.write(&mut counter);
+        Ok(counter.0)
+    }
+
+    /// Writes the head into the front of `buf` and returns the number of bytes written.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::BufferTooSmall`] if it does not fit (then `buf` is untouched), or what is
+    /// invalid: [`WriteError::InvalidPath`], [`WriteError::InvalidHost`],
+    /// [`WriteError::InvalidLastEventId`], [`WriteError::InvalidHeaderName`],
+    /// [`WriteError::InvalidHeaderValue`], [`WriteError::ReservedHeader`].
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
+        let len = self.encoded_len()?;
+        encode_into(buf, len, |cursor| self.write(cursor))
+    }
+
+    fn check(&self) -> Result<(), WriteError> {
+        let path = self.path.as_bytes();
+        if path.is_empty() || !path.iter().all(|&b| b.is_ascii_graphic() && b != b'#') {
+            return Err(WriteError::InvalidPath);
+        }
+        let host = self.host.as_bytes();
+        if host.is_empty() || !host.iter().all(|&b| is_host_char(b)) {
+            return Err(WriteError::InvalidHost);
+        }
+        if !self.last_event_id.bytes().all(is_field_char) {
+            return Err(WriteError::InvalidLastEventId);
+        }
+        check_headers(self.headers, REQUEST_RESERVED)
+    }
+
+    fn write(&self, out: &mut impl Out) {
+        out.put(b"GET ");
+        out.put(self.path.as_bytes());
+        out.put(b" HTTP/1.1\r\n");
+        field(out, "Host", self.host.as_bytes());
+        field(out, "Accept", b"text/event-stream");
+        field(out, "Cache-Control", b"no-cache");
+        if !self.last_event_id.is_empty() {
+            field(out, "Last-Event-ID", self.last_event_id.as_bytes());
+        }
+        for (name, value) in self.headers {
+            field(out, name, value.as_bytes());
+        }
+        out.put(b"\r\n");
+    }
+}
+
+/// A byte of `uri-host [":" port]`: unreserved, percent-encoded, sub-delims, and the colons and
+/// brackets of ports and IP literals.
+const fn is_host_char(b: u8) -> bool {
+    matches!(
+        b,
+        b'a'..=b'z'
+            | b'A'..=b'Z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'%'
+            | b'!'
+            | b'$'
+            | b'&'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*'
+            | b'+'
+            | b','
+            | b';'
+            | b'='
+            | b':'
+            | b'['
+            | b']'
+    )
+}
+
+fn check_headers(headers: &[(&str, &str)], reserved: &[&str]) -> Result<(), WriteError> {
+    for (name, value) in headers {
+        if !is_token(name.as_bytes()) {
+            return Err(WriteError::InvalidHeaderName);
+        }
+        if reserved.iter().any(|r| name.eq_ignore_ascii_case(r)) {
+            return Err(WriteError::ReservedHeader);
+        }
+        if !value.bytes().all(is_field_char) {
+            return Err(WriteError::InvalidHeaderValue);
+        }
+    }
+    Ok(())
+}
+
+/// Writes `len` bytes with `write` into the front of `buf`, or nothing if they do not fit.
+fn encode_into(
+    buf: &mut [u8],
+    len: usize,
+    write: impl FnOnce(&mut Cursor<'_>),
+) -> Result<usize, WriteError> {
+    let mut cursor = Cursor {
+        buf: buf.get_mut(..len).ok_or(WriteError::BufferTooSmall)?,
+        len: 0,
+    };
+    write(&mut cursor);
+    if cursor.len != len {
+        // `len` came from counting the same writes: not reached.
+        return Err(WriteError::BufferTooSmall);
+    }
+    Ok(len)
+}
+
+/// `Name: value` and CRLF, or `Name:` and CRLF for an empty value.
+fn field(out: &mut impl Out, name: &str, value: &[u8]) {
+    out.put(name.as_bytes());
+    if value.is_empty() {
+        out.put(b":\r\n");
+    } else {
+        out.put(b": ");
+        out.put(value);
+        out.put(b"\r\n");
+    }
+}
+
+/// Where written bytes go: a counter for `encoded_len`, a cursor for `encode`.
+trait Out {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+struct Counter(usize);
+
+impl Out for Counter {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 = self.0.saturating_add(bytes.len());
+    }
+}
+
+/// Writes into a slice; once something does not fit, writes nothing more.
+struct Cursor<'b> {
+    buf: &'b mut [u8],
+    /// Bytes written, or `usize::MAX` once full.
+    len: usize,
+}
+
+impl Out for Cursor<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        match self
+            .buf
+            .get_mut(self.len..)
+            .and_then(|rest| rest.get_mut(..bytes.len()))
+        {
+            Some(dest) => {
+                dest.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.len = usize::MAX,
+        }
+    }
+}
