@@ -44,6 +44,7 @@
 //!
 //! ```
 //! use ssewire::client::{Client, Config, Duration, Instant, State};
+//! use ssewire::http::{self, EMPTY_HEADER};
 //! use ssewire::parse::Item;
 //!
 //! let mut storage = [0u8; 1024];
@@ -54,12 +55,18 @@
 //! let connect = client.poll_connect().unwrap();
 //! assert_eq!((connect.location, connect.last_event_id), (None, ""));
 //! client.handle_connected(now);
-//! client.handle_response_head(now, 200, Some("text/event-stream"), None, None);
+//!
+//! // What the server sends back: a head, then a chunked body.
+//! let received: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+//!     Transfer-Encoding: chunked\r\n\r\n20\r\nretry: 1000\nid: 1\ndata: hello\n\n\r\n";
+//! let mut headers = [EMPTY_HEADER; 16];
+//! let head = http::read_response(received, &mut headers, http::DEFAULT_MAX_HEAD_LEN)?.unwrap();
+//! client.handle_response_head(now, &head);
 //! assert_eq!(client.state(), State::Open);
 //!
-//! let mut body: &[u8] = b"retry: 1000\nid: 1\ndata: hello\n\n";
+//! let mut body = &received[head.len..];
 //! let mut data = None;
-//! while let Some(item) = client.handle_body(&mut body) {
+//! while let Some(item) = client.handle_body(now, &mut body) {
 //!     if let Ok(Item::Event(event)) = item {
 //!         data = Some(event.data.len());
 //!     }
@@ -73,11 +80,13 @@
 //! now = wake;
 //! client.handle_timeout(now);
 //! assert_eq!(client.poll_connect().unwrap().last_event_id, "1");
+//! # Ok::<(), ssewire::http::HeadError>(())
 //! ```
 
 use core::{fmt, ops};
 
-use crate::parse::{Item, Limits, ParseError, Parser};
+use crate::http::{Body, ChunkedDecoder, Decoded, ResponseHead};
+use crate::parse::{Item, Limits, ParseError, Parser, Ready};
 
 /// A point in time, in milliseconds since an origin the caller picks (boot, the epoch, …).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -250,6 +259,17 @@ pub struct Connect<'a> {
     pub last_event_id: &'a str,
 }
 
+/// How the open stream's body ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Framing {
+    /// When the server closes the connection.
+    Close,
+    /// After this many more bytes.
+    Length(u64),
+    /// At the last chunk.
+    Chunked(ChunkedDecoder),
+}
+
 /// What the client is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -277,6 +297,7 @@ pub struct Client<'s> {
     /// Length of the redirect target in `location`, if connecting to one.
     location_len: Option<usize>,
     phase: Phase,
+    framing: Framing,
     failure: Option<Failure>,
     /// The connection in use is to be dropped.
     abort: bool,
@@ -299,6 +320,7 @@ impl<'s> Client<'s> {
             location,
             location_len: None,
             phase: Phase::Connect,
+            framing: Framing::Close,
             failure: None,
             abort: false,
             retry: config.initial_delay,
@@ -357,8 +379,9 @@ impl<'s> Client<'s> {
         }
     }
 
-    /// Whether to drop the connection in use: `true` once after the response head came too
-    /// late. The client already counts the attempt as failed and waits to reconnect.
+    /// Whether to drop the connection in use: `true` once after the client gave up on it (the
+    /// response head came too late, the body ended by its framing or the framing broke, a
+    /// retried error response). The client already waits to reconnect.
     #[must_use]
     pub fn poll_abort(&mut self) -> bool {
         core::mem::take(&mut self.abort)
@@ -380,51 +403,120 @@ impl<'s> Client<'s> {
         }
     }
 
-    /// The response head arrived: its status, `Content-Type`, `Location` and `Retry-After`
-    /// (in seconds) headers.
-    pub fn handle_response_head(
-        &mut self,
-        now: Instant,
-        status: u16,
-        content_type: Option<&str>,
-        location: Option<&str>,
-        retry_after: Option<u64>,
-    ) {
+    /// The response head arrived (read with [`crate::http::read_response`]).
+    ///
+    /// Interim `1xx` heads are skipped: pass the next head too.
+    pub fn handle_response_head(&mut self, now: Instant, head: &ResponseHead<'_>) {
         if !matches!(self.phase, Phase::Request { .. }) {
             return;
         }
-        match status {
-            200 if content_type.is_some_and(is_event_stream) => {
+        match head.status {
+            100 | 102 | 103 => {}
+            200 if head.is_event_stream() => {
                 self.phase = Phase::Open { since: now };
+                self.framing = match head.body {
+                    Body::Close => Framing::Close,
+                    Body::Length(len) => Framing::Length(len),
+                    Body::Chunked => Framing::Chunked(ChunkedDecoder::new()),
+                };
                 self.redirects = 0;
                 self.parser.reset();
             }
             200 => self.fail(Failure::ContentType),
             204 => self.fail(Failure::NoContent),
-            301 | 302 | 303 | 307 | 308 => self.redirect(location),
+            301 | 302 | 303 | 307 | 308 => self.redirect(head.location),
             429 | 500..=599 if self.config.retry_server_errors => {
-                let at_least = Duration::from_secs(retry_after.unwrap_or(0));
+                let at_least = Duration::from_secs(head.retry_after.unwrap_or(0));
+                self.abort = true;
                 self.reconnect(now, at_least);
             }
-            _ => self.fail(Failure::Status(status)),
+            status => self.fail(Failure::Status(status)),
         }
     }
 
-    /// Feeds body bytes (already without chunked framing) and returns the next item they
-    /// complete, advancing `body` past what was consumed; `None` once `body` is used up. Call it
-    /// in a loop, like [`Parser::feed`]. A `retry` field takes effect at once.
+    /// Feeds the bytes of the body as they arrive (chunked framing included: the client
+    /// decodes what the head announced) and returns the next item they complete, advancing
+    /// `body` past what was consumed; `None` once `body` is used up. Call it in a loop, like
+    /// [`Parser::feed`]. A `retry` field takes effect at once.
     ///
-    /// Bytes that arrive while the stream is not open are dropped.
-    pub fn handle_body(&mut self, body: &mut &[u8]) -> Option<Result<Item<'_>, ParseError>> {
-        if !matches!(self.phase, Phase::Open { .. }) {
-            *body = &[];
-            return None;
+    /// When the body ends by its framing (the last chunk, or `Content-Length` bytes), or its
+    /// chunked framing is broken, the client is done with the connection: it waits to
+    /// reconnect, and [`poll_abort`](Client::poll_abort) asks to drop the connection. Bytes
+    /// that arrive while the stream is not open are dropped.
+    pub fn handle_body(
+        &mut self,
+        now: Instant,
+        body: &mut &[u8],
+    ) -> Option<Result<Item<'_>, ParseError>> {
+        let ready = self.next_ready(now, body)?;
+        Some(ready.map(|ready| self.parser.resolve(ready)))
+    }
+
+    fn next_ready(&mut self, now: Instant, body: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
+        loop {
+            if !matches!(self.phase, Phase::Open { .. }) {
+                *body = &[];
+                return None;
+            }
+            match &mut self.framing {
+                Framing::Close => return self.feed(body),
+                Framing::Length(0) => self.done_with_connection(now),
+                Framing::Length(remaining) => {
+                    let take =
+                        usize::try_from(*remaining).map_or(body.len(), |r| r.min(body.len()));
+                    let mut piece = &body[..take];
+                    let ready = self.parser.feed_ready(&mut piece);
+                    let used = take - piece.len();
+                    *remaining -= used as u64;
+                    *body = &body[used..];
+                    if ready.is_some() {
+                        return self.applied(ready);
+                    }
+                    if body.is_empty() && *remaining > 0 {
+                        return None;
+                    }
+                }
+                Framing::Chunked(decoder) => {
+                    let whole = *body;
+                    match decoder.decode(body) {
+                        Ok(None) => return None,
+                        Ok(Some(Decoded::Data(data))) => {
+                            let mut piece = data;
+                            let ready = self.parser.feed_ready(&mut piece);
+                            if ready.is_some() {
+                                // Hand the unused payload back, to be fed again next call.
+                                decoder.unread(piece.len());
+                                *body = &whole[whole.len() - body.len() - piece.len()..];
+                                return self.applied(ready);
+                            }
+                        }
+                        Ok(Some(Decoded::End)) | Err(_) => self.done_with_connection(now),
+                    }
+                }
+            }
         }
-        let item = self.parser.feed(body)?;
-        if let Ok(Item::Retry(ms)) = item {
+    }
+
+    fn feed(&mut self, body: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
+        let ready = self.parser.feed_ready(body);
+        self.applied(ready)
+    }
+
+    /// Applies a `retry` the parser reports.
+    fn applied(
+        &mut self,
+        ready: Option<Result<Ready, ParseError>>,
+    ) -> Option<Result<Ready, ParseError>> {
+        if let Some(Ok(Ready::Retry(ms))) = ready {
             self.retry = Duration::from_millis(ms);
         }
-        Some(item)
+        ready
+    }
+
+    /// The body ended by its framing, or the framing broke: drop the connection, reconnect.
+    fn done_with_connection(&mut self, now: Instant) {
+        self.abort = true;
+        self.connection_lost(now);
     }
 
     /// The body ended: the server closed the stream. Reconnects after the reconnection time.
@@ -532,16 +624,6 @@ impl<'s> Client<'s> {
         self.rng ^= self.rng >> 27;
         self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-}
-
-/// Whether a `Content-Type` value is `text/event-stream`, parameters allowed.
-fn is_event_stream(content_type: &str) -> bool {
-    let media_type = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim_matches([' ', '\t']);
-    media_type.eq_ignore_ascii_case("text/event-stream")
 }
 
 /// splitmix64's finalizer: spreads nearby seeds apart; never zero, which xorshift cannot leave.

@@ -6,6 +6,7 @@ mod common;
 use common::reference::RefItem as Got;
 use proptest::prelude::*;
 use ssewire::client::{Client, Config, Duration, Failure, Instant, State};
+use ssewire::http::{self, EMPTY_HEADER};
 use ssewire::parse::Item;
 
 /// A client, the virtual time, and helpers that play the network's part.
@@ -15,6 +16,29 @@ struct Sim<'s> {
 }
 
 const SSE: Option<&str> = Some("text/event-stream");
+
+/// A response head with these parts and `extra` header lines, read back with
+/// `http::read_response` (leaked, to outlive this call in tests).
+fn response(
+    status: u16,
+    content_type: Option<&str>,
+    location: Option<&str>,
+    extra: &str,
+) -> (http::ResponseHead<'static>, usize) {
+    let mut head = format!("HTTP/1.1 {status} Whatever\r\n{extra}");
+    if let Some(content_type) = content_type {
+        head += &format!("Content-Type: {content_type}\r\n");
+    }
+    if let Some(location) = location {
+        head += &format!("Location: {location}\r\n");
+    }
+    head += "\r\n";
+    let bytes: &'static [u8] = head.into_bytes().leak();
+    let headers: &'static mut [http::Header<'static>] = Vec::leak(vec![EMPTY_HEADER; 8]);
+    let head = http::read_response(bytes, headers, 4096).unwrap().unwrap();
+    let len = head.len;
+    (head, len)
+}
 
 impl<'s> Sim<'s> {
     fn new(storage: &'s mut [u8], config: Config) -> Self {
@@ -43,8 +67,19 @@ impl<'s> Sim<'s> {
     }
 
     fn respond(&mut self, status: u16, content_type: Option<&str>, location: Option<&str>) {
+        self.respond_with(status, content_type, location, "");
+    }
+
+    /// Hands the client a response head built from these parts, plus `extra` header lines.
+    fn respond_with(
+        &mut self,
+        status: u16,
+        content_type: Option<&str>,
+        location: Option<&str>,
+        extra: &str,
+    ) {
         self.client
-            .handle_response_head(self.now, status, content_type, location, None);
+            .handle_response_head(self.now, &response(status, content_type, location, extra).0);
     }
 
     fn open(&mut self) -> String {
@@ -59,7 +94,7 @@ impl<'s> Sim<'s> {
     fn body(&mut self, bytes: &[u8]) -> Vec<Got> {
         let mut input = bytes;
         let mut got = Vec::new();
-        while let Some(item) = self.client.handle_body(&mut input) {
+        while let Some(item) = self.client.handle_body(self.now, &mut input) {
             got.push(match item.expect("no limit reached") {
                 Item::Event(e) => Got::Event {
                     event: e.event.into(),
@@ -193,7 +228,7 @@ fn no_content_stops_for_good() {
 
 #[test]
 fn error_statuses_fail_for_good() {
-    for status in [500, 503, 404, 401, 429, 201, 206, 304, 100] {
+    for status in [500, 503, 404, 401, 429, 201, 206, 304, 101] {
         let mut storage = [0u8; 1024];
         let mut sim = Sim::new(&mut storage, no_jitter());
         sim.connect();
@@ -218,9 +253,12 @@ fn server_errors_retried_when_asked_honouring_retry_after() {
         },
     );
     sim.connect();
-    sim.client
-        .handle_response_head(sim.now, 503, None, None, Some(120));
+    sim.respond_with(503, None, None, "Retry-After: 120\r\n");
     assert_eq!(sim.client.poll_failure(), None);
+    assert!(
+        sim.client.poll_abort(),
+        "the error response's connection is done with"
+    );
     assert_eq!(sim.wait(), 120_000, "Retry-After is longer than the delay");
     sim.connect();
     sim.respond(500, None, None);
@@ -232,6 +270,105 @@ fn server_errors_retried_when_asked_honouring_retry_after() {
         Some(Failure::Status(404)),
         "4xx other than 429 still fail"
     );
+}
+
+#[test]
+fn interim_heads_are_skipped() {
+    let mut storage = [0u8; 1024];
+    let mut sim = Sim::new(&mut storage, no_jitter());
+    sim.connect();
+    sim.respond(100, None, None);
+    sim.respond(103, None, None);
+    assert_eq!(sim.client.state(), State::Connecting);
+    sim.respond(200, SSE, None);
+    assert_eq!(sim.client.state(), State::Open);
+}
+
+/// Feeds `body` split at `cuts` and collects every item.
+fn feed_split(sim: &mut Sim<'_>, body: &[u8], cuts: &[usize]) -> Vec<Got> {
+    let mut got = Vec::new();
+    let mut start = 0;
+    for &cut in cuts.iter().chain([&body.len()]) {
+        got.extend(sim.body(&body[start..cut]));
+        start = cut;
+    }
+    got
+}
+
+/// A chunked body whose chunks split lines and events anywhere, with an extension, the last
+/// chunk, and bytes after it that are not part of the stream.
+fn chunked_body() -> Vec<u8> {
+    let mut body = Vec::new();
+    for (i, piece) in [
+        "id: 1\ndata: one",
+        "\n\nid: 2\ndata: two\n\ndata: th",
+        "ree\n",
+        "\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let extension = if i == 1 { ";ext=1" } else { "" };
+        body.extend(format!("{:x}{extension}\r\n{piece}\r\n", piece.len()).bytes());
+    }
+    body.extend(b"0\r\n\r\nGARBAGE");
+    body
+}
+
+#[test]
+fn chunked_body_is_decoded_across_any_split_and_its_end_reconnects() {
+    let expected = [event("one", "1"), event("two", "2"), event("three", "2")];
+    let body = chunked_body();
+    for at in 0..=body.len() {
+        let mut storage = [0u8; 1024];
+        let mut sim = Sim::new(&mut storage, no_jitter());
+        sim.connect();
+        sim.respond_with(200, SSE, None, "Transfer-Encoding: chunked\r\n");
+        assert_eq!(
+            feed_split(&mut sim, &body, &[at]),
+            expected,
+            "split at {at}"
+        );
+        assert_eq!(
+            sim.client.state(),
+            State::Connecting,
+            "the last chunk ends the stream"
+        );
+        assert!(sim.client.poll_abort());
+        assert_eq!(sim.wait(), 3000);
+        assert_eq!(sim.connect().1, "2");
+    }
+}
+
+#[test]
+fn broken_chunked_framing_drops_the_connection() {
+    let mut storage = [0u8; 1024];
+    let mut sim = Sim::new(&mut storage, no_jitter());
+    sim.connect();
+    sim.respond_with(200, SSE, None, "Transfer-Encoding: chunked\r\n");
+    assert_eq!(sim.body(b"a\r\ndata: x\n\n\r\nzz\r\n"), [event("x", "")]);
+    assert!(sim.client.poll_abort());
+    assert_eq!(sim.client.state(), State::Connecting);
+    assert_eq!(sim.wait(), 3000);
+}
+
+#[test]
+fn content_length_body_ends_after_its_length() {
+    let mut storage = [0u8; 1024];
+    let mut sim = Sim::new(&mut storage, no_jitter());
+    sim.connect();
+    let body = b"id: 1\ndata: a\n\ndata: cut off\n\n";
+    sim.respond_with(200, SSE, None, "Content-Length: 20\r\n");
+    assert_eq!(sim.body(&body[..10]), []);
+    assert_eq!(sim.client.state(), State::Open);
+    assert_eq!(
+        sim.body(&body[10..]),
+        [event("a", "1")],
+        "bytes past the length are not the stream's"
+    );
+    assert!(sim.client.poll_abort());
+    assert_eq!(sim.wait(), 3000);
+    assert_eq!(sim.connect().1, "1");
 }
 
 #[test]
@@ -543,6 +680,19 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
+    #[test]
+    fn chunked_body_in_random_pieces(cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12)) {
+        let body = chunked_body();
+        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(body.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut storage = [0u8; 1024];
+        let mut sim = Sim::new(&mut storage, no_jitter());
+        sim.connect();
+        sim.respond_with(200, SSE, None, "Transfer-Encoding: chunked\r\n");
+        prop_assert_eq!(feed_split(&mut sim, &body, &cuts), [event("one", "1"), event("two", "2"), event("three", "2")]);
+        prop_assert!(sim.client.poll_abort());
+    }
+
     /// Whatever happens, the client's outputs stay consistent.
     #[test]
     fn random_operations_keep_invariants(ops in prop::collection::vec(op(), 0..64), budget in prop::option::of(0u32..4)) {
@@ -557,12 +707,13 @@ proptest! {
                         client.handle_connected(now);
                     }
                 }
-                Op::Head(status, ct, loc) => client.handle_response_head(
-                    now, status, ct.then_some("text/event-stream"), loc.then_some("/elsewhere"), Some(1),
-                ),
+                Op::Head(status, ct, loc) => {
+                    let (head, _) = response(status, ct.then_some("text/event-stream"), loc.then_some("/elsewhere"), "Retry-After: 1\r\n");
+                    client.handle_response_head(now, &head);
+                }
                 Op::Body(bytes) => {
                     let mut input = &bytes[..];
-                    while client.handle_body(&mut input).is_some() {}
+                    while client.handle_body(now, &mut input).is_some() {}
                     prop_assert!(input.is_empty());
                 }
                 Op::End => client.handle_end_of_body(now),

@@ -31,22 +31,32 @@ fuzz_target!(|input: &[u8]| {
                 }
             }
             1 => {
-                let status = [200, 204, 301, 302, 303, 307, 308, 404, 429, 500, 503]
-                    [usize::from(op / 9) % 11];
+                let status = [200, 204, 301, 302, 303, 307, 308, 404, 429, 500, 503, 100]
+                    [usize::from(op / 9) % 12];
                 let content_type = [
                     "text/event-stream",
                     "text/plain",
                     "TEXT/EVENT-STREAM; charset=utf-8",
                     "",
                 ][usize::from(op >> 6)];
-                let location = (op & 0x10 != 0).then_some("/moved/elsewhere/a-long-path-here");
-                client.handle_response_head(
-                    now,
-                    status,
-                    Some(content_type),
-                    location,
-                    Some(u64::from(op)),
+                let framing = [
+                    "",
+                    "Transfer-Encoding: chunked\r\n",
+                    "Content-Length: 40\r\n",
+                ][usize::from(op % 3)];
+                let location = if op & 0x10 != 0 {
+                    "Location: /moved/elsewhere/a-long-path-here\r\n"
+                } else {
+                    ""
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\n{framing}{location}Retry-After: {op}\r\n\r\n"
                 );
+                let mut headers = [ssewire::http::EMPTY_HEADER; 8];
+                let head = ssewire::http::read_response(head.as_bytes(), &mut headers, 1024)
+                    .expect("a well-formed head")
+                    .expect("a complete head");
+                client.handle_response_head(now, &head);
             }
             2 => {
                 // The next bytes, up to a length the op gives, are body.
@@ -54,7 +64,7 @@ fuzz_target!(|input: &[u8]| {
                 let (body, rest) = ops.split_at(len);
                 ops = rest;
                 let mut body = body;
-                while client.handle_body(&mut body).is_some() {}
+                while client.handle_body(now, &mut body).is_some() {}
                 assert!(body.is_empty());
             }
             3 => client.handle_end_of_body(now),

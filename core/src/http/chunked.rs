@@ -175,6 +175,16 @@ impl ChunkedDecoder {
         matches!(self.state, State::Done)
     }
 
+    /// Takes back the last `n` bytes of the payload [`decode`](ChunkedDecoder::decode) just
+    /// returned, which the caller did not use and will feed again at the front of its next
+    /// input. Call it only right after a [`Decoded::Data`] of at least `n` bytes.
+    pub fn unread(&mut self, n: usize) {
+        if n > 0 && matches!(self.state, State::Data | State::DataCr) {
+            self.remaining = self.remaining.saturating_add(n as u64);
+            self.state = State::Data;
+        }
+    }
+
     /// Consumes bytes from the front of `input` until there is payload to hand out or the body
     /// ends.
     ///

@@ -244,8 +244,19 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Parser<B> {
     /// next one. Call it in a loop (`while let Some(item) = parser.feed(&mut input)`), since one
     /// chunk may hold many items. An `Err` reports a value over its limit; parsing goes on.
     pub fn feed(&mut self, input: &mut &[u8]) -> Option<Result<Item<'_>, ParseError>> {
-        let ready = self.state.feed(self.buf.as_mut(), input)?;
-        Some(ready.map(|ready| ready.item(self.buf.as_ref())))
+        let ready = self.feed_ready(input)?;
+        Some(ready.map(|ready| self.resolve(ready)))
+    }
+
+    /// [`feed`](Parser::feed) without borrowing: the item as ranges of the storage, for callers
+    /// that loop and return an item from inside the loop.
+    pub(crate) fn feed_ready(&mut self, input: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
+        self.state.feed(self.buf.as_mut(), input)
+    }
+
+    /// The item `ready` stands for, from the last [`feed_ready`](Parser::feed_ready).
+    pub(crate) fn resolve(&self, ready: Ready) -> Item<'_> {
+        ready.item(self.buf.as_ref())
     }
 
     /// The last event ID as of the last dispatched block: what to send as `Last-Event-ID`
@@ -282,7 +293,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Parser<B> {
 
 /// An item ready to hand out, as ranges of the storage.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Ready {
+pub(crate) enum Ready {
     /// The id, the event type and the data, one after the other in `span`: validated as one
     /// string, then split.
     Event {
