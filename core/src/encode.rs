@@ -29,6 +29,7 @@ use core::fmt;
 
 use memchr::memchr3;
 
+use crate::out::{write_counted, Counter, Cursor, Out};
 use crate::scan::line_end;
 
 /// Why an event could not be encoded.
@@ -142,15 +143,7 @@ impl<'a> Event<'a> {
             self.encoded_len()?
         };
         self.check()?;
-        let mut cursor = Cursor {
-            buf: buf.get_mut(..len).ok_or(EncodeError::BufferTooSmall)?,
-            len: 0,
-        };
-        self.write(&mut cursor);
-        if cursor.full() {
-            return Err(EncodeError::BufferTooSmall);
-        }
-        Ok(cursor.len)
+        write_counted(buf, len, |cursor| self.write(cursor)).ok_or(EncodeError::BufferTooSmall)
     }
 
     /// At least [`encoded_len`](Event::encoded_len), found without reading the data: every data
@@ -224,13 +217,10 @@ impl Comment<'_> {
     ///
     /// [`EncodeError::BufferTooSmall`] if it does not fit (then `buf` is untouched).
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let len = self.encoded_len();
-        let mut cursor = Cursor {
-            buf: buf.get_mut(..len).ok_or(EncodeError::BufferTooSmall)?,
-            len: 0,
-        };
-        lines(&mut cursor, b"", self.0.as_bytes());
-        Ok(cursor.len)
+        write_counted(buf, self.encoded_len(), |cursor| {
+            lines(cursor, b"", self.0.as_bytes())
+        })
+        .ok_or(EncodeError::BufferTooSmall)
     }
 }
 
@@ -278,7 +268,7 @@ impl<'b> Frame<'b> {
     /// A frame writing into the front of `buf`.
     pub fn new(buf: &'b mut [u8]) -> Self {
         Frame {
-            cursor: Cursor { buf, len: 0 },
+            cursor: Cursor::new(buf),
             data: DataLine::Closed,
         }
     }
@@ -374,10 +364,7 @@ impl<'b> Frame<'b> {
     pub fn finish(mut self) -> Result<usize, EncodeError> {
         self.close_data();
         self.cursor.put(b"\n");
-        if self.cursor.full() {
-            return Err(EncodeError::BufferTooSmall);
-        }
-        Ok(self.cursor.len)
+        self.cursor.written().ok_or(EncodeError::BufferTooSmall)
     }
 
     fn close_data(&mut self) {
@@ -392,7 +379,7 @@ impl fmt::Write for Frame<'_> {
     /// Appends to the data, like [`Frame::data`]; fails once the slice is full.
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.data(s);
-        if self.cursor.full() {
+        if self.cursor.written().is_none() {
             return Err(fmt::Error);
         }
         Ok(())
@@ -410,51 +397,6 @@ fn check_id(id: &str) -> Result<(), EncodeError> {
     match memchr3(b'\r', b'\n', 0, id.as_bytes()) {
         Some(_) => Err(EncodeError::InvalidId),
         None => Ok(()),
-    }
-}
-
-/// Where encoded bytes go: a counter for `encoded_len`, a cursor for `encode`.
-trait Out {
-    fn put(&mut self, bytes: &[u8]);
-}
-
-struct Counter(usize);
-
-impl Out for Counter {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        self.0 += bytes.len();
-    }
-}
-
-/// Writes into a slice; once something does not fit, writes nothing more and reports full.
-#[derive(Debug)]
-struct Cursor<'b> {
-    buf: &'b mut [u8],
-    /// Bytes written, or `usize::MAX` once full.
-    len: usize,
-}
-
-impl Cursor<'_> {
-    fn full(&self) -> bool {
-        self.len == usize::MAX
-    }
-}
-
-impl Out for Cursor<'_> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        match self
-            .buf
-            .get_mut(self.len..)
-            .and_then(|rest| rest.get_mut(..bytes.len()))
-        {
-            Some(dest) => {
-                dest.copy_from_slice(bytes);
-                self.len += bytes.len();
-            }
-            None => self.len = usize::MAX,
-        }
     }
 }
 

@@ -10,6 +10,7 @@ extern crate std;
 pub mod client;
 pub mod encode;
 pub mod http;
+mod out;
 pub mod parse;
 pub mod replay;
 mod scan;

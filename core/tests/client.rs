@@ -17,14 +17,16 @@ struct Sim<'s> {
 
 const SSE: Option<&str> = Some("text/event-stream");
 
-/// A response head with these parts and `extra` header lines, read back with
-/// `http::read_response` (leaked, to outlive this call in tests).
-fn response(
+/// Hands `client` a response head with these parts and `extra` header lines, read back with
+/// `http::read_response` as an adapter would.
+fn respond(
+    client: &mut Client<'_>,
+    now: Instant,
     status: u16,
     content_type: Option<&str>,
     location: Option<&str>,
     extra: &str,
-) -> (http::ResponseHead<'static>, usize) {
+) {
     let mut head = format!("HTTP/1.1 {status} Whatever\r\n{extra}");
     if let Some(content_type) = content_type {
         head += &format!("Content-Type: {content_type}\r\n");
@@ -33,11 +35,11 @@ fn response(
         head += &format!("Location: {location}\r\n");
     }
     head += "\r\n";
-    let bytes: &'static [u8] = head.into_bytes().leak();
-    let headers: &'static mut [http::Header<'static>] = Vec::leak(vec![EMPTY_HEADER; 8]);
-    let head = http::read_response(bytes, headers, 4096).unwrap().unwrap();
-    let len = head.len;
-    (head, len)
+    let mut headers = [EMPTY_HEADER; 8];
+    let head = http::read_response(head.as_bytes(), &mut headers, 4096)
+        .unwrap()
+        .unwrap();
+    client.handle_response_head(now, &head);
 }
 
 impl<'s> Sim<'s> {
@@ -78,8 +80,14 @@ impl<'s> Sim<'s> {
         location: Option<&str>,
         extra: &str,
     ) {
-        self.client
-            .handle_response_head(self.now, &response(status, content_type, location, extra).0);
+        respond(
+            &mut self.client,
+            self.now,
+            status,
+            content_type,
+            location,
+            extra,
+        );
     }
 
     fn open(&mut self) -> String {
@@ -708,8 +716,8 @@ proptest! {
                     }
                 }
                 Op::Head(status, ct, loc) => {
-                    let (head, _) = response(status, ct.then_some("text/event-stream"), loc.then_some("/elsewhere"), "Retry-After: 1\r\n");
-                    client.handle_response_head(now, &head);
+                    let content_type = ct.then_some("text/event-stream");
+                    respond(&mut client, now, status, content_type, loc.then_some("/elsewhere"), "Retry-After: 1\r\n");
                 }
                 Op::Body(bytes) => {
                     let mut input = &bytes[..];

@@ -3,6 +3,7 @@
 use core::fmt;
 
 use super::syntax::{decimal, is_field_char, is_token};
+use crate::out::{write_counted, Counter, Out};
 
 /// Why a head could not be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -182,7 +183,7 @@ impl<'a> Response<'a> {
     /// [`WriteError::ReservedHeader`]).
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
         let len = self.encoded_len()?;
-        encode_into(buf, len, |cursor| self.write(cursor))
+        write_counted(buf, len, |cursor| self.write(cursor)).ok_or(WriteError::BufferTooSmall)
     }
 
     fn check(&self) -> Result<(), WriteError> {
@@ -305,7 +306,8 @@ impl ErrorResponse {
     ///
     /// [`WriteError::BufferTooSmall`] if it does not fit (then `buf` is untouched).
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
-        encode_into(buf, self.encoded_len(), |cursor| self.write(cursor))
+        write_counted(buf, self.encoded_len(), |cursor| self.write(cursor))
+            .ok_or(WriteError::BufferTooSmall)
     }
 
     fn write(&self, out: &mut impl Out) {
@@ -434,7 +436,7 @@ impl<'a> Request<'a> {
     /// [`WriteError::InvalidHeaderValue`], [`WriteError::ReservedHeader`].
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
         let len = self.encoded_len()?;
-        encode_into(buf, len, |cursor| self.write(cursor))
+        write_counted(buf, len, |cursor| self.write(cursor)).ok_or(WriteError::BufferTooSmall)
     }
 
     fn check(&self) -> Result<(), WriteError> {
@@ -514,24 +516,6 @@ fn check_headers(headers: &[(&str, &str)], reserved: &[&str]) -> Result<(), Writ
     Ok(())
 }
 
-/// Writes `len` bytes with `write` into the front of `buf`, or nothing if they do not fit.
-fn encode_into(
-    buf: &mut [u8],
-    len: usize,
-    write: impl FnOnce(&mut Cursor<'_>),
-) -> Result<usize, WriteError> {
-    let mut cursor = Cursor {
-        buf: buf.get_mut(..len).ok_or(WriteError::BufferTooSmall)?,
-        len: 0,
-    };
-    write(&mut cursor);
-    if cursor.len != len {
-        // `len` came from counting the same writes: not reached.
-        return Err(WriteError::BufferTooSmall);
-    }
-    Ok(len)
-}
-
 /// `Name: value` and CRLF, or `Name:` and CRLF for an empty value.
 fn field(out: &mut impl Out, name: &str, value: &[u8]) {
     out.put(name.as_bytes());
@@ -541,43 +525,5 @@ fn field(out: &mut impl Out, name: &str, value: &[u8]) {
         out.put(b": ");
         out.put(value);
         out.put(b"\r\n");
-    }
-}
-
-/// Where written bytes go: a counter for `encoded_len`, a cursor for `encode`.
-trait Out {
-    fn put(&mut self, bytes: &[u8]);
-}
-
-struct Counter(usize);
-
-impl Out for Counter {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        self.0 = self.0.saturating_add(bytes.len());
-    }
-}
-
-/// Writes into a slice; once something does not fit, writes nothing more.
-struct Cursor<'b> {
-    buf: &'b mut [u8],
-    /// Bytes written, or `usize::MAX` once full.
-    len: usize,
-}
-
-impl Out for Cursor<'_> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        match self
-            .buf
-            .get_mut(self.len..)
-            .and_then(|rest| rest.get_mut(..bytes.len()))
-        {
-            Some(dest) => {
-                dest.copy_from_slice(bytes);
-                self.len += bytes.len();
-            }
-            None => self.len = usize::MAX,
-        }
     }
 }
