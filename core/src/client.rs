@@ -448,11 +448,18 @@ impl<'s> Client<'s> {
         now: Instant,
         body: &mut &[u8],
     ) -> Option<Result<Item<'_>, ParseError>> {
-        let ready = self.next_ready(now, body)?;
-        Some(ready.map(|ready| self.parser.resolve(ready)))
+        let ready = self.handle_body_ready(now, body)?;
+        Some(ready.map(|ready| self.resolve(ready)))
     }
 
-    fn next_ready(&mut self, now: Instant, body: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
+    /// Like [`handle_body`](Client::handle_body), but hands back a [`Ready`] that does not
+    /// borrow the client, for loops that return the item from inside; see
+    /// [`Parser::feed_ready`].
+    pub fn handle_body_ready(
+        &mut self,
+        now: Instant,
+        body: &mut &[u8],
+    ) -> Option<Result<Ready, ParseError>> {
         loop {
             if !matches!(self.phase, Phase::Open { .. }) {
                 *body = &[];
@@ -497,6 +504,13 @@ impl<'s> Client<'s> {
         }
     }
 
+    /// The item a [`Ready`] from the last [`handle_body_ready`](Client::handle_body_ready)
+    /// stands for.
+    #[must_use]
+    pub fn resolve(&self, ready: Ready) -> Item<'_> {
+        self.parser.resolve(ready)
+    }
+
     fn feed(&mut self, body: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
         let ready = self.parser.feed_ready(body);
         self.applied(ready)
@@ -507,7 +521,11 @@ impl<'s> Client<'s> {
         &mut self,
         ready: Option<Result<Ready, ParseError>>,
     ) -> Option<Result<Ready, ParseError>> {
-        if let Some(Ok(Ready::Retry(ms))) = ready {
+        if let Some(ms) = ready
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .and_then(Ready::retry)
+        {
             self.retry = Duration::from_millis(ms);
         }
         ready

@@ -248,15 +248,41 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Parser<B> {
         Some(ready.map(|ready| self.resolve(ready)))
     }
 
-    /// [`feed`](Parser::feed) without borrowing: the item as ranges of the storage, for callers
-    /// that loop and return an item from inside the loop.
-    pub(crate) fn feed_ready(&mut self, input: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
-        self.state.feed(self.buf.as_mut(), input)
+    /// Like [`feed`](Parser::feed), but hands back a [`Ready`] that does not borrow the parser;
+    /// [`resolve`](Parser::resolve) turns it into the item.
+    ///
+    /// For loops that read more input until an item is complete and return it from inside the
+    /// loop (an async reader's `next`): returning a borrowed item there is what today's borrow
+    /// checker refuses.
+    ///
+    /// ```
+    /// use ssewire::parse::{Item, Parser, Ready};
+    ///
+    /// fn next_event<'p>(parser: &'p mut Parser<[u8; 256]>, reads: &mut [&[u8]]) -> Option<Item<'p>> {
+    ///     let mut ready: Option<Ready> = None;
+    ///     for read in reads.iter_mut() {
+    ///         if let Some(Ok(r)) = parser.feed_ready(read) {
+    ///             ready = Some(r);
+    ///             break;
+    ///         }
+    ///     }
+    ///     Some(parser.resolve(ready?))
+    /// }
+    ///
+    /// let mut parser = Parser::new([0; 256]);
+    /// let mut reads: [&[u8]; 2] = [b"data: he", b"llo\n\n"];
+    /// assert!(matches!(next_event(&mut parser, &mut reads), Some(Item::Event(e)) if e.data == "hello"));
+    /// ```
+    pub fn feed_ready(&mut self, input: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
+        Some(self.state.feed(self.buf.as_mut(), input)?.map(Ready))
     }
 
-    /// The item `ready` stands for, from the last [`feed_ready`](Parser::feed_ready).
-    pub(crate) fn resolve(&self, ready: Ready) -> Item<'_> {
-        ready.item(self.buf.as_ref())
+    /// The item a [`Ready`] from the last [`feed_ready`](Parser::feed_ready) stands for. A
+    /// `Ready` kept across another `feed` or `feed_ready` call gives meaningless (but valid)
+    /// text.
+    #[must_use]
+    pub fn resolve(&self, ready: Ready) -> Item<'_> {
+        ready.0.item(self.buf.as_ref())
     }
 
     /// The last event ID as of the last dispatched block: what to send as `Last-Event-ID`
@@ -291,9 +317,24 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Parser<B> {
     }
 }
 
-/// An item ready to hand out, as ranges of the storage.
+/// An item complete in the parser's storage, from [`Parser::feed_ready`]; see
+/// [`Parser::resolve`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Ready {
+pub struct Ready(Slot);
+
+impl Ready {
+    /// The reconnection time, if this is a `retry` item.
+    pub(crate) fn retry(&self) -> Option<u64> {
+        match self.0 {
+            Slot::Retry(ms) => Some(ms),
+            _ => None,
+        }
+    }
+}
+
+/// Where a ready item is, as ranges of the storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Slot {
     /// The id, the event type and the data, one after the other in `span`: validated as one
     /// string, then split.
     Event {
@@ -305,10 +346,10 @@ pub(crate) enum Ready {
     Retry(u64),
 }
 
-impl Ready {
+impl Slot {
     fn item(self, buf: &[u8]) -> Item<'_> {
         match self {
-            Ready::Event {
+            Slot::Event {
                 span,
                 id_len,
                 event_len,
@@ -326,8 +367,8 @@ impl Ready {
                     id,
                 })
             }
-            Ready::Comment(text) => Item::Comment(as_str(&buf[text])),
-            Ready::Retry(ms) => Item::Retry(ms),
+            Slot::Comment(text) => Item::Comment(as_str(&buf[text])),
+            Slot::Retry(ms) => Item::Retry(ms),
         }
     }
 }
@@ -434,7 +475,7 @@ impl State {
     }
 
     /// Drops the block's data and type; the rest of the block is still read.
-    fn poison(&mut self, error: ParseError) -> Option<Result<Ready, ParseError>> {
+    fn poison(&mut self, error: ParseError) -> Option<Result<Slot, ParseError>> {
         self.poisoned = true;
         self.has_data = false;
         self.non_ascii = false;
@@ -443,7 +484,7 @@ impl State {
         Some(Err(error))
     }
 
-    fn feed(&mut self, buf: &mut [u8], input: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
+    fn feed(&mut self, buf: &mut [u8], input: &mut &[u8]) -> Option<Result<Slot, ParseError>> {
         loop {
             let Token::Value {
                 kind,
@@ -535,7 +576,7 @@ impl State {
                     }
                     if last {
                         if let Retry::Digits(ms) = mem::replace(&mut self.retry, Retry::Empty) {
-                            return Some(Ok(Ready::Retry(ms)));
+                            return Some(Ok(Slot::Retry(ms)));
                         }
                     }
                 }
@@ -558,7 +599,7 @@ impl State {
                         else {
                             return Some(Err(ParseError::CommentTooLong));
                         };
-                        return Some(Ok(Ready::Comment(range.start..range.start + len)));
+                        return Some(Ok(Slot::Comment(range.start..range.start + len)));
                     }
                 }
             }
@@ -566,7 +607,7 @@ impl State {
     }
 
     /// The spec's "dispatch the event" at an empty line.
-    fn dispatch(&mut self, buf: &mut [u8]) -> Option<Result<Ready, ParseError>> {
+    fn dispatch(&mut self, buf: &mut [u8]) -> Option<Result<Slot, ParseError>> {
         self.id_current = self.id_buffer;
         let has_data = mem::take(&mut self.has_data);
         let non_ascii = mem::take(&mut self.non_ascii);
@@ -594,7 +635,7 @@ impl State {
         let id_start = event_start - id_len;
         let id = self.id_slot(self.id_current);
         buf.copy_within(id.start..id.start + id_len, id_start);
-        Some(Ok(Ready::Event {
+        Some(Ok(Slot::Event {
             span: id_start..data.start + data_len,
             id_len,
             event_len,
