@@ -85,7 +85,7 @@
 
 use core::{fmt, ops};
 
-use crate::http::{Body, ChunkedDecoder, Decoded, ResponseHead};
+use crate::http::{BodyDecoder, Progress, ResponseHead};
 use crate::parse::{Item, Limits, ParseError, Parser, Ready};
 
 /// A point in time, in milliseconds since an origin the caller picks (boot, the epoch, …).
@@ -259,17 +259,6 @@ pub struct Connect<'a> {
     pub last_event_id: &'a str,
 }
 
-/// How the open stream's body ends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Framing {
-    /// When the server closes the connection.
-    Close,
-    /// After this many more bytes.
-    Length(u64),
-    /// At the last chunk.
-    Chunked(ChunkedDecoder),
-}
-
 /// What the client is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -297,7 +286,7 @@ pub struct Client<'s> {
     /// Length of the redirect target in `location`, if connecting to one.
     location_len: Option<usize>,
     phase: Phase,
-    framing: Framing,
+    body: BodyDecoder,
     failure: Option<Failure>,
     /// The connection in use is to be dropped.
     abort: bool,
@@ -320,7 +309,7 @@ impl<'s> Client<'s> {
             location,
             location_len: None,
             phase: Phase::Connect,
-            framing: Framing::Close,
+            body: BodyDecoder::new(crate::http::Body::Close),
             failure: None,
             abort: false,
             retry: config.initial_delay,
@@ -414,11 +403,7 @@ impl<'s> Client<'s> {
             100 | 102 | 103 => {}
             200 if head.is_event_stream() => {
                 self.phase = Phase::Open { since: now };
-                self.framing = match head.body {
-                    Body::Close => Framing::Close,
-                    Body::Length(len) => Framing::Length(len),
-                    Body::Chunked => Framing::Chunked(ChunkedDecoder::new()),
-                };
+                self.body = BodyDecoder::new(head.body);
                 self.redirects = 0;
                 self.parser.reset();
             }
@@ -460,46 +445,24 @@ impl<'s> Client<'s> {
         now: Instant,
         body: &mut &[u8],
     ) -> Option<Result<Ready, ParseError>> {
-        loop {
-            if !matches!(self.phase, Phase::Open { .. }) {
-                *body = &[];
-                return None;
+        if !matches!(self.phase, Phase::Open { .. }) {
+            *body = &[];
+            return None;
+        }
+        match self.body.feed_ready(&mut self.parser, body) {
+            Progress::Item(ready) => {
+                if let Ok(ms) = ready.as_ref().map(Ready::retry) {
+                    self.retry = ms.map_or(self.retry, Duration::from_millis);
+                }
+                Some(ready)
             }
-            match &mut self.framing {
-                Framing::Close => return self.feed(body),
-                Framing::Length(0) => self.done_with_connection(now),
-                Framing::Length(remaining) => {
-                    let take =
-                        usize::try_from(*remaining).map_or(body.len(), |r| r.min(body.len()));
-                    let mut piece = &body[..take];
-                    let ready = self.parser.feed_ready(&mut piece);
-                    let used = take - piece.len();
-                    *remaining -= used as u64;
-                    *body = &body[used..];
-                    if ready.is_some() {
-                        return self.applied(ready);
-                    }
-                    if body.is_empty() && *remaining > 0 {
-                        return None;
-                    }
-                }
-                Framing::Chunked(decoder) => {
-                    let whole = *body;
-                    match decoder.decode(body) {
-                        Ok(None) => return None,
-                        Ok(Some(Decoded::Data(data))) => {
-                            let mut piece = data;
-                            let ready = self.parser.feed_ready(&mut piece);
-                            if ready.is_some() {
-                                // Hand the unused payload back, to be fed again next call.
-                                decoder.unread(piece.len());
-                                *body = &whole[whole.len() - body.len() - piece.len()..];
-                                return self.applied(ready);
-                            }
-                        }
-                        Ok(Some(Decoded::End)) | Err(_) => self.done_with_connection(now),
-                    }
-                }
+            Progress::NeedMore => None,
+            Progress::End | Progress::Malformed(_) => {
+                // Done with this connection: what is left of `body` is not the stream's.
+                *body = &[];
+                self.abort = true;
+                self.connection_lost(now);
+                None
             }
         }
     }
@@ -509,32 +472,6 @@ impl<'s> Client<'s> {
     #[must_use]
     pub fn resolve(&self, ready: Ready) -> Item<'_> {
         self.parser.resolve(ready)
-    }
-
-    fn feed(&mut self, body: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
-        let ready = self.parser.feed_ready(body);
-        self.applied(ready)
-    }
-
-    /// Applies a `retry` the parser reports.
-    fn applied(
-        &mut self,
-        ready: Option<Result<Ready, ParseError>>,
-    ) -> Option<Result<Ready, ParseError>> {
-        if let Some(ms) = ready
-            .as_ref()
-            .and_then(|r| r.as_ref().ok())
-            .and_then(Ready::retry)
-        {
-            self.retry = Duration::from_millis(ms);
-        }
-        ready
-    }
-
-    /// The body ended by its framing, or the framing broke: drop the connection, reconnect.
-    fn done_with_connection(&mut self, now: Instant) {
-        self.abort = true;
-        self.connection_lost(now);
     }
 
     /// The body ended: the server closed the stream. Reconnects after the reconnection time.

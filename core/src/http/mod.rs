@@ -13,7 +13,8 @@
 //! - [`Request`] writes the request head (`Host`, `Accept`, `Last-Event-ID`, your headers).
 //! - [`read_response`] reads a response head ([`ResponseHead`]: status, content type, body
 //!   framing, `Location`, `Retry-After`); [`is_event_stream`] checks a content type.
-//! - [`ChunkedDecoder`] decodes a chunked body incrementally, in constant memory.
+//! - [`ChunkedDecoder`] decodes a chunked body incrementally, in constant memory;
+//!   [`BodyDecoder`] reads an event-stream body in any framing straight into a parser.
 //!
 //! Reading a head or a body that has not arrived in full is not an error: the readers say
 //! "need more" (`Ok(None)`) and the caller feeds more bytes. Nothing here panics, allocates or
@@ -94,6 +95,7 @@
 //! # Ok::<(), Box<dyn core::error::Error>>(())
 //! ```
 
+mod body;
 mod chunked;
 mod head;
 mod syntax;
@@ -101,6 +103,7 @@ mod write;
 
 pub use httparse::{Header, EMPTY_HEADER};
 
+pub use body::{BodyDecoder, Progress};
 pub use chunked::{
     ChunkHeader, ChunkedDecoder, ChunkedError, Decoded, CHUNK_END, LAST_CHUNK, MAX_CHUNK_LINE_LEN,
     MAX_TRAILERS_LEN,
