@@ -33,9 +33,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "tests (unit, integration, doc)"
 cargo test --workspace 2>&1 | tee "$log/test"
 
-step "bare metal: the core for thumbv7em-none-eabihf"
-cargo build -p ssewire --target thumbv7em-none-eabihf
-cargo build -p ssewire --target thumbv7em-none-eabihf --release
+step "bare metal: the no_std crates for thumbv7em-none-eabihf"
+cargo build -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf
+cargo build -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf --release
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps

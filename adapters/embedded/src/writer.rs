@@ -1,0 +1,157 @@
+//! Writing an event stream.
+
+use embedded_io_async::Write;
+use ssewire::encode::{Comment, EncodeError, Event};
+use ssewire::http::{ChunkHeader, Framing, CHUNK_END, LAST_CHUNK};
+
+use crate::error::{write_all, Error};
+
+/// The bytes of the buffer that [`Framing::Chunked`] takes besides each frame: room for the
+/// longest chunk-size line (16 hex digits and CRLF) in front and [`CHUNK_END`] after.
+pub const CHUNK_OVERHEAD: usize = HEADER_ROOM + CHUNK_END.len();
+
+/// Room for the longest [`ChunkHeader`] in front of a frame.
+const HEADER_ROOM: usize = 18;
+
+/// Writes events to a connection, encoding each one into a buffer the caller lends.
+///
+/// Each event, comment or keep-alive is encoded whole into the buffer first and then written
+/// with as many writes as the connection needs; in [`Framing::Chunked`] it goes out as one
+/// chunk, chunk-size line and [`CHUNK_END`] included, from the same buffer. So an event that
+/// does not fit (or has an invalid type or id) is an [`Error::Encode`] and nothing at all is
+/// written: never half an event. The buffer needs the event's
+/// [`encoded_len`](Event::encoded_len), plus [`CHUNK_OVERHEAD`] when chunked.
+///
+/// Writing the head that opens the stream is not its job: see [`accept`](crate::accept). When
+/// the stream is over, call [`finish`](EventWriter::finish).
+///
+/// An I/O error in the middle of a frame leaves part of it sent: close the connection then.
+#[derive(Debug)]
+pub struct EventWriter<'b, W> {
+    io: W,
+    buf: &'b mut [u8],
+    framing: Framing,
+}
+
+impl<'b, W: Write> EventWriter<'b, W> {
+    /// A writer on `io`, encoding into `buf`, in the body framing announced in the response
+    /// head.
+    pub fn new(io: W, buf: &'b mut [u8], framing: Framing) -> Self {
+        EventWriter { io, buf, framing }
+    }
+
+    /// Encodes `event` and writes it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`] if the event has an invalid type or id, or does not fit in the buffer:
+    /// nothing is written then. [`Error::Io`] or [`Error::WriteZero`] if the connection fails.
+    pub async fn send(&mut self, event: &Event<'_>) -> Result<(), Error<W::Error>> {
+        self.frame(|buf| event.encode(buf)).await
+    }
+
+    /// Writes `text` as comment lines (one per line of `text`).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](EventWriter::send).
+    pub async fn comment(&mut self, text: &str) -> Result<(), Error<W::Error>> {
+        self.frame(|buf| Comment(text).encode(buf)).await
+    }
+
+    /// Writes an empty comment, `:` and LF: a keep-alive that keeps proxies from closing an idle
+    /// stream and lets the client see the connection is alive.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](EventWriter::send).
+    pub async fn keep_alive(&mut self) -> Result<(), Error<W::Error>> {
+        self.comment("").await
+    }
+
+    /// Writes bytes already encoded (one or more whole events, say from a replay buffer or
+    /// shared among subscribers), as one chunk when chunked. The buffer is not used. Empty
+    /// `frames` write nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] or [`Error::WriteZero`] if the connection fails.
+    pub async fn send_encoded(&mut self, frames: &[u8]) -> Result<(), Error<W::Error>> {
+        if frames.is_empty() {
+            return Ok(());
+        }
+        match self.framing {
+            Framing::Close => write_all(&mut self.io, frames).await,
+            Framing::Chunked => {
+                let header = ChunkHeader::new(frames.len() as u64);
+                write_all(&mut self.io, header.as_bytes()).await?;
+                write_all(&mut self.io, frames).await?;
+                write_all(&mut self.io, CHUNK_END).await
+            }
+        }
+    }
+
+    /// Flushes the connection.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the connection fails.
+    pub async fn flush(&mut self) -> Result<(), Error<W::Error>> {
+        self.io.flush().await.map_err(Error::Io)
+    }
+
+    /// Ends the stream: writes [`LAST_CHUNK`] when chunked, then flushes. Send nothing after
+    /// it; close the connection (or, chunked, read the client's next request).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] or [`Error::WriteZero`] if the connection fails.
+    pub async fn finish(&mut self) -> Result<(), Error<W::Error>> {
+        if self.framing == Framing::Chunked {
+            write_all(&mut self.io, LAST_CHUNK).await?;
+        }
+        self.flush().await
+    }
+
+    /// The body framing.
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
+
+    /// The connection, to flush or close it.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.io
+    }
+
+    /// Hands back the connection.
+    pub fn into_inner(self) -> W {
+        self.io
+    }
+
+    /// Encodes a frame with `encode` and writes it, as a chunk when chunked.
+    async fn frame(
+        &mut self,
+        encode: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+    ) -> Result<(), Error<W::Error>> {
+        let frame = match self.framing {
+            Framing::Close => {
+                let len = encode(self.buf).map_err(Error::Encode)?;
+                self.buf.get(..len)
+            }
+            Framing::Chunked => {
+                let room = self.buf.len().checked_sub(CHUNK_OVERHEAD);
+                let room = room.ok_or(Error::Encode(EncodeError::BufferTooSmall))?;
+                let body = &mut self.buf[HEADER_ROOM..HEADER_ROOM + room];
+                let len = encode(body).map_err(Error::Encode)?;
+                let header = ChunkHeader::new(len as u64);
+                let header = header.as_bytes();
+                let start = HEADER_ROOM - header.len();
+                let end = HEADER_ROOM + len;
+                self.buf[start..HEADER_ROOM].copy_from_slice(header);
+                self.buf[end..end + CHUNK_END.len()].copy_from_slice(CHUNK_END);
+                self.buf.get(start..end + CHUNK_END.len())
+            }
+        };
+        write_all(&mut self.io, frame.unwrap_or_default()).await
+    }
+}
