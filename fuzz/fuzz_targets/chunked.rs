@@ -2,6 +2,8 @@
 //! error, bytes consumed) whole, in arbitrary pieces and a byte at a time.
 #![no_main]
 
+mod pieces;
+
 use libfuzzer_sys::fuzz_target;
 use ssewire::http::{ChunkedDecoder, ChunkedError, Decoded};
 
@@ -48,24 +50,7 @@ fn decode(pieces: &[&[u8]]) -> (Vec<u8>, usize, End) {
 }
 
 fuzz_target!(|input: &[u8]| {
-    // The first bytes choose the piece sizes; the rest is the body.
-    let (sizes, body) = input.split_at(input.len().min(4));
-    let mut pieces = Vec::new();
-    let mut rest = body;
-    for i in 0.. {
-        if rest.is_empty() {
-            break;
-        }
-        let size = sizes
-            .get(i % sizes.len().max(1))
-            .map_or(rest.len(), |&s| usize::from(s % 32));
-        if size == 0 {
-            pieces.push(&[][..]); // an empty read changes nothing
-        }
-        let (piece, tail) = rest.split_at(size.clamp(1, rest.len()));
-        pieces.push(piece);
-        rest = tail;
-    }
+    let (body, pieces) = pieces::pieces(input);
     let whole = decode(&[body]);
     assert!(whole.0.len() <= whole.1 && whole.1 <= body.len());
     assert_eq!(decode(&pieces), whole);

@@ -2,6 +2,7 @@
 //! whole-input reference parser; with tiny limits it must stay within them and never panic.
 #![no_main]
 
+mod pieces;
 #[path = "../../core/tests/common/reference.rs"]
 mod reference;
 
@@ -9,24 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use ssewire::parse::{Item, Limits, Parser};
 
 fuzz_target!(|input: &[u8]| {
-    // The first bytes choose the chunk sizes; the rest is the stream.
-    let (sizes, stream) = input.split_at(input.len().min(4));
-    let mut chunks = Vec::new();
-    let mut rest = stream;
-    for i in 0.. {
-        if rest.is_empty() {
-            break;
-        }
-        let size = sizes
-            .get(i % sizes.len().max(1))
-            .map_or(rest.len(), |&s| usize::from(s % 32));
-        if size == 0 {
-            chunks.push(&[][..]); // an empty read changes nothing
-        }
-        let (chunk, tail) = rest.split_at(size.clamp(1, rest.len()));
-        chunks.push(chunk);
-        rest = tail;
-    }
+    let (stream, chunks) = pieces::pieces(input);
     assert_eq!(reference::incremental(&chunks), reference::parse(stream));
 
     let limits = Limits {
