@@ -3,11 +3,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
 mod error;
 mod reader;
 mod server;
 mod writer;
 
+pub use client::{Clock, Connect, EventSource, SourceError};
 pub use error::Error;
 pub use reader::EventReader;
 pub use server::{accept, Accepted, Config, Delay, NoDelay, MAX_HEADERS};
