@@ -198,6 +198,15 @@ impl Config {
             limits: Limits::DEFAULT,
         }
     }
+
+    /// The storage, in bytes, that gives a [`Client`] exactly these settings: the
+    /// [`max_location`](Config::max_location) and the parser's
+    /// [`storage_len`](Limits::storage_len) (saturating: with the default, unlimited data, it
+    /// is `usize::MAX`; set [`Limits::data`] first).
+    #[must_use]
+    pub const fn storage_len(&self) -> usize {
+        self.max_location.saturating_add(self.limits.storage_len())
+    }
 }
 
 impl Default for Config {
@@ -333,6 +342,17 @@ impl<'s> Client<'s> {
     #[must_use]
     pub fn last_event_id(&self) -> &str {
         self.parser.last_event_id()
+    }
+
+    /// Sets the last event ID, to resume from an ID saved earlier: it is sent as
+    /// `Last-Event-ID` with the next request.
+    ///
+    /// # Errors
+    ///
+    /// [`ParseError::IdTooLong`](crate::parse::ParseError::IdTooLong) if `id` is over the
+    /// [`Limits::id`] of [`Config::limits`]; nothing changes then.
+    pub fn set_last_event_id(&mut self, id: &str) -> Result<(), crate::parse::ParseError> {
+        self.parser.set_last_event_id(id)
     }
 
     /// The reconnection time now in force (before backoff and jitter).

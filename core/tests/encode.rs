@@ -1,12 +1,15 @@
 //! The encoder: exact lengths, injection refused, and encode → parse round trips.
 
 mod common;
+#[path = "common/vectors.rs"]
+mod vectors;
 
 use core::fmt::Write;
 
 use common::reference::{self, RefItem};
 use proptest::prelude::*;
 use ssewire::encode::{Comment, EncodeError, Event, Frame};
+use vectors::{check_encode, EncodeCase, Source, ENCODE};
 
 /// Text with every kind of line break, NUL, spaces where they matter, and non-ASCII.
 fn text() -> impl Strategy<Value = String> {
@@ -147,45 +150,54 @@ proptest! {
     }
 }
 
+/// The shared encode vectors (also run on the MCU): exact bytes and refusals, checked here with
+/// the same allocation-free check and, for those that encode, with `encode` above too.
 #[test]
 fn exact_bytes() {
-    let cases: &[(Event<'_>, &str)] = &[
-        (Event::new("hi"), "data: hi\n\n"),
-        (Event::new(""), "data:\n\n"),
-        (Event::new("a\nb"), "data: a\ndata: b\n\n"),
-        (
-            Event::new("a\r\nb\rc\n"),
-            "data: a\ndata: b\ndata: c\ndata:\n\n",
-        ),
-        (Event::new(" lead"), "data:  lead\n\n"),
-        (
-            Event::new("x").event(" t").id(" 1"),
-            "event:  t\nid:  1\ndata: x\n\n",
-        ),
-        (Event::new("x").id(""), "id:\ndata: x\n\n"),
-        (Event::empty().retry(5000), "retry: 5000\n\n"),
-        (
-            Event::empty().retry(u64::MAX),
-            "retry: 18446744073709551615\n\n",
-        ),
-        (Event::empty().retry(0), "retry: 0\n\n"),
-        (
-            Event::new("{}").event("price-update").id("7").retry(10),
-            "event: price-update\nid: 7\nretry: 10\ndata: {}\n\n",
-        ),
-    ];
-    for (event, expected) in cases {
-        assert_eq!(
-            String::from_utf8(encode(event)).unwrap(),
-            *expected,
-            "{event:?}"
-        );
+    for case in ENCODE {
+        assert_eq!(check_encode(case), Ok(()), "vector `{}`", case.name);
+        match (case.source, case.expected) {
+            (Source::Event(event), Ok(bytes)) => {
+                assert_eq!(encode(&event), bytes, "vector `{}`", case.name);
+            }
+            (Source::Comment(text), Ok(bytes)) => {
+                let mut buf = vec![0; Comment(text).encoded_len()];
+                assert_eq!(Comment(text).encode(&mut buf), Ok(bytes.len()));
+                assert_eq!(buf, bytes, "vector `{}`", case.name);
+            }
+            (_, Err(_)) => {}
+        }
     }
-    let mut buf = [0u8; 32];
-    let len = Comment("a\r\nb").encode(&mut buf).unwrap();
-    assert_eq!(&buf[..len], b": a\n: b\n");
-    let len = Comment("").encode(&mut buf).unwrap();
-    assert_eq!(&buf[..len], b":\n");
+}
+
+/// The shared check fails when the bytes are wrong.
+#[test]
+fn check_encode_reports_wrong_bytes() {
+    const WRONG: &[EncodeCase] = &[
+        EncodeCase {
+            name: "longer",
+            source: Source::Event(Event::new("hi")),
+            expected: Ok(b"data: hi\n\n\n"),
+        },
+        EncodeCase {
+            name: "same_length",
+            source: Source::Event(Event::new("hi")),
+            expected: Ok(b"data: ho\n\n"),
+        },
+        EncodeCase {
+            name: "not_refused",
+            source: Source::Event(Event::new("hi")),
+            expected: Err(EncodeError::InvalidId),
+        },
+        EncodeCase {
+            name: "other_error",
+            source: Source::Event(Event::new("x").id("\n")),
+            expected: Err(EncodeError::InvalidEventType),
+        },
+    ];
+    for case in WRONG {
+        assert!(check_encode(case).is_err(), "vector `{}`", case.name);
+    }
 }
 
 #[test]
