@@ -175,6 +175,19 @@ pub struct EventSource<'a, C: Connect, K> {
     /// The body bytes of `buf` received and not yet fed to the client.
     start: usize,
     end: usize,
+    /// A stream opened and [`Update::Open`] not reported yet.
+    opened: bool,
+}
+
+/// What [`EventSource::next_update`] yields: an item, or news that a stream opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Update<'a> {
+    /// A stream opened: a `200` `text/event-stream` head was accepted (as a browser's `open`
+    /// event). Items of the stream follow.
+    Open,
+    /// An event, a comment or a `retry` value.
+    Item(Item<'a>),
 }
 
 impl<C: Connect, K> fmt::Debug for EventSource<'_, C, K> {
@@ -212,6 +225,7 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
             filled: 0,
             start: 0,
             end: 0,
+            opened: false,
         }
     }
 
@@ -249,7 +263,26 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
 
     /// The next item; see [`EventSource`] for what each result means.
     pub async fn next(&mut self) -> Option<Result<Item<'_>, ErrorOf<C>>> {
+        match self.advance(false).await? {
+            Ok(Update::Item(item)) => Some(Ok(item)),
+            // Not reported when not asked for.
+            Ok(Update::Open) => None,
+            Err(error) => Some(Err(error)),
+        }
+    }
+
+    /// As [`next`](EventSource::next), and also [`Update::Open`] each time a stream opens,
+    /// before its first item: for applications that show the connection state.
+    pub async fn next_update(&mut self) -> Option<Result<Update<'_>, ErrorOf<C>>> {
+        self.advance(true).await
+    }
+
+    /// The next item, or the news of a stream opened if `report_open`.
+    async fn advance(&mut self, report_open: bool) -> Option<Result<Update<'_>, ErrorOf<C>>> {
         loop {
+            if core::mem::take(&mut self.opened) && report_open {
+                return Some(Ok(Update::Open));
+            }
             if self.client.state() == State::Closed {
                 self.drop_connection();
                 return None;
@@ -265,7 +298,7 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
                 if let Some(ready) = ready {
                     return Some(
                         ready
-                            .map(|ready| self.client.resolve(ready))
+                            .map(|ready| Update::Item(self.client.resolve(ready)))
                             .map_err(SourceError::Parse),
                     );
                 }
@@ -402,6 +435,7 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
             let (len, status) = head;
             match self.client.state() {
                 State::Open => {
+                    self.opened = true;
                     self.start = len;
                     self.end = self.filled;
                     self.filled = 0;
@@ -423,6 +457,7 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
 
     fn drop_connection(&mut self) {
         self.conn = None;
+        self.opened = false;
         self.filled = 0;
         self.start = 0;
         self.end = 0;

@@ -4,15 +4,17 @@
 #![deny(missing_docs)]
 
 pub mod client;
+#[cfg(feature = "embassy")]
+pub mod embassy;
 mod error;
 mod reader;
 mod server;
 mod writer;
 
-pub use client::{Clock, Connect, EventSource, SourceError};
+pub use client::{Clock, Connect, EventSource, SourceError, Update};
 pub use error::Error;
 pub use reader::EventReader;
-pub use server::{accept, Accepted, Config, Delay, NoDelay, MAX_HEADERS};
+pub use server::{accept, read_request, Accepted, Config, Delay, Incoming, NoDelay, MAX_HEADERS};
 pub use writer::{EventWriter, CHUNK_OVERHEAD};
 
 /// The core crate, re-exported: events to send ([`encode::Event`]), items read

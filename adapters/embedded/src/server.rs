@@ -107,6 +107,25 @@ impl<'a> Config<'a> {
         }
     }
 
+    /// The length of a head buffer for [`accept`] or [`read_request`] that admits request
+    /// heads of up to `max_head` bytes: that, plus room for the `200` head written back.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError`](http::WriteError) if the `200` head cannot be written (an invalid CORS
+    /// origin).
+    pub fn head_buffer_len(&self, max_head: usize) -> Result<usize, http::WriteError> {
+        Ok(self.response_len()?.saturating_add(max_head))
+    }
+
+    /// The length of the longest `200` head written back: with chunked framing, which an
+    /// HTTP/1.0 client does not get, it is a few bytes longer than close-delimited.
+    fn response_len(&self) -> Result<usize, http::WriteError> {
+        let close = self.response(Framing::Close).encoded_len()?;
+        let chunked = self.response(Framing::Chunked).encoded_len()?;
+        Ok(close.max(chunked))
+    }
+
     fn response(&self, framing: Framing) -> Response<'a> {
         let response = Response::new().framing(framing);
         match self.cors {
@@ -122,8 +141,8 @@ impl Default for Config<'_> {
     }
 }
 
-/// A request accepted by [`accept`]: the `200` head has been written, and the event stream
-/// follows. Borrows the head buffer.
+/// A request accepted by [`accept`] or [`Incoming::open`]: the `200` head has been written,
+/// and the event stream follows. Borrows the head buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Accepted<'h> {
@@ -136,17 +155,98 @@ pub struct Accepted<'h> {
     pub framing: Framing,
 }
 
+/// A request head read by [`read_request`] and not answered yet: look at it, then
+/// [`open`](Incoming::open) an event stream, [`reject`](Incoming::reject) it, or write another
+/// response yourself. Borrows the head buffer: the head, and the room left for the answer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Incoming<'h> {
+    /// The method, such as `GET`.
+    pub method: &'h str,
+    /// The request target, query included, such as `/events?topic=a`.
+    pub path: &'h str,
+    /// The minor HTTP version: `1` for HTTP/1.1, `0` for HTTP/1.0.
+    pub version: u8,
+    /// The `Last-Event-ID` the client sent (absent or empty: `None`).
+    pub last_event_id: Option<&'h str>,
+    /// The part of the head buffer after the head, where the answer is encoded.
+    out: &'h mut [u8],
+}
+
+impl<'h> Incoming<'h> {
+    /// The path without its query: `/events` for `/events?topic=a`.
+    #[must_use]
+    pub fn route(&self) -> &'h str {
+        self.path.split('?').next().unwrap_or_default()
+    }
+
+    /// Answers with the `200` head that opens an event stream (in `config`'s framing and
+    /// CORS; always close-delimited for an HTTP/1.0 client), written and flushed, if the
+    /// method is `GET`.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Rejected`]: a method other than `GET` (`405` sent);
+    /// - [`Error::Response`]: the `200` head cannot be written (an invalid CORS origin, or
+    ///   too little room after the head in the buffer); nothing was sent;
+    /// - [`Error::Io`], [`Error::WriteZero`]: the connection failed.
+    pub async fn open<S: Write>(
+        self,
+        socket: &mut S,
+        config: &Config<'_>,
+    ) -> Result<Accepted<'h>, Error<S::Error>> {
+        if self.method != "GET" {
+            let response = ErrorResponse::MethodNotAllowed;
+            return Err(reject(socket, self.out, response, Error::Rejected(response)).await);
+        }
+        let framing = if self.version == 0 {
+            Framing::Close
+        } else {
+            config.framing
+        };
+        let len = config
+            .response(framing)
+            .encode(self.out)
+            .map_err(Error::Response)?;
+        write_all(socket, &self.out[..len]).await?;
+        socket.flush().await.map_err(Error::Io)?;
+        Ok(Accepted {
+            path: self.path,
+            last_event_id: self.last_event_id,
+            framing,
+        })
+    }
+
+    /// Answers with `response`, written and flushed: close the connection then.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`], [`Error::WriteZero`]: the connection failed; [`Error::Response`]: too
+    /// little room after the head in the buffer.
+    pub async fn reject<S: Write>(
+        self,
+        socket: &mut S,
+        response: ErrorResponse,
+    ) -> Result<(), Error<S::Error>> {
+        match reject(socket, self.out, response, Error::Rejected(response)).await {
+            Error::Rejected(_) => Ok(()),
+            error => Err(error),
+        }
+    }
+}
+
 /// What was read from a complete head, as ranges of the head buffer.
 struct Head {
     len: usize,
-    get: bool,
+    method: Range<usize>,
     version: u8,
     path: Range<usize>,
     last_event_id: Option<Range<usize>>,
 }
 
 /// Reads a request head from `socket` and answers it; on success the `200` head that opens an
-/// event stream has been written and flushed.
+/// event stream has been written and flushed. [`read_request`], then a check of the path
+/// against [`Config::paths`], then [`Incoming::open`].
 ///
 /// `head_buf` receives the head. Its end is kept for the `200` head written back, so a request
 /// head may be as long as `head_buf` less that; 1 KiB of buffer is plenty for browsers'
@@ -169,24 +269,46 @@ pub async fn accept<'h, S, D>(
     socket: &mut S,
     head_buf: &'h mut [u8],
     config: &Config<'_>,
-    mut delay: D,
+    delay: D,
 ) -> Result<Accepted<'h>, Error<S::Error>>
 where
     S: Read + Write,
     D: Delay,
 {
-    // The longest head written back: with chunked framing, which an HTTP/1.0 client does not
-    // get, it is a few bytes longer than close-delimited.
-    let reserve = config
-        .response(Framing::Close)
-        .encoded_len()
-        .map_err(Error::Response)?
-        .max(
-            config
-                .response(Framing::Chunked)
-                .encoded_len()
-                .map_err(Error::Response)?,
-        );
+    let incoming = read_request(socket, head_buf, config, delay).await?;
+    let route = incoming.route();
+    if !config.paths.is_empty() && !config.paths.contains(&route) {
+        let response = ErrorResponse::NotFound;
+        return Err(reject(socket, incoming.out, response, Error::Rejected(response)).await);
+    }
+    incoming.open(socket, config).await
+}
+
+/// Reads a request head from `socket`, within [`Config::head_timeout_ms`] timed with `delay`,
+/// and answers it only if it is bad. [`accept`] without the routing: for servers that serve
+/// more than event streams.
+///
+/// `head_buf` receives the head; its end is kept for the `200` head of
+/// [`Incoming::open`], as for [`accept`].
+///
+/// # Errors
+///
+/// - [`Error::Head`]: a malformed head (`400` sent) or one too large (`431` sent);
+/// - [`Error::Timeout`], [`Error::UnexpectedEof`]: no complete head; nothing was sent;
+/// - [`Error::Response`]: `head_buf` is too small for the `200` head of `config` (or its CORS
+///   origin is invalid); nothing was read;
+/// - [`Error::Io`], [`Error::WriteZero`]: the connection failed.
+pub async fn read_request<'h, S, D>(
+    socket: &mut S,
+    head_buf: &'h mut [u8],
+    config: &Config<'_>,
+    mut delay: D,
+) -> Result<Incoming<'h>, Error<S::Error>>
+where
+    S: Read + Write,
+    D: Delay,
+{
+    let reserve = config.response_len().map_err(Error::Response)?;
     let Some(max_len) = head_buf.len().checked_sub(reserve).filter(|&n| n > 0) else {
         return Err(Error::Response(http::WriteError::BufferTooSmall));
     };
@@ -196,46 +318,25 @@ where
         Either::First(head) => head,
         Either::Second(()) => return Err(Error::Timeout),
     };
-    let answer = match head {
+    let head = match head {
         Ok(head) => head,
         Err(Error::Head(error)) => {
             return Err(reject(socket, head_buf, error.response(), Error::Head(error)).await);
         }
         Err(error) => return Err(error),
     };
-    let path = head_buf.get(answer.path.clone()).unwrap_or_default();
-    let served = config.paths.is_empty() || {
-        let end = path.iter().position(|&b| b == b'?').unwrap_or(path.len());
-        config.paths.iter().any(|p| p.as_bytes() == &path[..end])
-    };
-    if !served {
-        let response = ErrorResponse::NotFound;
-        return Err(reject(socket, head_buf, response, Error::Rejected(response)).await);
-    }
-    if !answer.get {
-        let response = ErrorResponse::MethodNotAllowed;
-        return Err(reject(socket, head_buf, response, Error::Rejected(response)).await);
-    }
-    let framing = if answer.version == 0 {
-        Framing::Close
-    } else {
-        config.framing
-    };
-    let (head, out) = head_buf.split_at_mut(answer.len);
-    let len = config
-        .response(framing)
-        .encode(out)
-        .map_err(Error::Response)?;
-    write_all(socket, &out[..len]).await?;
-    socket.flush().await.map_err(Error::Io)?;
+    let (received, out) = head_buf.split_at_mut(head.len);
+    let received: &'h [u8] = received;
     let text = |range: Range<usize>| {
-        let bytes = head.get(range).unwrap_or_default();
+        let bytes = received.get(range).unwrap_or_default();
         core::str::from_utf8(bytes).unwrap_or_default()
     };
-    Ok(Accepted {
-        path: text(answer.path),
-        last_event_id: answer.last_event_id.map(text),
-        framing,
+    Ok(Incoming {
+        method: text(head.method),
+        path: text(head.path),
+        version: head.version,
+        last_event_id: head.last_event_id.map(text),
+        out,
     })
 }
 
@@ -278,7 +379,7 @@ fn parse_head<E>(
     };
     Ok(Some(Head {
         len: head.len,
-        get: head.method == "GET",
+        method: range(head.method),
         version: head.version,
         path: range(head.path),
         last_event_id: head.last_event_id.map(range),

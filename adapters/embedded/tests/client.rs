@@ -11,7 +11,7 @@ use embassy_futures::block_on;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use ssewire::parse::Item;
 use ssewire_embedded::client::{Client, Config, Duration, Failure, Instant, State};
-use ssewire_embedded::{Clock, Connect, EventSource, SourceError};
+use ssewire_embedded::{Clock, Connect, EventSource, SourceError, Update};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct IoError;
@@ -588,4 +588,48 @@ fn retried_server_error_waits_for_retry_after() {
     let run = run(server, config, 512, 1);
     assert_eq!(run.got, [ev("ok", "")]);
     assert_eq!(run.sleeps, [5000]);
+}
+
+#[test]
+fn next_update_reports_each_opening() {
+    let first = format!("{OPEN}data: one\nid: 1\n\n");
+    let second = "HTTP/1.1 307 Temporary Redirect\r\nLocation: /moved\r\n\r\n";
+    let third = format!("{OPEN}: hi\n\n");
+    let server = Server::default()
+        .serve(first.as_bytes(), &[5])
+        .refuse()
+        .serve(second.as_bytes(), &[5])
+        .serve(third.as_bytes(), &[5]);
+    let clock = VirtualClock::default();
+    let mut storage = [0u8; 1024];
+    let mut buf = [0u8; 512];
+    let got = block_on(async {
+        let client = Client::new(&mut storage, NO_JITTER, 1);
+        let mut source = EventSource::new(client, server, clock, &mut buf, "a.example", "/events");
+        let mut got = Vec::new();
+        while let Some(update) = source.next_update().await {
+            got.push(match update {
+                Ok(Update::Open) => "open".to_string(),
+                Ok(Update::Item(Item::Event(e))) => format!("event {}", e.data),
+                Ok(Update::Item(Item::Comment(c))) => format!("comment {c}"),
+                Ok(other) => format!("{other:?}"),
+                Err(error) => format!("error {error}"),
+            });
+            if got.len() == 5 {
+                source.close();
+            }
+        }
+        got
+    });
+    // No opening for the refused attempt or the redirect: only for streams.
+    assert_eq!(
+        got,
+        [
+            "open",
+            "event one",
+            "error connecting failed",
+            "open",
+            "comment hi"
+        ]
+    );
 }

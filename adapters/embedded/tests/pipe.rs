@@ -9,7 +9,9 @@ use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use ssewire::encode::{EncodeError, Event};
 use ssewire::http::{ChunkedError, ErrorResponse, Framing, HeadError};
 use ssewire::parse::{Item, ParseError, Parser};
-use ssewire_embedded::{accept, Accepted, Config, Delay, Error, EventReader, EventWriter, NoDelay};
+use ssewire_embedded::{
+    accept, read_request, Accepted, Config, Delay, Error, EventReader, EventWriter, NoDelay,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct PipeError;
@@ -579,4 +581,68 @@ fn futures_are_small() {
     for size in [accept_size, send_size, next_size] {
         assert!(size <= 512, "{accept_size} {send_size} {next_size}");
     }
+}
+
+#[test]
+fn read_request_leaves_the_answer_to_the_caller() {
+    let config = Config::new().framing(Framing::Chunked);
+    let request = b"POST /jobs?x=1 HTTP/1.1\r\nContent-Length: 0\r\nLast-Event-ID: 9\r\n\r\n";
+    // The head, as read, then a rejection of the caller's choosing.
+    for sizes in [&[usize::MAX][..], &[1]] {
+        let mut pipe = Pipe::new(request, sizes);
+        let mut head = vec![0u8; config.head_buffer_len(200).unwrap()];
+        block_on(async {
+            let incoming = read_request(&mut pipe, &mut head, &config, NoDelay)
+                .await
+                .unwrap();
+            assert_eq!(
+                (incoming.method, incoming.path, incoming.route()),
+                ("POST", "/jobs?x=1", "/jobs")
+            );
+            assert_eq!((incoming.version, incoming.last_event_id), (1, Some("9")));
+            incoming
+                .reject(&mut pipe, ErrorResponse::NotFound)
+                .await
+                .unwrap();
+        });
+        assert_eq!(pipe.output, error_response(ErrorResponse::NotFound));
+    }
+    // Opening a stream needs GET.
+    let mut pipe = Pipe::new(request, &[usize::MAX]);
+    let mut head = vec![0u8; 512];
+    let result = block_on(async {
+        let incoming = read_request(&mut pipe, &mut head, &config, NoDelay).await?;
+        incoming
+            .open(&mut pipe, &config)
+            .await
+            .map(|accepted| accepted.framing)
+    });
+    assert_eq!(
+        result,
+        Err(Error::Rejected(ErrorResponse::MethodNotAllowed))
+    );
+    assert_eq!(pipe.output, error_response(ErrorResponse::MethodNotAllowed));
+    // A GET opens it, in the configured framing.
+    let mut pipe = Pipe::new(b"GET /s HTTP/1.1\r\n\r\n", &[3]);
+    let mut head = vec![0u8; 512];
+    let result = block_on(async {
+        let incoming = read_request(&mut pipe, &mut head, &config, NoDelay).await?;
+        incoming
+            .open(&mut pipe, &config)
+            .await
+            .map(|accepted| accepted.framing)
+    });
+    assert_eq!(result, Ok(Framing::Chunked));
+    assert!(pipe.output.ends_with(b"Transfer-Encoding: chunked\r\n\r\n"));
+}
+
+#[test]
+fn head_buffer_len_admits_heads_of_that_length() {
+    let config = Config::new();
+    let request = b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
+    let len = config.head_buffer_len(request.len()).unwrap();
+    let (result, _) = run_accept(request, &[usize::MAX], &config, len);
+    assert!(result.is_ok(), "{result:?}");
+    let (result, _) = run_accept(request, &[usize::MAX], &config, len - 1);
+    assert_eq!(result, Err(Error::Head(HeadError::TooLarge)));
 }

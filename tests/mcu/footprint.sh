@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Flash and RAM footprint of ssewire's components on a Cortex-M4 (thumbv7em-none-eabihf), built
+# as tests/mcu's release profile says (opt-level "s", LTO, one codegen unit, panic = abort).
+#
+# Flash: `src/bin/footprint.rs` is linked once per component (feature fp-*), each time pulling in
+# only that component through a non-inlined wrapper; a component's cost is its binary's flash
+# (.vector_table + .text + .rodata + .data) minus the baseline's (no feature). Everything the
+# component drags in (memchr, core::fmt, panic paths) is counted; code two components share is
+# counted in each row, and once in the "together" rows. The second column is against a baseline
+# that already links the compiler's memcpy/memmove/memset/memcmp (feature fp-mem), as nearly
+# every firmware does: the component's own cost.
+# RAM: `src/bin/sizes.rs`, run in QEMU, prints size_of of each state and future on the target.
+#
+#   ./footprint.sh             print the tables
+#   TOP=20 ./footprint.sh      also list the 20 largest symbols of the parser + encoder build
+#
+# Needs: rustup target thumbv7em-none-eabihf, nightly's llvm-tools (llvm-size, llvm-nm),
+# qemu-system-arm.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+host=$(rustc -vV | sed -n 's/^host: //p')
+bin="$(rustc +nightly --print sysroot)/lib/rustlib/$host/bin"
+for tool in llvm-size llvm-nm; do
+    [ -x "$bin/$tool" ] || { echo "missing $bin/$tool: rustup +nightly component add llvm-tools" >&2; exit 1; }
+done
+out=target/footprint
+mkdir -p "$out"
+elf=target/thumbv7em-none-eabihf/release/footprint
+
+# name|features
+variants=(
+    "baseline|"
+    "parser|fp-parser"
+    "encoder|fp-encoder"
+    "parser + encoder|fp-parser,fp-encoder"
+    "EventReader (parser, chunked decoder)|fp-reader"
+    "EventWriter (encoder, chunk framing)|fp-writer"
+    "EventReader + EventWriter|fp-reader,fp-writer"
+    "accept (request head, 200 head)|fp-accept"
+)
+
+# Flash bytes of an ELF: the sections that are loaded into flash.
+flash() {
+    "$bin/llvm-size" -A "$1" | awk '$1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" || $1 == ".data" { s += $2 } END { print s }'
+}
+
+declare -A size mem
+for variant in "${variants[@]}"; do
+    name=${variant%%|*}
+    features=${variant#*|}
+    for with in "" fp-mem; do
+        all=$(echo "$features,$with" | sed 's/^,//; s/,$//')
+        cargo build --quiet --release --bin footprint ${all:+--features "$all"}
+        file="$out/$(echo "$name $with" | tr -c 'a-zA-Z0-9\n' '_')"
+        cp "$elf" "$file"
+        if [ -z "$with" ]; then size[$name]=$(flash "$file"); else mem[$name]=$(flash "$file"); fi
+    done
+done
+
+base=${size[baseline]}
+membase=${mem[baseline]}
+echo "rustc: $(rustc -V)"
+echo "target: thumbv7em-none-eabihf, opt-level \"s\", lto, codegen-units 1, panic abort"
+echo
+printf '| %-40s | %12s | %14s |\n' "flash, bytes over the baseline" "all" "without mem*"
+printf '| %-40s | %12s | %14s |\n' "----------------------------------------" "-----------:" "-------------:"
+printf '| %-40s | %12s | %14s |\n' "baseline (cortex-m-rt, vector table)" "$base total" "$membase total"
+for variant in "${variants[@]:1}"; do
+    name=${variant%%|*}
+    printf '| %-40s | %12d | %14d |\n' "$name" "$(( ${size[$name]} - base ))" "$(( ${mem[$name]} - membase ))"
+done
+
+echo
+printf '| %-40s | %12s |\n' "RAM, size_of on the target" "bytes"
+printf '| %-40s | %12s |\n' "----------------------------------------" "-----------:"
+cargo build --quiet --release --bin sizes
+timeout 60 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \
+    -semihosting-config enable=on,target=native -kernel target/thumbv7em-none-eabihf/release/sizes |
+    while IFS=$'\t' read -r what bytes; do printf '| %-40s | %12s |\n' "$what" "$bytes"; done
+
+if [ -n "${TOP:-}" ]; then
+    echo
+    echo "largest symbols of the parser + encoder build (bytes, name):"
+    "$bin/llvm-nm" --print-size --size-sort --radix=d -C "$out/parser___encoder_" |
+        awk '{ printf "%6d %s", $2, $4; for (i = 5; i <= NF; i++) printf " %s", $i; print "" }' |
+        tail -n "$TOP" | sort -rn
+fi

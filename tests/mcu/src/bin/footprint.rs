@@ -1,0 +1,171 @@
+//! Flash probe: each `fp-*` feature pulls in one component through a non-inlined wrapper whose
+//! inputs and outputs go through `black_box`, so nothing is folded away. Built with no feature
+//! it is the baseline (runtime, vector table, the wrappers' plumbing); the difference between a
+//! component's build and the baseline is that component's flash cost, with everything it drags
+//! in (memchr, core::fmt, panic paths) counted. `footprint.sh` builds each and prints the table.
+//!
+//! With `fp-mem` the baseline also links the compiler's mem* builtins, which nearly every
+//! firmware has anyway; `footprint.sh` reports each row against both baselines.
+//!
+//! Never run: it only has to link. The panic handler ignores its argument so no formatting
+//! code comes with it.
+
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use core::panic::PanicInfo;
+
+use cortex_m_rt::entry;
+
+#[entry]
+fn main() -> ! {
+    #[cfg(feature = "fp-parser")]
+    parser();
+    #[cfg(feature = "fp-encoder")]
+    encoder();
+    #[cfg(feature = "fp-reader")]
+    reader();
+    #[cfg(feature = "fp-writer")]
+    writer();
+    #[cfg(feature = "fp-accept")]
+    accept();
+    #[cfg(feature = "fp-mem")]
+    mem();
+    loop {
+        black_box(());
+    }
+}
+
+#[panic_handler]
+fn panic(_: &PanicInfo<'_>) -> ! {
+    loop {
+        black_box(());
+    }
+}
+
+/// The compiler's memcpy, memmove, memset and memcmp, which nearly every firmware links anyway:
+/// with this feature they are part of the baseline, so a component's row shows its own code.
+#[cfg(feature = "fp-mem")]
+#[inline(never)]
+fn mem() {
+    let mut a = [0u8; 64];
+    let b = black_box([1u8; 64]);
+    let n = black_box(32);
+    a[..n].copy_from_slice(&b[..n]);
+    a.copy_within(..n, black_box(3));
+    a[n..].fill(black_box(7));
+    black_box(a[..n] == b[..n]);
+    black_box(a);
+}
+
+/// Input the optimizer cannot see through.
+#[cfg(any(feature = "fp-parser", feature = "fp-reader"))]
+static STREAM: &[u8] = b"id: 1\nevent: e\ndata: x\n\n";
+
+/// The parser: feed a chunk, take every item, read the last event ID.
+#[cfg(feature = "fp-parser")]
+#[inline(never)]
+fn parser() {
+    let mut storage = [0u8; 512];
+    let mut parser = ssewire::parse::Parser::new(&mut storage[..]);
+    let mut input = black_box(STREAM);
+    while let Some(item) = parser.feed(&mut input) {
+        let _ = black_box(item);
+    }
+    black_box(parser.last_event_id());
+}
+
+/// The encoder: an event with every field, into a buffer.
+#[cfg(feature = "fp-encoder")]
+#[inline(never)]
+fn encoder() {
+    let mut buf = [0u8; 256];
+    let event = ssewire::encode::Event::new(black_box("x"))
+        .event(black_box("e"))
+        .id(black_box("1"))
+        .retry(black_box(10));
+    black_box(event.encode(black_box(&mut buf[..])).ok());
+}
+
+#[cfg(any(feature = "fp-reader", feature = "fp-writer", feature = "fp-accept"))]
+mod io {
+    use core::convert::Infallible;
+    use core::hint::black_box;
+
+    use embedded_io_async::{ErrorType, Read, Write};
+
+    /// A connection that reads from a static slice and writes into `black_box`.
+    pub struct Pipe(pub &'static [u8]);
+
+    impl ErrorType for Pipe {
+        type Error = Infallible;
+    }
+
+    impl Read for Pipe {
+        async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(black_box(n))
+        }
+    }
+
+    impl Write for Pipe {
+        async fn write(&mut self, data: &[u8]) -> Result<usize, Infallible> {
+            Ok(black_box(data).len())
+        }
+
+        async fn flush(&mut self) -> Result<(), Infallible> {
+            Ok(())
+        }
+    }
+}
+
+/// EventReader: every item of a chunked body (so the chunked decoder is in).
+#[cfg(feature = "fp-reader")]
+#[inline(never)]
+fn reader() {
+    embassy_futures::block_on(async {
+        let mut buf = [0u8; 64];
+        let mut storage = [0u8; 512];
+        let framing = black_box(ssewire::http::Framing::Chunked);
+        let pipe = io::Pipe(black_box(STREAM));
+        let mut reader = ssewire_embedded::EventReader::new(pipe, &mut buf, &mut storage, framing);
+        while let Some(item) = reader.next().await {
+            black_box(item.ok());
+        }
+    });
+}
+
+/// EventWriter: an event with every field, chunked (so chunk framing is in), then `finish`.
+#[cfg(feature = "fp-writer")]
+#[inline(never)]
+fn writer() {
+    embassy_futures::block_on(async {
+        let mut buf = [0u8; 256];
+        let framing = black_box(ssewire::http::Framing::Chunked);
+        let mut writer = ssewire_embedded::EventWriter::new(io::Pipe(&[]), &mut buf, framing);
+        let event = ssewire::encode::Event::new(black_box("x"))
+            .event(black_box("e"))
+            .id(black_box("1"))
+            .retry(black_box(10));
+        black_box(writer.send(&event).await.ok());
+        black_box(writer.finish().await.ok());
+    });
+}
+
+/// The server handshake: read a request head, answer it.
+#[cfg(feature = "fp-accept")]
+#[inline(never)]
+fn accept() {
+    embassy_futures::block_on(async {
+        let mut head = [0u8; 512];
+        let mut pipe = io::Pipe(black_box(b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n"));
+        let config = ssewire_embedded::Config::new();
+        let accepted =
+            ssewire_embedded::accept(&mut pipe, &mut head, &config, ssewire_embedded::NoDelay)
+                .await;
+        black_box(accepted.ok().map(|a| a.framing));
+    });
+}
