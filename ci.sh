@@ -21,24 +21,49 @@ rustup target add thumbv7em-none-eabihf
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 rustup +nightly component add miri rust-src llvm-tools
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+command -v qemu-system-arm >/dev/null || {
+    apt-get update && apt-get install -y -o DPkg::Lock::Timeout=600 qemu-system-arm
+}
 
 step "format"
 cargo fmt --all -- --check
 (cd fuzz && cargo fmt -- --check)
+(cd tests/mcu && cargo fmt -- --check)
+(cd examples/firmware && cargo fmt -- --check)
 
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+# Features the workspace build leaves off: the async-std runtime, the embassy implementations.
+cargo clippy -p ssewire-futures --all-targets --all-features -- -D warnings
+cargo clippy -p ssewire-embedded --all-targets --all-features -- -D warnings
+(cd examples/firmware && cargo clippy --release -- -D warnings)
+(cd tests/mcu && cargo clippy --release --all-targets --all-features -- -D warnings)
 (cd fuzz && cargo +nightly clippy --all-targets -- -D warnings)
 
 step "tests (unit, integration, doc)"
-cargo test --workspace 2>&1 | tee "$log/test"
+cargo test --workspace --exclude ssewire-futures 2>&1 | tee "$log/test"
+# ssewire-futures on both runtimes (smol is its default feature, async-std the other).
+cargo test -p ssewire-futures --all-features 2>&1 | tee "$log/test-futures"
+# The embassy implementations, over two embassy-net stacks wired back to back.
+cargo test -p ssewire-embedded --features embassy --test embassy 2>&1 | tee "$log/test-embassy"
 
 step "bare metal: the no_std crates for thumbv7em-none-eabihf"
 cargo build -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf
 cargo build -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf --release
+cargo build -p ssewire-embedded --features embassy --target thumbv7em-none-eabihf --release
+(cd examples/firmware && cargo build --release)
+
+step "MCU: core vectors and adapter round trip on an emulated Cortex-M4 (QEMU)"
+(cd tests/mcu && cargo build --release)
+(cd tests/mcu && timeout 120 cargo run --release 2>&1) | tee "$log/mcu"
+grep -qE '^[0-9]+ passed, 0 failed$' "$log/mcu"
+
+step "footprint on thumbv7em (report only; the table is in adapters/embedded/README.md)"
+tests/mcu/footprint.sh
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+RUSTDOCFLAGS="-D warnings" cargo doc -p ssewire-embedded -p ssewire-futures --no-deps --all-features
 
 step "benches build (run them by hand: cargo bench -p ssewire-bench)"
 cargo bench -p ssewire-bench --no-run
@@ -57,6 +82,8 @@ step "summary"
 for target in "${FUZZ_TARGETS[@]}"; do
     printf 'fuzz %-12s %s\n' "$target" "$(grep '^Done' "$log/fuzz-$target")"
 done
-passed=$(cat "$log/test" "$log/miri" | sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' | paste -sd+ | bc)
-failed=$(cat "$log/test" "$log/miri" | sed -n 's/^test result: .* \([0-9]*\) failed.*/\1/p' | paste -sd+ | bc)
+passed=$(cat "$log/test" "$log/test-futures" "$log/test-embassy" "$log/miri" | sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' | paste -sd+ | bc)
+failed=$(cat "$log/test" "$log/test-futures" "$log/test-embassy" "$log/miri" | sed -n 's/^test result: .* \([0-9]*\) failed.*/\1/p' | paste -sd+ | bc)
+passed=$((passed + $(sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p' "$log/mcu")))
+failed=$((failed + $(sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p' "$log/mcu")))
 echo "ci: ${passed} passed, ${failed} failed"

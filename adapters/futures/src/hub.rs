@@ -1,0 +1,373 @@
+//! Fan-out: publish an event once, every subscriber gets it; a replay window answers
+//! `Last-Event-ID`.
+
+use core::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use ssewire::encode::EncodeError;
+use ssewire::replay::{storage_len, Miss, Replay};
+
+use crate::Event;
+
+/// Encoded frames, shared by every subscriber they are sent to.
+pub type Frames = Arc<[u8]>;
+
+/// What a [`Hub`] does when a `Last-Event-ID` is not in its replay window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnMiss {
+    /// Replay the whole window: the subscriber gets every event still retained. After a
+    /// server restart (ids from an earlier run are unknown) this gives the events of this run;
+    /// for an id older than the window it gives the most there is. The default.
+    #[default]
+    ReplayWindow,
+    /// Replay nothing: the subscriber gets only new events.
+    Skip,
+}
+
+/// How a [`Hub`] keeps and sends events. Plain data with a `const fn` constructor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct HubConfig {
+    /// Events kept for replay. Default: 1024.
+    pub replay_events: usize,
+    /// Bytes of encoded events (and their ids) kept for replay. Default: 1 MiB.
+    pub replay_bytes: usize,
+    /// Publications queued for one subscriber and not yet written to it; one more and it is
+    /// disconnected as too slow ([`Ended::Lagged`]). It resumes from the replay window when it
+    /// reconnects. Default: 256.
+    pub backlog: usize,
+    /// What to replay for a `Last-Event-ID` not in the window. Default:
+    /// [`OnMiss::ReplayWindow`].
+    pub on_miss: OnMiss,
+}
+
+impl HubConfig {
+    /// The defaults.
+    pub const fn new() -> Self {
+        HubConfig {
+            replay_events: 1024,
+            replay_bytes: 1024 * 1024,
+            backlog: 256,
+            on_miss: OnMiss::ReplayWindow,
+        }
+    }
+
+    /// Sets the replay window: events and bytes.
+    pub const fn replay(self, events: usize, bytes: usize) -> Self {
+        HubConfig {
+            replay_events: events,
+            replay_bytes: bytes,
+            ..self
+        }
+    }
+
+    /// Sets the backlog of one subscriber.
+    pub const fn backlog(self, backlog: usize) -> Self {
+        HubConfig { backlog, ..self }
+    }
+
+    /// Sets what to replay for an unknown `Last-Event-ID`.
+    pub const fn on_miss(self, on_miss: OnMiss) -> Self {
+        HubConfig { on_miss, ..self }
+    }
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig::new()
+    }
+}
+
+/// Why an event was not published. Nothing was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PublishError {
+    /// The event type or ID is invalid (CR, LF, or NUL in an ID).
+    Encode(EncodeError),
+    /// The hub is closed.
+    Closed,
+}
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PublishError::Encode(error) => error.fmt(f),
+            PublishError::Closed => f.write_str("hub closed"),
+        }
+    }
+}
+
+impl std::error::Error for PublishError {}
+
+/// A fan-out hub: [`publish`](Hub::publish) encodes an event once and queues the same bytes
+/// for every [`Subscription`]; the last events are kept in a replay window, so a subscriber
+/// that comes back with a `Last-Event-ID` gets exactly the events it missed, in order, then
+/// the new ones.
+///
+/// Cheap to clone: clones share the hub. Publishing never waits: a subscriber whose backlog
+/// is full is dropped ([`Ended::Lagged`]) rather than slowing the others down.
+///
+/// ```
+/// use ssewire_futures::{Event, Hub, HubConfig};
+///
+/// # futures_lite::future::block_on(async {
+/// let hub = Hub::new(HubConfig::new());
+/// hub.publish(Event::new("one"))?; // gets id 1
+/// let mut late = hub.subscribe(Some("1")); // missed nothing after 1
+/// hub.publish(Event::new("two").event("news"))?;
+/// assert_eq!(&*late.recv().await?, b"event: news\nid: 2\ndata: two\n\n");
+/// let mut again = hub.subscribe(None); // new subscribers get only new events
+/// hub.close();
+/// assert!(again.recv().await.is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Hub {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    config: HubConfig,
+    state: Mutex<State>,
+}
+
+struct State {
+    replay: Replay<Vec<u8>>,
+    /// The next id assigned to an event published without one.
+    next_id: u64,
+    subscribers: Vec<Subscriber>,
+    closed: bool,
+}
+
+impl State {
+    /// Forgets the subscribers that are gone.
+    fn prune(&mut self) {
+        self.subscribers
+            .retain(|subscriber| !subscriber.queue.is_closed());
+    }
+}
+
+struct Subscriber {
+    queue: async_channel::Sender<Frames>,
+    lagged: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl fmt::Debug for Hub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state();
+        f.debug_struct("Hub")
+            .field("config", &self.shared.config)
+            .field("subscribers", &state.subscribers.len())
+            .field("retained", &state.replay.len())
+            .field("closed", &state.closed)
+            .finish()
+    }
+}
+
+impl Hub {
+    /// A hub with no subscribers and an empty replay window.
+    #[must_use]
+    pub fn new(config: HubConfig) -> Self {
+        let storage = vec![0; storage_len(config.replay_events, config.replay_bytes)];
+        Hub {
+            shared: Arc::new(Shared {
+                config,
+                state: Mutex::new(State {
+                    replay: Replay::new(storage, config.replay_events),
+                    next_id: 1,
+                    subscribers: Vec::new(),
+                    closed: false,
+                }),
+            }),
+        }
+    }
+
+    /// Publishes `event` to every subscriber and keeps it for replay; returns its ID.
+    ///
+    /// An event without an ID gets the next number of the hub's count (1, 2, …); one with an
+    /// ID keeps it (a decimal ID moves the count past it). The event is encoded once. A
+    /// subscriber whose backlog is full is disconnected. An event larger than the replay
+    /// window is sent but not kept.
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError::Encode`] for an invalid event type or ID,
+    /// [`PublishError::Closed`] after [`close`](Hub::close). Nothing is sent then.
+    pub fn publish(&self, mut event: Event) -> Result<String, PublishError> {
+        let mut state = self.state();
+        if state.closed {
+            return Err(PublishError::Closed);
+        }
+        if event.id.is_empty() {
+            event.id = state.next_id.to_string();
+        }
+        let frame: Frames = event.encode().map_err(PublishError::Encode)?.into();
+        if let Ok(n) = event.id.parse::<u64>() {
+            state.next_id = state.next_id.max(n.saturating_add(1));
+        }
+        // Too large for the window: sent, not kept; a subscriber resuming after it gets a miss.
+        let _ = state.replay.push(&event.id, &frame);
+        state.subscribers.retain(
+            |subscriber| match subscriber.queue.try_send(frame.clone()) {
+                Ok(()) => true,
+                Err(async_channel::TrySendError::Full(_)) => {
+                    subscriber
+                        .lagged
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    subscriber.queue.close();
+                    false
+                }
+                Err(async_channel::TrySendError::Closed(_)) => false,
+            },
+        );
+        Ok(event.id)
+    }
+
+    /// A subscription to the events published from now on, after the events retained since
+    /// `last_event_id` (the `Last-Event-ID` of a reconnecting client; `None` or empty for a
+    /// new one, which gets no history). An id not in the window is answered as
+    /// [`HubConfig::on_miss`] says, and [`Subscription::miss`] tells it.
+    ///
+    /// Subscribing and publishing are ordered: no event is both replayed and sent, and none
+    /// falls between the two. After [`close`](Hub::close) the subscription is ended at once.
+    #[must_use]
+    pub fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
+        let mut state = self.state();
+        state.prune();
+        let (queue, receiver) = async_channel::bounded(self.shared.config.backlog.max(1));
+        let mut miss = None;
+        let catch_up = match last_event_id.filter(|id| !id.is_empty()) {
+            None => Vec::new(),
+            Some(id) => match state.replay.since(id) {
+                Ok(frames) => frames.flatten().copied().collect(),
+                Err(why) => {
+                    miss = Some(why);
+                    match self.shared.config.on_miss {
+                        OnMiss::ReplayWindow => state.replay.frames().flatten().copied().collect(),
+                        OnMiss::Skip => Vec::new(),
+                    }
+                }
+            },
+        };
+        let lagged = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if state.closed {
+            queue.close();
+        } else {
+            state.subscribers.push(Subscriber {
+                queue,
+                lagged: lagged.clone(),
+            });
+        }
+        Subscription {
+            catch_up: (!catch_up.is_empty()).then(|| catch_up.into()),
+            receiver,
+            lagged,
+            miss,
+        }
+    }
+
+    /// Subscribers now.
+    #[must_use]
+    pub fn subscribers(&self) -> usize {
+        let mut state = self.state();
+        state.prune();
+        state.subscribers.len()
+    }
+
+    /// The ID of the newest event retained for replay.
+    #[must_use]
+    pub fn newest_id(&self) -> Option<String> {
+        self.state().replay.newest_id().map(str::to_owned)
+    }
+
+    /// Ends every subscription (each gets what it has queued, then [`Ended::Closed`]) and
+    /// refuses new publications: the server's streams end cleanly.
+    pub fn close(&self) {
+        let mut state = self.state();
+        state.closed = true;
+        for subscriber in state.subscribers.drain(..) {
+            subscriber.queue.close();
+        }
+    }
+
+    /// Whether [`close`](Hub::close) was called.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.state().closed
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Why a [`Subscription`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Ended {
+    /// The hub was closed.
+    Closed,
+    /// The subscriber fell more than [`HubConfig::backlog`] publications behind and was
+    /// dropped. Its client resumes from the replay window when it reconnects.
+    Lagged,
+}
+
+impl fmt::Display for Ended {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Ended::Closed => "hub closed",
+            Ended::Lagged => "subscriber too slow",
+        })
+    }
+}
+
+impl std::error::Error for Ended {}
+
+/// One subscriber's view of a [`Hub`]: the events it missed, then each one published.
+#[derive(Debug)]
+pub struct Subscription {
+    catch_up: Option<Frames>,
+    receiver: async_channel::Receiver<Frames>,
+    lagged: Arc<std::sync::atomic::AtomicBool>,
+    miss: Option<Miss>,
+}
+
+impl Subscription {
+    /// The next frames to write: first the replayed events (all in one), then one
+    /// publication at a time.
+    ///
+    /// # Errors
+    ///
+    /// [`Ended`] once the subscription is over; a lagging subscriber gets it at once, without
+    /// the rest of its backlog.
+    pub async fn recv(&mut self) -> Result<Frames, Ended> {
+        if let Some(frames) = self.catch_up.take() {
+            return Ok(frames);
+        }
+        if self.lagged.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Ended::Lagged);
+        }
+        match self.receiver.recv().await {
+            Ok(frames) if !self.lagged.load(std::sync::atomic::Ordering::Relaxed) => Ok(frames),
+            Ok(_) => Err(Ended::Lagged),
+            Err(async_channel::RecvError)
+                if self.lagged.load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                Err(Ended::Lagged)
+            }
+            Err(async_channel::RecvError) => Err(Ended::Closed),
+        }
+    }
+
+    /// Why the `Last-Event-ID` could not be resumed from exactly, if it could not: an ID older
+    /// than the window ([`Miss::Evicted`]) or not known ([`Miss::Unknown`]).
+    #[must_use]
+    pub fn miss(&self) -> Option<Miss> {
+        self.miss
+    }
+}

@@ -1,0 +1,151 @@
+//! What a runtime supplies: sockets, timers and a way to spawn tasks. [`Smol`] and
+//! [`AsyncStd`] are the two implementations; everything else in this crate is written once
+//! over [`Runtime`].
+
+use core::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_lite::{AsyncRead, AsyncWrite};
+
+/// A runtime: its TCP sockets, its timer and its spawner. Implemented by the zero-sized
+/// [`Smol`] and [`AsyncStd`]; implement it to run on another futures-io runtime.
+pub trait Runtime: Send + Sync + 'static {
+    /// A connected TCP socket.
+    type TcpStream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// A listening TCP socket.
+    type TcpListener: Send + Sync + 'static;
+
+    /// Completes after `duration`.
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static;
+
+    /// Resolves `host` (a name, or an IP address literal without brackets) with the runtime's
+    /// resolver and connects to the first address that accepts, on `port`.
+    fn connect(host: &str, port: u16) -> impl Future<Output = io::Result<Self::TcpStream>> + Send;
+
+    /// Takes over a bound and listening standard socket (nonblocking from now on).
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    fn listener(listener: std::net::TcpListener) -> io::Result<Self::TcpListener>;
+
+    /// Accepts the next connection.
+    fn accept(
+        listener: &Self::TcpListener,
+    ) -> impl Future<Output = io::Result<(Self::TcpStream, SocketAddr)>> + Send + '_;
+
+    /// Runs `future` to completion in the background.
+    fn spawn(future: impl Future<Output = ()> + Send + 'static);
+}
+
+/// The [smol](https://docs.rs/smol) runtime: `smol::net` sockets, `smol::Timer`, and tasks on
+/// smol's global executor.
+#[cfg(feature = "smol")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Smol;
+
+#[cfg(feature = "smol")]
+impl Runtime for Smol {
+    type TcpStream = smol::net::TcpStream;
+    type TcpListener = smol::net::TcpListener;
+
+    async fn sleep(duration: Duration) {
+        smol::Timer::after(duration).await;
+    }
+
+    fn connect(host: &str, port: u16) -> impl Future<Output = io::Result<Self::TcpStream>> + Send {
+        let host = host.to_owned();
+        async move { smol::net::TcpStream::connect((host.as_str(), port)).await }
+    }
+
+    fn listener(listener: std::net::TcpListener) -> io::Result<Self::TcpListener> {
+        smol::net::TcpListener::try_from(listener)
+    }
+
+    fn accept(
+        listener: &Self::TcpListener,
+    ) -> impl Future<Output = io::Result<(Self::TcpStream, SocketAddr)>> + Send + '_ {
+        listener.accept()
+    }
+
+    fn spawn(future: impl Future<Output = ()> + Send + 'static) {
+        smol::spawn(future).detach();
+    }
+}
+
+/// The [async-std](https://docs.rs/async-std) runtime: `async_std::net` sockets,
+/// `async_std::task::sleep`, and `async_std::task::spawn`.
+///
+/// async-std is discontinued upstream (RUSTSEC-2025-0052); prefer [`Smol`] for new code.
+#[cfg(feature = "async-std")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AsyncStd;
+
+#[cfg(feature = "async-std")]
+impl Runtime for AsyncStd {
+    type TcpStream = async_std::net::TcpStream;
+    type TcpListener = async_std::net::TcpListener;
+
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+        async_std::task::sleep(duration)
+    }
+
+    fn connect(host: &str, port: u16) -> impl Future<Output = io::Result<Self::TcpStream>> + Send {
+        let host = host.to_owned();
+        async move { async_std::net::TcpStream::connect((host.as_str(), port)).await }
+    }
+
+    fn listener(listener: std::net::TcpListener) -> io::Result<Self::TcpListener> {
+        listener.set_nonblocking(true)?;
+        Ok(async_std::net::TcpListener::from(listener))
+    }
+
+    fn accept(
+        listener: &Self::TcpListener,
+    ) -> impl Future<Output = io::Result<(Self::TcpStream, SocketAddr)>> + Send + '_ {
+        listener.accept()
+    }
+
+    fn spawn(future: impl Future<Output = ()> + Send + 'static) {
+        drop(async_std::task::spawn(future));
+    }
+}
+
+/// The runtime's timer as the adapter's [`Delay`](ssewire_embedded::Delay) and
+/// [`Clock`](ssewire_embedded::Clock): milliseconds since this value was made.
+pub(crate) struct Timer<R> {
+    origin: std::time::Instant,
+    runtime: core::marker::PhantomData<fn() -> R>,
+}
+
+impl<R: Runtime> Timer<R> {
+    pub(crate) fn new() -> Self {
+        Timer {
+            origin: std::time::Instant::now(),
+            runtime: core::marker::PhantomData,
+        }
+    }
+}
+
+impl<R: Runtime> ssewire_embedded::Delay for Timer<R> {
+    async fn delay_ms(&mut self, ms: u32) {
+        R::sleep(Duration::from_millis(ms.into())).await;
+    }
+}
+
+impl<R: Runtime> ssewire_embedded::Clock for Timer<R> {
+    fn now(&self) -> ssewire::client::Instant {
+        let ms = self.origin.elapsed().as_millis();
+        ssewire::client::Instant::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+    }
+
+    async fn sleep_until(&mut self, at: ssewire::client::Instant) {
+        let now = ssewire_embedded::Clock::now(self);
+        let wait = at.saturating_duration_since(now).as_millis();
+        if wait > 0 {
+            R::sleep(Duration::from_millis(wait)).await;
+        }
+    }
+}

@@ -1,0 +1,702 @@
+//! A ready SSE server: accept loop, routing, limits, keep-alive, graceful shutdown.
+
+use core::fmt;
+use core::future::Future;
+use std::borrow::Cow;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use embedded_io_adapters::futures_03::FromFutures;
+use futures_lite::future::or;
+use futures_lite::AsyncWriteExt;
+use ssewire::encode::Event as Encode;
+use ssewire::http::{Cors, ErrorResponse, Framing};
+use ssewire_embedded::{read_request, EventWriter, Incoming};
+
+use crate::hub::{Ended, Hub};
+use crate::rt::{Runtime, Timer};
+
+/// How a [`Server`] runs. Plain data with a `const fn` constructor; every limit has a sane
+/// default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct Config {
+    /// The listen backlog: connections the kernel queues before they are accepted. std's
+    /// default, 128, drops connections under a burst of clients. Default: 1024.
+    pub listen_backlog: i32,
+    /// Connections open at once; over it a request is answered as
+    /// [`over_capacity`](Config::over_capacity) says. Default: 4096.
+    pub max_connections: usize,
+    /// What to answer over capacity. Default: `503` with `Retry-After: 5`.
+    pub over_capacity: OverCapacity,
+    /// Bytes a request head may take; more is answered `431`. Default: 8192.
+    pub max_head: usize,
+    /// Header fields a request may have; more is answered `431`. Default: 32.
+    pub max_headers: usize,
+    /// Time a client has to send its whole request head (against slow-loris clients); past
+    /// it the connection is dropped. Default: 10 s.
+    pub head_timeout: Duration,
+    /// Time a write may take; a client that takes no bytes for this long is dropped.
+    /// Default: 30 s.
+    pub write_timeout: Duration,
+    /// A keep-alive comment is sent after this much idle time on a stream (each event
+    /// restarts the count); `None` for never. Default: 15 s.
+    pub keep_alive: Option<Duration>,
+    /// A `retry` value (milliseconds) sent first on each stream, the client's reconnection
+    /// time; `None` to leave the client's default. Default: `None`.
+    pub retry: Option<u64>,
+    /// The stream's body framing for HTTP/1.1 clients (HTTP/1.0 ones get close-delimited).
+    /// Default: [`Framing::Chunked`].
+    pub framing: Framing,
+    /// CORS headers on streams; off by default.
+    pub cors: Option<Cors<'static>>,
+    /// How long [`Server::run`] waits, after [`Shutdown::shutdown`], for connections to end.
+    /// Default: 5 s.
+    pub shutdown_timeout: Duration,
+}
+
+/// What a [`Server`] answers when [`Config::max_connections`] are open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OverCapacity {
+    /// `503 Service Unavailable` with `Retry-After` (seconds). A browser's `EventSource` gives
+    /// up for good on it; other clients come back later.
+    Unavailable {
+        /// Seconds, in `Retry-After`.
+        retry_after: u64,
+    },
+    /// To a request for a stream: a `200` stream that carries only `retry: ms` and ends, so
+    /// browsers back off and come back (other requests get the `503`).
+    RetryLater {
+        /// The reconnection time sent, in milliseconds.
+        retry_ms: u64,
+    },
+}
+
+impl Config {
+    /// The defaults.
+    pub const fn new() -> Self {
+        Config {
+            listen_backlog: 1024,
+            max_connections: 4096,
+            over_capacity: OverCapacity::Unavailable { retry_after: 5 },
+            max_head: 8192,
+            max_headers: 32,
+            head_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
+            keep_alive: Some(Duration::from_secs(15)),
+            retry: None,
+            framing: Framing::Chunked,
+            cors: None,
+            shutdown_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Sets the most connections open at once.
+    pub const fn max_connections(self, max: usize) -> Self {
+        Config {
+            max_connections: max,
+            ..self
+        }
+    }
+
+    /// Sets the keep-alive interval.
+    pub const fn keep_alive(self, interval: Option<Duration>) -> Self {
+        Config {
+            keep_alive: interval,
+            ..self
+        }
+    }
+
+    /// Sets the `retry` value sent first on each stream.
+    pub const fn retry(self, milliseconds: u64) -> Self {
+        Config {
+            retry: Some(milliseconds),
+            ..self
+        }
+    }
+
+    /// Adds CORS headers to streams.
+    pub const fn cors(self, cors: Cors<'static>) -> Self {
+        Config {
+            cors: Some(cors),
+            ..self
+        }
+    }
+
+    /// Sets the time a client has to send its request head.
+    pub const fn head_timeout(self, timeout: Duration) -> Self {
+        Config {
+            head_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// Sets the framing of streams.
+    pub const fn framing(self, framing: Framing) -> Self {
+        Config { framing, ..self }
+    }
+
+    /// The embedded adapter's handshake settings for this configuration.
+    fn handshake(&self) -> ssewire_embedded::Config<'static> {
+        let mut config = ssewire_embedded::Config::new().framing(self.framing);
+        if let Some(cors) = self.cors {
+            config = config.cors(cors);
+        }
+        config.max_headers = self.max_headers.min(ssewire_embedded::MAX_HEADERS);
+        let ms = self.head_timeout.as_millis();
+        config.head_timeout_ms = u32::try_from(ms).unwrap_or(u32::MAX);
+        config
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+/// A request, as a [`Server`]'s router sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Request {
+    /// The method, such as `GET`.
+    pub method: String,
+    /// The request target, query included, such as `/events?topic=a`.
+    pub target: String,
+    /// The `Last-Event-ID` sent, if not empty.
+    pub last_event_id: Option<String>,
+    /// The client's address.
+    pub peer: SocketAddr,
+}
+
+impl Request {
+    /// The path without the query: `/events` for `/events?topic=a`.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+
+    /// The query, without `?`, if there is one.
+    #[must_use]
+    pub fn query(&self) -> Option<&str> {
+        self.target.split_once('?').map(|(_, query)| query)
+    }
+}
+
+/// What a [`Server`] does with a request: the router's answer.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Route {
+    /// An event stream from this hub (a `GET` is required; another method gets `405`).
+    Stream(Hub),
+    /// A plain response.
+    Reply(Reply),
+    /// `404 Not Found`.
+    NotFound,
+}
+
+/// A plain HTTP response, with a body, for what is not an event stream (a page, a JSON
+/// answer). Sent with `Content-Length` and `Connection: close`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct Reply {
+    status: u16,
+    content_type: Cow<'static, str>,
+    headers: Vec<(String, String)>,
+    body: Cow<'static, [u8]>,
+}
+
+impl Reply {
+    /// A response with this status, content type and body.
+    pub fn new(
+        status: u16,
+        content_type: impl Into<Cow<'static, str>>,
+        body: impl Into<Cow<'static, [u8]>>,
+    ) -> Self {
+        Reply {
+            status,
+            content_type: content_type.into(),
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// `200` with an HTML page.
+    pub fn html(body: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(200, "text/html; charset=utf-8", cow_bytes(body.into()))
+    }
+
+    /// `200` with JSON.
+    pub fn json(body: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(200, "application/json", cow_bytes(body.into()))
+    }
+
+    /// A plain-text response with this status.
+    pub fn text(status: u16, body: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(status, "text/plain; charset=utf-8", cow_bytes(body.into()))
+    }
+
+    /// Adds a header field. An invalid name or value (a name that is not a token, a value with
+    /// CR, LF or NUL) turns the response into a `500` when it is sent.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The status code.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The bytes on the wire: head and body; a `500` if a header is invalid.
+    fn encode(&self) -> Vec<u8> {
+        let valid = self.status >= 200
+            && self.status <= 999
+            && valid_value(&self.content_type)
+            && self
+                .headers
+                .iter()
+                .all(|(name, value)| valid_name(name) && valid_value(value));
+        if !valid {
+            return Reply::text(500, "invalid response\n").encode();
+        }
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            self.status,
+            reason(self.status),
+            self.content_type,
+            self.body.len()
+        );
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(&self.body);
+        bytes
+    }
+}
+
+fn cow_bytes(text: Cow<'static, str>) -> Cow<'static, [u8]> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+        Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn valid_value(value: &str) -> bool {
+    !value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
+
+/// Stops a [`Server`]: cheap to clone, usable from any task or thread.
+#[derive(Clone, Debug)]
+pub struct Shutdown {
+    signal: async_channel::Sender<()>,
+}
+
+impl Shutdown {
+    /// Stops accepting connections and ends every stream cleanly (the last chunk, when
+    /// chunked, then the connection is closed); [`Server::run`] returns once all connections
+    /// are closed, or after [`Config::shutdown_timeout`].
+    pub fn shutdown(&self) {
+        self.signal.close();
+    }
+
+    /// Whether [`shutdown`](Shutdown::shutdown) was called.
+    #[must_use]
+    pub fn is_shutdown(&self) -> bool {
+        self.signal.is_closed()
+    }
+}
+
+/// The router: picks a [`Route`] for each request.
+type Router = dyn Fn(&Request) -> Route + Send + Sync;
+
+/// What the connection tasks share.
+struct Context {
+    config: Config,
+    handshake: ssewire_embedded::Config<'static>,
+    router: Box<Router>,
+    open: AtomicUsize,
+    stop: async_channel::Receiver<()>,
+}
+
+/// An SSE server on runtime `R`: it accepts connections, reads each request head within a
+/// time limit, asks the router what to do with it, and streams a [`Hub`]'s events, with
+/// keep-alives, to each subscriber until the hub closes, the client goes, or the server shuts
+/// down.
+///
+/// Each connection is a task of its own; a slow client never holds up another (see
+/// [`HubConfig::backlog`](crate::HubConfig::backlog)). Requests over the limits are answered
+/// `400` (malformed head), `405` (a stream asked with a method other than `GET`), `404`
+/// ([`Route::NotFound`]), `431` (head too large) and `503` (over capacity).
+pub struct Server<R: Runtime> {
+    listener: R::TcpListener,
+    local_addr: SocketAddr,
+    context: Arc<Context>,
+    signal: async_channel::Sender<()>,
+}
+
+impl<R: Runtime> fmt::Debug for Server<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .field("config", &self.context.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime> Server<R> {
+    /// A server listening on `addr` (port 0 picks a free port: see
+    /// [`local_addr`](Server::local_addr)) with the listen backlog of `config`, routing
+    /// requests with `router`.
+    ///
+    /// # Errors
+    ///
+    /// The address does not resolve, or the socket cannot be bound or registered.
+    pub fn bind<F>(addr: impl ToSocketAddrs, config: Config, router: F) -> io::Result<Self>
+    where
+        F: Fn(&Request) -> Route + Send + Sync + 'static,
+    {
+        let handshake = config.handshake();
+        handshake
+            .head_buffer_len(config.max_head)
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+        let addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "address resolves to nothing")
+        })?;
+        let listener = listen(addr, config.listen_backlog)?;
+        let local_addr = listener.local_addr()?;
+        let (signal, stop) = async_channel::bounded(1);
+        Ok(Server {
+            listener: R::listener(listener)?,
+            local_addr,
+            context: Arc::new(Context {
+                config,
+                handshake,
+                router: Box::new(router),
+                open: AtomicUsize::new(0),
+                stop,
+            }),
+            signal,
+        })
+    }
+
+    /// The address listened on.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle that shuts the server down.
+    #[must_use]
+    pub fn shutdown_handle(&self) -> Shutdown {
+        Shutdown {
+            signal: self.signal.clone(),
+        }
+    }
+
+    /// Connections open now.
+    #[must_use]
+    pub fn connections(&self) -> usize {
+        self.context.open.load(Ordering::Relaxed)
+    }
+
+    /// Accepts and serves connections until [`Shutdown::shutdown`]; then stops accepting,
+    /// ends every stream, and returns when all connections are closed or after
+    /// [`Config::shutdown_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// None yet: a failed `accept` (such as too many open files) is waited out and retried.
+    /// The `Result` leaves room for fatal listener errors.
+    pub async fn run(self) -> io::Result<()> {
+        let Server {
+            listener,
+            context,
+            signal,
+            ..
+        } = self;
+        // Held to the end: with every sender dropped the stop signal would fire.
+        let _signal = signal;
+        // Every connection task holds a sender; all dropped: all connections closed.
+        let (alive, all_closed) = async_channel::bounded::<()>(1);
+        loop {
+            let stop = context.stop.clone();
+            let accepted = or(async { Some(R::accept(&listener).await) }, async move {
+                let _ = stop.recv().await;
+                None
+            })
+            .await;
+            match accepted {
+                None => break,
+                Some(Ok((stream, peer))) => {
+                    let context = context.clone();
+                    let alive = alive.clone();
+                    R::spawn(async move {
+                        serve::<R>(stream, peer, &context).await;
+                        drop(alive);
+                    });
+                }
+                // Out of file descriptors or a connection reset before it was accepted: wait
+                // a little rather than spin.
+                Some(Err(_)) => R::sleep(Duration::from_millis(10)).await,
+            }
+        }
+        drop(listener);
+        drop(alive);
+        or(
+            async {
+                let _ = all_closed.recv().await;
+            },
+            R::sleep(context.config.shutdown_timeout),
+        )
+        .await;
+        Ok(())
+    }
+}
+
+/// A listening socket on `addr` with this backlog.
+fn listen(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // A restarted server can bind while old connections linger in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+/// Counts a connection open while it lives.
+struct OpenGuard<'a>(&'a AtomicUsize);
+
+impl Drop for OpenGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves one connection to its end.
+async fn serve<R: Runtime>(stream: R::TcpStream, peer: SocketAddr, context: &Context) {
+    let open = context.open.fetch_add(1, Ordering::Relaxed) + 1;
+    let _guard = OpenGuard(&context.open);
+    let mut io = FromFutures::new(stream);
+    if let Some(stream) = answer::<R>(&mut io, peer, open, context).await {
+        let (hub_stream, framing) = stream;
+        let _ = stream_events::<R>(&mut io, framing, hub_stream, context).await;
+    }
+    let _ = io.inner_mut().close().await;
+}
+
+/// Reads the request and answers it; returns the subscription to stream, if it is a stream.
+async fn answer<R: Runtime>(
+    io: &mut FromFutures<R::TcpStream>,
+    peer: SocketAddr,
+    open: usize,
+    context: &Context,
+) -> Option<(crate::hub::Subscription, Framing)> {
+    let config = &context.config;
+    let len = context
+        .handshake
+        .head_buffer_len(config.max_head)
+        .unwrap_or_default();
+    let mut head = vec![0; len];
+    let incoming = read_request(io, &mut head, &context.handshake, Timer::<R>::new())
+        .await
+        .ok()?;
+    let request = Request {
+        method: incoming.method.to_owned(),
+        target: incoming.path.to_owned(),
+        last_event_id: incoming.last_event_id.map(str::to_owned),
+        peer,
+    };
+    if open > config.max_connections {
+        return over_capacity(io, incoming, config, context).await;
+    }
+    match (context.router)(&request) {
+        Route::NotFound => {
+            let _ = incoming.reject(io, ErrorResponse::NotFound).await;
+            None
+        }
+        Route::Reply(reply) => {
+            let bytes = reply.encode();
+            with_timeout::<R, _>(config.write_timeout, async {
+                io.inner_mut().write_all(&bytes).await?;
+                io.inner_mut().flush().await
+            })
+            .await
+            .ok()?;
+            None
+        }
+        Route::Stream(hub) => {
+            // Subscribed before the head goes out: whatever is published once the client has
+            // seen it reaches the client.
+            let subscription = hub.subscribe(request.last_event_id.as_deref());
+            let accepted = incoming.open(io, &context.handshake).await.ok()?;
+            Some((subscription, accepted.framing))
+        }
+    }
+}
+
+/// Answers a request that came over capacity.
+async fn over_capacity(
+    io: &mut FromFutures<impl futures_lite::AsyncRead + futures_lite::AsyncWrite + Unpin>,
+    incoming: Incoming<'_>,
+    config: &Config,
+    context: &Context,
+) -> Option<(crate::hub::Subscription, Framing)> {
+    let _ = context;
+    match config.over_capacity {
+        OverCapacity::RetryLater { retry_ms } if incoming.method == "GET" => {
+            if let Ok(accepted) = incoming.open(io, &context.handshake).await {
+                let mut buf = [0; 64];
+                let mut writer = EventWriter::new(&mut *io, &mut buf, accepted.framing);
+                let _ = writer.send(&Encode::empty().retry(retry_ms)).await;
+                let _ = writer.finish().await;
+            }
+        }
+        OverCapacity::RetryLater { .. } => {
+            let retry_after = 5;
+            let _ = incoming
+                .reject(io, ErrorResponse::ServiceUnavailable { retry_after })
+                .await;
+        }
+        OverCapacity::Unavailable { retry_after } => {
+            let _ = incoming
+                .reject(io, ErrorResponse::ServiceUnavailable { retry_after })
+                .await;
+        }
+    }
+    None
+}
+
+/// Why a stream ended.
+enum StreamEnd {
+    /// The hub closed or the server shut down: the stream was finished cleanly.
+    Finished,
+    /// The subscriber lagged, a write failed or timed out.
+    Dropped,
+}
+
+/// Writes the subscription's frames, and keep-alives when idle, until it ends.
+async fn stream_events<R: Runtime>(
+    io: &mut FromFutures<R::TcpStream>,
+    framing: Framing,
+    mut subscription: crate::hub::Subscription,
+    context: &Context,
+) -> StreamEnd {
+    let config = &context.config;
+    let mut buf = [0; 64];
+    let mut writer = EventWriter::new(io, &mut buf, framing);
+    if let Some(ms) = config.retry {
+        let sent = with_timeout::<R, _>(config.write_timeout, async {
+            writer.send(&Encode::empty().retry(ms)).await?;
+            writer.flush().await
+        });
+        if sent.await.is_err() {
+            return StreamEnd::Dropped;
+        }
+    }
+    enum Next {
+        Frames(Result<crate::hub::Frames, Ended>),
+        Idle,
+        Stop,
+    }
+    loop {
+        let stop = context.stop.clone();
+        let keep_alive = config.keep_alive;
+        let next = or(
+            async { Next::Frames(subscription.recv().await) },
+            or(
+                async move {
+                    let _ = stop.recv().await;
+                    Next::Stop
+                },
+                async move {
+                    match keep_alive {
+                        Some(interval) => R::sleep(interval).await,
+                        None => core::future::pending().await,
+                    }
+                    Next::Idle
+                },
+            ),
+        )
+        .await;
+        let write = match next {
+            Next::Frames(Ok(frames)) => {
+                with_timeout::<R, _>(config.write_timeout, async {
+                    writer.send_encoded(&frames).await?;
+                    writer.flush().await
+                })
+                .await
+            }
+            Next::Idle => {
+                with_timeout::<R, _>(config.write_timeout, async {
+                    writer.keep_alive().await?;
+                    writer.flush().await
+                })
+                .await
+            }
+            Next::Frames(Err(Ended::Closed)) | Next::Stop => {
+                let _ = with_timeout::<R, _>(config.write_timeout, writer.finish()).await;
+                return StreamEnd::Finished;
+            }
+            Next::Frames(Err(_)) => return StreamEnd::Dropped,
+        };
+        if write.is_err() {
+            return StreamEnd::Dropped;
+        }
+    }
+}
+
+/// `future`, or a timeout error after `timeout`.
+async fn with_timeout<R: Runtime, T>(
+    timeout: Duration,
+    future: impl Future<Output = Result<T, impl fmt::Debug>>,
+) -> Result<T, ()> {
+    or(async { future.await.map_err(drop) }, async {
+        R::sleep(timeout).await;
+        Err(())
+    })
+    .await
+}

@@ -1,0 +1,259 @@
+//! Reading and writing event streams over any futures-io reader or writer.
+
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::io;
+
+use embedded_io_adapters::futures_03::FromFutures;
+use futures_lite::{AsyncRead, AsyncWrite, Stream};
+use ssewire::encode::Comment;
+use ssewire::http::Framing;
+use ssewire::parse::{Item, Limits, Parser};
+use ssewire_embedded::{EventReader, EventWriter, CHUNK_OVERHEAD};
+
+use crate::generator::Generator;
+use crate::{Error, Event};
+
+/// How an [`EventStream`] reads: body framing, parser limits, read buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct ReadConfig {
+    /// The body framing: close-delimited (the event stream bytes themselves) or chunked.
+    /// Default: [`Framing::Close`].
+    pub framing: Framing,
+    /// Limits for each event; the parser's storage is sized from them. Default: 64 KiB of
+    /// data, and the core's defaults for the rest.
+    pub limits: Limits,
+    /// Bytes of the read buffer. Default: 8192.
+    pub read_buffer: usize,
+}
+
+impl ReadConfig {
+    /// The defaults.
+    pub const fn new() -> Self {
+        ReadConfig {
+            framing: Framing::Close,
+            limits: Limits {
+                data: 64 * 1024,
+                ..Limits::DEFAULT
+            },
+            read_buffer: 8192,
+        }
+    }
+
+    /// Sets the framing.
+    pub const fn framing(self, framing: Framing) -> Self {
+        ReadConfig { framing, ..self }
+    }
+
+    /// Sets the limits.
+    pub const fn limits(self, limits: Limits) -> Self {
+        ReadConfig { limits, ..self }
+    }
+}
+
+impl Default for ReadConfig {
+    fn default() -> Self {
+        ReadConfig::new()
+    }
+}
+
+/// The events of a body read from any futures-io reader, as a [`Stream`] of
+/// `Result<Event, Error>`.
+///
+/// Items are owned [`Event`]s; comments are skipped, and a `retry` value is attached to the
+/// event that follows it. An event over a limit is an `Err(Error::Parse(_))` and the stream
+/// goes on; any other error ends it (the next poll gives `None`), as does the end of the body.
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use ssewire_futures::{Event, EventStream};
+///
+/// # futures_lite::future::block_on(async {
+/// let body: &[u8] = b"retry: 5000\nid: 1\nevent: greeting\ndata: hello\n\ndata: bye\n\n";
+/// let mut events = EventStream::new(body);
+/// let first = events.next().await.unwrap()?;
+/// assert_eq!(first, Event::new("hello").event("greeting").id("1").retry(5000));
+/// assert_eq!(events.next().await.unwrap()?, Event::new("bye").id("1"));
+/// assert!(events.next().await.is_none());
+/// # Ok::<(), ssewire_futures::Error<std::io::Error>>(())
+/// # }).unwrap();
+/// ```
+pub struct EventStream {
+    inner: Generator<Result<Event, Error<io::Error>>>,
+}
+
+impl core::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("ended", &self.inner.is_stopped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventStream {
+    /// The events of the close-delimited body `reader`, with the default [`ReadConfig`].
+    pub fn new<R: AsyncRead + Unpin + Send + 'static>(reader: R) -> Self {
+        Self::with_config(reader, ReadConfig::new())
+    }
+
+    /// The events of `reader`, read as `config` says.
+    pub fn with_config<R: AsyncRead + Unpin + Send + 'static>(
+        reader: R,
+        config: ReadConfig,
+    ) -> Self {
+        let inner = Generator::new(move |out| async move {
+            let mut buf = vec![0; config.read_buffer.max(1)];
+            let mut storage = vec![0; config.limits.storage_len()];
+            let parser = Parser::with_limits(&mut storage[..], config.limits);
+            let io = FromFutures::new(reader);
+            let mut reader = EventReader::with_parser(io, &mut buf, parser, config.framing);
+            let mut retry = None;
+            while let Some(item) = reader.next().await {
+                let event = match item {
+                    Ok(Item::Event(event)) => Ok(Event::from_parsed(&event, retry.take())),
+                    Ok(Item::Retry(ms)) => {
+                        retry = Some(ms);
+                        continue;
+                    }
+                    Ok(_) => continue,
+                    Err(error) => Err(error),
+                };
+                out.give(event).await;
+            }
+        });
+        EventStream { inner }
+    }
+}
+
+impl Stream for EventStream {
+    type Item = Result<Event, Error<io::Error>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.inner).poll_next(cx)
+    }
+}
+
+/// Writes events to any futures-io writer, in a body framing, each one flushed as soon as it
+/// is written (events are for now, not for later).
+///
+/// The embedded [`EventWriter`] does the work, with a buffer that grows to the largest
+/// frame written. Writing the head that opens the stream is not its job.
+///
+/// ```
+/// use ssewire_futures::{Event, EventSink};
+/// use ssewire_futures::http::Framing;
+///
+/// # futures_lite::future::block_on(async {
+/// let mut sink = EventSink::new(Vec::new(), Framing::Close);
+/// sink.send(&Event::new("21.5").event("temperature").id("7")).await?;
+/// sink.keep_alive().await?;
+/// assert_eq!(sink.get_ref(), b"event: temperature\nid: 7\ndata: 21.5\n\n:\n");
+/// # Ok::<(), ssewire_futures::Error<std::io::Error>>(())
+/// # }).unwrap();
+/// ```
+pub struct EventSink<W> {
+    io: FromFutures<W>,
+    buf: Vec<u8>,
+    framing: Framing,
+}
+
+impl<W: core::fmt::Debug> core::fmt::Debug for EventSink<W> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EventSink")
+            .field("io", self.io.inner())
+            .field("framing", &self.framing)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: AsyncWrite + Unpin> EventSink<W> {
+    /// A sink writing to `io` in `framing`.
+    pub fn new(io: W, framing: Framing) -> Self {
+        EventSink {
+            io: FromFutures::new(io),
+            buf: Vec::new(),
+            framing,
+        }
+    }
+
+    /// Encodes `event`, writes it and flushes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`] for an invalid event type or ID: nothing is written then.
+    /// [`Error::Io`] if the writer fails.
+    pub async fn send(&mut self, event: &Event) -> Result<(), Error<io::Error>> {
+        let event = event.to_encode();
+        self.reserve(event.encoded_len().map_err(Error::Encode)?);
+        let mut writer = EventWriter::new(&mut self.io, &mut self.buf, self.framing);
+        writer.send(&event).await?;
+        writer.flush().await
+    }
+
+    /// Writes `text` as comment lines and flushes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the writer fails.
+    pub async fn comment(&mut self, text: &str) -> Result<(), Error<io::Error>> {
+        self.reserve(Comment(text).encoded_len());
+        let mut writer = EventWriter::new(&mut self.io, &mut self.buf, self.framing);
+        writer.comment(text).await?;
+        writer.flush().await
+    }
+
+    /// Writes a keep-alive (an empty comment) and flushes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the writer fails.
+    pub async fn keep_alive(&mut self) -> Result<(), Error<io::Error>> {
+        self.comment("").await
+    }
+
+    /// Writes bytes already encoded (whole events) and flushes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the writer fails.
+    pub async fn send_encoded(&mut self, frames: &[u8]) -> Result<(), Error<io::Error>> {
+        let mut writer = EventWriter::new(&mut self.io, &mut [], self.framing);
+        writer.send_encoded(frames).await?;
+        writer.flush().await
+    }
+
+    /// Ends the stream (the last chunk, when chunked) and flushes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the writer fails.
+    pub async fn finish(&mut self) -> Result<(), Error<io::Error>> {
+        EventWriter::new(&mut self.io, &mut [], self.framing)
+            .finish()
+            .await
+    }
+
+    /// The writer.
+    pub fn get_ref(&self) -> &W {
+        self.io.inner()
+    }
+
+    /// The writer, to close it.
+    pub fn get_mut(&mut self) -> &mut W {
+        self.io.inner_mut()
+    }
+
+    /// Hands back the writer.
+    pub fn into_inner(self) -> W {
+        self.io.into_inner()
+    }
+
+    /// Makes the buffer hold a frame of `len` bytes in the framing.
+    fn reserve(&mut self, len: usize) {
+        let needed = len.saturating_add(CHUNK_OVERHEAD);
+        if self.buf.len() < needed {
+            self.buf.resize(needed, 0);
+        }
+    }
+}

@@ -1,0 +1,556 @@
+//! Server and client over loopback, on smol and on async-std: every scenario runs on both.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_lite::future::or;
+use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use ssewire::client::{Failure, State};
+use ssewire_futures::client::{Config as ClientConfig, EventSource, Update};
+use ssewire_futures::rt::Runtime;
+use ssewire_futures::server::{Config, OverCapacity, Reply, Request, Route, Server};
+use ssewire_futures::{Event, Hub, HubConfig};
+
+/// A runtime the tests can block on.
+trait Rt: Runtime + Sized {
+    fn block_on<T>(future: impl Future<Output = T>) -> T;
+}
+
+#[cfg(feature = "smol")]
+impl Rt for ssewire_futures::rt::Smol {
+    fn block_on<T>(future: impl Future<Output = T>) -> T {
+        smol::block_on(future)
+    }
+}
+
+#[cfg(feature = "async-std")]
+impl Rt for ssewire_futures::rt::AsyncStd {
+    fn block_on<T>(future: impl Future<Output = T>) -> T {
+        async_std::task::block_on(future)
+    }
+}
+
+/// Runs `test` on `R`, failing it if it takes more than 60 s.
+fn run<R: Rt>(test: impl Future<Output = ()>) {
+    R::block_on(or(test, async {
+        R::sleep(Duration::from_secs(60)).await;
+        panic!("test timed out");
+    }));
+}
+
+/// Waits until `done` holds, polling every 5 ms (bounded by the test timeout).
+async fn until<R: Rt>(mut done: impl FnMut() -> bool) {
+    while !done() {
+        R::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Starts a server with `config` routing `/events` to `hub` and the rest to `other`; returns
+/// its address, its shutdown handle and the requests it saw.
+fn start<R: Rt>(
+    config: Config,
+    hub: &Hub,
+    other: impl Fn(&Request) -> Route + Send + Sync + 'static,
+) -> (
+    SocketAddr,
+    ssewire_futures::server::Shutdown,
+    Arc<Mutex<Vec<Request>>>,
+) {
+    start_at::<R>("127.0.0.1:0".parse().unwrap(), config, hub, other)
+}
+
+fn start_at<R: Rt>(
+    addr: SocketAddr,
+    config: Config,
+    hub: &Hub,
+    other: impl Fn(&Request) -> Route + Send + Sync + 'static,
+) -> (
+    SocketAddr,
+    ssewire_futures::server::Shutdown,
+    Arc<Mutex<Vec<Request>>>,
+) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let hub = hub.clone();
+    let server = Server::<R>::bind(addr, config, move |request: &Request| {
+        log.lock().unwrap().push(request.clone());
+        match request.path() {
+            "/events" => Route::Stream(hub.clone()),
+            _ => other(request),
+        }
+    })
+    .unwrap();
+    let addr = server.local_addr();
+    let shutdown = server.shutdown_handle();
+    R::spawn(async move {
+        server.run().await.unwrap();
+    });
+    (addr, shutdown, seen)
+}
+
+fn not_found(_: &Request) -> Route {
+    Route::NotFound
+}
+
+/// A client configuration that reconnects quickly.
+fn quick() -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.client.initial_delay = ssewire::client::Duration::from_millis(50);
+    config.client.max_delay = ssewire::client::Duration::from_millis(200);
+    config
+}
+
+/// The next event of `source`, skipping opens and comments; panics on an error or the end.
+async fn next_event(source: &mut EventSource) -> Event {
+    loop {
+        match source.next().await {
+            Some(Ok(Update::Event(event))) => return event,
+            Some(Ok(_)) => {}
+            Some(Err(error)) => panic!("unexpected error {error:?}"),
+            None => panic!("stream ended: {:?}", source.failure()),
+        }
+    }
+}
+
+/// Sends raw bytes and reads the answer until the server closes.
+async fn raw<R: Rt>(addr: SocketAddr, request: &[u8]) -> String {
+    let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
+    socket.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = socket.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn exchange<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, _) = start::<R>(Config::new(), &hub, not_found);
+        let url = format!("http://{addr}/events");
+        let mut source = EventSource::new::<R>(&url, quick()).unwrap();
+        // The first update is the opening of the stream, before any event.
+        let publisher = hub.clone();
+        R::spawn(async move {
+            until::<R>(|| publisher.subscribers() == 1).await;
+            publisher.publish(Event::new("plain")).unwrap();
+            let quote = Event::new("{\"symbol\":\"ACME\",\"price\":12.5}").event("price-update");
+            publisher.publish(quote).unwrap();
+            publisher
+                .publish(Event::new("line one\nline two\r\nline three"))
+                .unwrap();
+            publisher
+                .publish(Event::new("  spaced").id("custom-7").event("note"))
+                .unwrap();
+        });
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        assert_eq!(source.state(), State::Open);
+        assert_eq!(next_event(&mut source).await, Event::new("plain").id("1"));
+        assert_eq!(
+            next_event(&mut source).await,
+            Event::new("{\"symbol\":\"ACME\",\"price\":12.5}")
+                .event("price-update")
+                .id("2")
+        );
+        assert_eq!(
+            next_event(&mut source).await,
+            Event::new("line one\nline two\nline three").id("3")
+        );
+        assert_eq!(
+            next_event(&mut source).await,
+            Event::new("  spaced").id("custom-7").event("note")
+        );
+        assert_eq!(source.last_event_id(), "custom-7");
+        source.close();
+        assert!(source.next().await.is_none());
+        assert_eq!(source.state(), State::Closed);
+    });
+}
+
+fn reconnect_resumes_exactly_once<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let config = Config::new().retry(50);
+        let (addr, shutdown, seen) = start::<R>(config, &hub, not_found);
+        let url = format!("http://{addr}/events");
+        let mut source = EventSource::new::<R>(&url, quick()).unwrap();
+        for i in 0..3 {
+            let publisher = hub.clone();
+            if i == 0 {
+                R::spawn(async move {
+                    until::<R>(|| publisher.subscribers() == 1).await;
+                    for n in 0..3 {
+                        publisher.publish(Event::new(format!("e{n}"))).unwrap();
+                    }
+                });
+            }
+            assert_eq!(next_event(&mut source).await.data, format!("e{i}"));
+        }
+        // The server goes away: streams end cleanly, the listener closes.
+        shutdown.shutdown();
+        // Events published while the client is away stay in the replay window.
+        until::<R>(|| hub.subscribers() == 0).await;
+        for n in 3..6 {
+            hub.publish(Event::new(format!("e{n}"))).unwrap();
+        }
+        // A new server on the same port, with the same hub.
+        let (_, _, seen_again) = start_at::<R>(addr, config, &hub, not_found);
+        for n in 3..6 {
+            let event = next_event(&mut source).await;
+            assert_eq!(
+                (event.data, event.id),
+                (format!("e{n}"), (n + 1).to_string())
+            );
+        }
+        hub.publish(Event::new("e6")).unwrap();
+        assert_eq!(next_event(&mut source).await.data, "e6", "no event twice");
+        assert_eq!(seen.lock().unwrap()[0].last_event_id, None);
+        let again = seen_again.lock().unwrap();
+        assert_eq!(again[0].last_event_id.as_deref(), Some("3"));
+    });
+}
+
+fn retry_is_honoured<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let config = Config::new().retry(400);
+        let (addr, _, seen) = start::<R>(config, &hub, not_found);
+        let mut config = ClientConfig::new();
+        config.client.jitter_percent = 0;
+        let url = format!("http://{addr}/events");
+        let mut source = EventSource::new::<R>(&url, config).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        hub.publish(Event::new("x")).unwrap();
+        next_event(&mut source).await;
+        // The hub closes: the stream ends and the client waits the server's 400 ms, not its
+        // default 3 s, before the next request.
+        let ended = Instant::now();
+        hub.close();
+        // The stream ends, and the client opens the next one (which the closed hub ends at
+        // once).
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        let waited = ended.elapsed();
+        assert_eq!(seen.lock().unwrap().len(), 2);
+        assert!(waited >= Duration::from_millis(400), "{waited:?}");
+        assert!(waited < Duration::from_millis(2500), "{waited:?}");
+    });
+}
+
+fn no_content_stops<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, seen) = start::<R>(Config::new(), &hub, |_: &Request| {
+            Route::Reply(Reply::new(204, "text/plain", &b""[..]))
+        });
+        let url = format!("http://{addr}/done");
+        let mut source = EventSource::new::<R>(&url, quick()).unwrap();
+        assert!(source.next().await.is_none());
+        assert_eq!(source.failure(), Some(Failure::NoContent));
+        R::sleep(Duration::from_millis(200)).await;
+        assert_eq!(seen.lock().unwrap().len(), 1, "no reconnection after 204");
+    });
+}
+
+fn error_status_and_content_type_fail<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, _) = start::<R>(Config::new(), &hub, |request: &Request| {
+            match request.path() {
+                "/broken" => Route::Reply(Reply::text(500, "oops")),
+                _ => Route::Reply(Reply::html("<p>not a stream</p>")),
+            }
+        });
+        let mut source = EventSource::new::<R>(&format!("http://{addr}/broken"), quick()).unwrap();
+        assert!(source.next().await.is_none());
+        assert_eq!(source.failure(), Some(Failure::Status(500)));
+        let mut source = EventSource::new::<R>(&format!("http://{addr}/page"), quick()).unwrap();
+        assert!(source.next().await.is_none());
+        assert_eq!(source.failure(), Some(Failure::ContentType));
+    });
+}
+
+fn redirect_is_followed<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, seen) = start::<R>(Config::new(), &hub, |_: &Request| {
+            Route::Reply(Reply::text(307, "moved").header("Location", "/events"))
+        });
+        let mut source = EventSource::new::<R>(&format!("http://{addr}/old"), quick()).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        hub.publish(Event::new("here")).unwrap();
+        assert_eq!(next_event(&mut source).await.data, "here");
+        let paths: Vec<String> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.target.clone())
+            .collect();
+        assert_eq!(paths, ["/old", "/events"]);
+    });
+}
+
+fn slow_subscriber_is_evicted<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new().backlog(4));
+        let (addr, _, _) = start::<R>(Config::new(), &hub, not_found);
+        // A subscriber that never reads.
+        let mut slow = R::connect("127.0.0.1", addr.port()).await.unwrap();
+        slow.write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        until::<R>(|| hub.subscribers() == 1).await;
+        let url = format!("http://{addr}/events");
+        let mut fast = EventSource::new::<R>(&url, quick()).unwrap();
+        assert_eq!(fast.next().await.unwrap().unwrap(), Update::Open);
+        assert_eq!(hub.subscribers(), 2);
+        // Large events fill the slow client's socket buffers, then its backlog.
+        let data = "x".repeat(64 * 1024);
+        let mut n = 0;
+        while hub.subscribers() == 2 {
+            assert!(n < 2000, "the slow subscriber was never evicted");
+            hub.publish(Event::new(data.clone())).unwrap();
+            // The fast one gets every event while the slow one reads nothing.
+            let event = next_event(&mut fast).await;
+            n += 1;
+            assert_eq!(event.id, n.to_string());
+        }
+        hub.publish(Event::new("after")).unwrap();
+        assert_eq!(next_event(&mut fast).await.data, "after");
+        // The slow one is cut off: reading what was sent ends, not with every event.
+        let mut received = Vec::new();
+        let _ = slow.read_to_end(&mut received).await;
+        let frames = received.windows(6).filter(|w| w == b"data: ").count();
+        assert!(frames < n + 1, "{frames} of {}", n + 1);
+    });
+}
+
+fn bad_requests_are_answered<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, _) = start::<R>(Config::new(), &hub, not_found);
+        let answer = raw::<R>(addr, b"GARBAGE\x01 / HTTP/1.1\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+        let big = format!("GET /events HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(10_000));
+        let answer = raw::<R>(addr, big.as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+        let answer = raw::<R>(addr, b"POST /events HTTP/1.1\r\nContent-Length: 0\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 405 "), "{answer}");
+        assert!(answer.contains("Allow: GET"), "{answer}");
+        let answer = raw::<R>(addr, b"GET /nothing HTTP/1.1\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 404 "), "{answer}");
+    });
+}
+
+fn slow_head_is_dropped<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let config = Config::new().head_timeout(Duration::from_millis(200));
+        let (addr, _, _) = start::<R>(config, &hub, not_found);
+        let started = Instant::now();
+        let answer = raw::<R>(addr, b"GET /events HTTP/1.1\r\nHost: slow").await;
+        assert_eq!(answer, "", "dropped unanswered");
+        assert!(started.elapsed() >= Duration::from_millis(200));
+    });
+}
+
+fn over_capacity_is_503<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, _) = start::<R>(Config::new().max_connections(2), &hub, not_found);
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
+            socket
+                .write_all(b"GET /events HTTP/1.1\r\n\r\n")
+                .await
+                .unwrap();
+            held.push(socket);
+        }
+        until::<R>(|| hub.subscribers() == 2).await;
+        let answer = raw::<R>(addr, b"GET /events HTTP/1.1\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
+        assert!(answer.contains("Retry-After: 5"), "{answer}");
+        // The browser-friendly answer: a stream with only `retry`, then its end.
+        let hub = Hub::new(HubConfig::new());
+        let mut config = Config::new().max_connections(0);
+        config.over_capacity = OverCapacity::RetryLater { retry_ms: 7000 };
+        let (addr, _, _) = start::<R>(config, &hub, not_found);
+        let answer = raw::<R>(addr, b"GET /events HTTP/1.1\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        assert!(
+            answer.ends_with("\r\nretry: 7000\n\n\r\n0\r\n\r\n"),
+            "{answer}"
+        );
+    });
+}
+
+fn keep_alive_on_idle_stream<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let config = Config::new().keep_alive(Some(Duration::from_millis(100)));
+        let (addr, _, _) = start::<R>(config, &hub, not_found);
+        // A host name, resolved by the runtime.
+        let url = format!("http://localhost:{}/events", addr.port());
+        let mut source = EventSource::new::<R>(&url, quick()).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        assert_eq!(
+            source.next().await.unwrap().unwrap(),
+            Update::Comment(String::new())
+        );
+        assert_eq!(
+            source.next().await.unwrap().unwrap(),
+            Update::Comment(String::new())
+        );
+    });
+}
+
+fn shutdown_ends_streams<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let server = Server::<R>::bind("127.0.0.1:0", Config::new(), {
+            let hub = hub.clone();
+            move |_: &Request| Route::Stream(hub.clone())
+        })
+        .unwrap();
+        let addr = server.local_addr();
+        let shutdown = server.shutdown_handle();
+        let (done_tx, done) = async_channel::bounded(1);
+        R::spawn(async move {
+            server.run().await.unwrap();
+            done_tx.send(()).await.unwrap();
+        });
+        let reader = R::spawn_reader(addr);
+        until::<R>(|| hub.subscribers() == 1).await;
+        hub.publish(Event::new("last")).unwrap();
+        shutdown.shutdown();
+        done.recv().await.unwrap();
+        let answer = reader.recv().await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        assert!(answer.ends_with("data: last\n\n\r\n0\r\n\r\n"), "{answer}");
+        // The listener is closed.
+        assert!(R::connect("127.0.0.1", addr.port()).await.is_err());
+    });
+}
+
+/// Reads a stream until the server closes it, in a task; the answer comes on the channel.
+trait SpawnReader {
+    fn spawn_reader(addr: SocketAddr) -> async_channel::Receiver<String>;
+}
+
+impl<R: Rt> SpawnReader for R {
+    fn spawn_reader(addr: SocketAddr) -> async_channel::Receiver<String> {
+        let (tx, rx) = async_channel::bounded(1);
+        R::spawn(async move {
+            let answer = raw::<R>(addr, b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").await;
+            let _ = tx.send(answer).await;
+        });
+        rx
+    }
+}
+
+fn thousand_subscribers<R: Rt>() {
+    run::<R>(async {
+        const CLIENTS: usize = 1000;
+        const EVENTS: usize = 10;
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, _) = start::<R>(Config::new(), &hub, not_found);
+        let url = format!("http://{addr}/events");
+        let (results, collected) = async_channel::unbounded();
+        for _ in 0..CLIENTS {
+            let url = url.clone();
+            let results = results.clone();
+            R::spawn(async move {
+                let mut config = quick();
+                config.buffer = 1024;
+                config.client.limits.data = 1024;
+                let mut source = EventSource::new::<R>(&url, config).unwrap();
+                let mut got = Vec::new();
+                while got.len() < EVENTS {
+                    match source.next().await {
+                        Some(Ok(Update::Event(event))) => got.push(event.data),
+                        Some(_) => {}
+                        None => break,
+                    }
+                }
+                let _ = results.send(got).await;
+            });
+        }
+        until::<R>(|| hub.subscribers() == CLIENTS).await;
+        for n in 0..EVENTS {
+            hub.publish(Event::new(format!("event {n}"))).unwrap();
+        }
+        let expected: Vec<String> = (0..EVENTS).map(|n| format!("event {n}")).collect();
+        for _ in 0..CLIENTS {
+            assert_eq!(collected.recv().await.unwrap(), expected);
+        }
+    });
+}
+
+macro_rules! on_runtime {
+    ($runtime:ident, $feature:literal, $rt:ty) => {
+        #[cfg(feature = $feature)]
+        mod $runtime {
+            type R = $rt;
+
+            #[test]
+            fn exchange() {
+                super::exchange::<R>();
+            }
+            #[test]
+            fn reconnect_resumes_exactly_once() {
+                super::reconnect_resumes_exactly_once::<R>();
+            }
+            #[test]
+            fn retry_is_honoured() {
+                super::retry_is_honoured::<R>();
+            }
+            #[test]
+            fn no_content_stops() {
+                super::no_content_stops::<R>();
+            }
+            #[test]
+            fn error_status_and_content_type_fail() {
+                super::error_status_and_content_type_fail::<R>();
+            }
+            #[test]
+            fn redirect_is_followed() {
+                super::redirect_is_followed::<R>();
+            }
+            #[test]
+            fn slow_subscriber_is_evicted() {
+                super::slow_subscriber_is_evicted::<R>();
+            }
+            #[test]
+            fn bad_requests_are_answered() {
+                super::bad_requests_are_answered::<R>();
+            }
+            #[test]
+            fn slow_head_is_dropped() {
+                super::slow_head_is_dropped::<R>();
+            }
+            #[test]
+            fn over_capacity_is_503() {
+                super::over_capacity_is_503::<R>();
+            }
+            #[test]
+            fn keep_alive_on_idle_stream() {
+                super::keep_alive_on_idle_stream::<R>();
+            }
+            #[test]
+            fn shutdown_ends_streams() {
+                super::shutdown_ends_streams::<R>();
+            }
+            #[test]
+            fn thousand_subscribers() {
+                super::thousand_subscribers::<R>();
+            }
+        }
+    };
+}
+
+on_runtime!(smol_runtime, "smol", ssewire_futures::rt::Smol);
+on_runtime!(
+    async_std_runtime,
+    "async-std",
+    ssewire_futures::rt::AsyncStd
+);

@@ -1,0 +1,303 @@
+//! EventStream and EventSink over in-memory readers and writers, and the Hub on its own.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_lite::future::block_on;
+use futures_lite::{AsyncRead, StreamExt};
+use ssewire::parse::{Limits, ParseError};
+use ssewire::replay::Miss;
+use ssewire_futures::http::Framing;
+use ssewire_futures::hub::{Ended, OnMiss, PublishError};
+use ssewire_futures::{Error, Event, EventSink, EventStream, Hub, HubConfig, ReadConfig};
+
+/// A reader that gives at most `step` bytes per read, then fails with `error` if set.
+struct Trickle {
+    bytes: Vec<u8>,
+    at: usize,
+    step: usize,
+    error: Option<io::ErrorKind>,
+}
+
+impl Trickle {
+    fn new(bytes: &[u8], step: usize) -> Self {
+        Trickle {
+            bytes: bytes.to_vec(),
+            at: 0,
+            step,
+            error: None,
+        }
+    }
+}
+
+impl AsyncRead for Trickle {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let rest = &self.bytes[self.at..];
+        if rest.is_empty() {
+            if let Some(kind) = self.error {
+                return Poll::Ready(Err(kind.into()));
+            }
+        }
+        let n = rest.len().min(self.step).min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.at += n;
+        Poll::Ready(Ok(n))
+    }
+}
+
+fn collect(stream: EventStream) -> Vec<Result<Event, Error<io::Error>>> {
+    block_on(stream.collect())
+}
+
+const BODY: &[u8] = b"\xEF\xBB\xBF: hi\nretry: 1500\nevent: a\nid: 1\ndata: one\ndata: two\n\n\
+data: \xFF\r\n\r\nid\nevent: b\ndata:x\r\rdata: cut";
+
+fn expected() -> Vec<Event> {
+    vec![
+        Event::new("one\ntwo").event("a").id("1").retry(1500),
+        Event::new("\u{FFFD}").id("1"),
+        Event::new("x").event("b"),
+    ]
+}
+
+#[test]
+fn stream_yields_owned_events_at_any_read_size() {
+    for step in [1, 2, 3, 7, 64, 4096] {
+        let events = collect(EventStream::new(Trickle::new(BODY, step)));
+        let events: Vec<Event> = events.into_iter().map(Result::unwrap).collect();
+        assert_eq!(events, expected(), "reads of {step}");
+    }
+}
+
+#[test]
+fn stream_reads_a_chunked_body() {
+    let mut chunked = Vec::new();
+    for piece in BODY.chunks(5) {
+        chunked.extend_from_slice(format!("{:x};ext=1\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\nTrailer: x\r\n\r\n");
+    for step in [1, 4, 1000] {
+        let config = ReadConfig::new().framing(Framing::Chunked);
+        let events = collect(EventStream::with_config(
+            Trickle::new(&chunked, step),
+            config,
+        ));
+        let events: Vec<Event> = events.into_iter().map(Result::unwrap).collect();
+        assert_eq!(events, expected(), "reads of {step}");
+    }
+    // Cut before the last chunk: an error, after the events received.
+    let cut = &chunked[..chunked.len() - 17];
+    let config = ReadConfig::new().framing(Framing::Chunked);
+    let events = collect(EventStream::with_config(Trickle::new(cut, 3), config));
+    assert!(
+        matches!(events.last(), Some(Err(Error::UnexpectedEof))),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn stream_reports_limits_and_goes_on() {
+    let limits = Limits {
+        data: 8,
+        ..Limits::DEFAULT
+    };
+    let body = b"data: 0123456789\n\ndata: small\n\n";
+    let config = ReadConfig::new().limits(limits);
+    let events = collect(EventStream::with_config(Trickle::new(body, 3), config));
+    assert!(
+        matches!(events[0], Err(Error::Parse(ParseError::DataTooLong))),
+        "{events:?}"
+    );
+    assert_eq!(events[1].as_ref().unwrap(), &Event::new("small"));
+    assert_eq!(events.len(), 2);
+}
+
+#[test]
+fn stream_ends_after_an_io_error() {
+    let mut reader = Trickle::new(b"data: a\n\ndata: b", 4);
+    reader.error = Some(io::ErrorKind::ConnectionReset);
+    let events = collect(EventStream::new(reader));
+    assert_eq!(events[0].as_ref().unwrap(), &Event::new("a"));
+    let Err(Error::Io(error)) = &events[1] else {
+        panic!("{events:?}");
+    };
+    assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+    assert!(std::error::Error::source(&events[1].as_ref().unwrap_err()).is_some());
+    assert_eq!(events.len(), 2);
+}
+
+#[test]
+fn sink_round_trips_through_the_stream() {
+    for framing in [Framing::Close, Framing::Chunked] {
+        let sent = vec![
+            Event::new("plain"),
+            Event::new("multi\nline\r\nand\rcr").event("typed").id("7"),
+            Event::new("  leading spaces").retry(250),
+            Event::new(""),
+            Event::new("é ✓").id("ünï"),
+        ];
+        let mut sink = EventSink::new(Vec::new(), framing);
+        block_on(async {
+            for event in &sent {
+                sink.send(event).await.unwrap();
+            }
+            sink.comment("a comment\nof two lines").await.unwrap();
+            sink.keep_alive().await.unwrap();
+            sink.send_encoded(b"data: pre-encoded\n\n").await.unwrap();
+            sink.finish().await.unwrap();
+        });
+        let bytes = sink.into_inner();
+        let config = ReadConfig::new().framing(framing);
+        let got: Vec<Event> = collect(EventStream::with_config(Trickle::new(&bytes, 5), config))
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let mut want = vec![
+            Event::new("plain"),
+            Event::new("multi\nline\nand\ncr").event("typed").id("7"),
+            Event::new("  leading spaces").id("7").retry(250),
+            Event::new("").id("7"),
+            Event::new("é ✓").id("ünï"),
+        ];
+        want.push(Event::new("pre-encoded").id("ünï"));
+        assert_eq!(got, want, "{framing:?}");
+    }
+}
+
+#[test]
+fn sink_refuses_injection_and_writes_nothing() {
+    let mut sink = EventSink::new(Vec::new(), Framing::Chunked);
+    block_on(async {
+        let error = sink.send(&Event::new("x").id("1\nevent: evil")).await;
+        assert!(matches!(error, Err(Error::Encode(_))), "{error:?}");
+        let error = sink.send(&Event::new("x").event("a\rb")).await;
+        assert!(matches!(error, Err(Error::Encode(_))), "{error:?}");
+        let error = sink.send(&Event::new("x").id("nul\0")).await;
+        assert!(matches!(error, Err(Error::Encode(_))), "{error:?}");
+    });
+    assert!(sink.get_ref().is_empty());
+}
+
+fn text(frames: &[u8]) -> &str {
+    std::str::from_utf8(frames).unwrap()
+}
+
+#[test]
+fn hub_assigns_ids_and_replays_what_was_missed() {
+    block_on(async {
+        let hub = Hub::new(HubConfig::new());
+        assert_eq!(hub.publish(Event::new("a")).unwrap(), "1");
+        assert_eq!(hub.publish(Event::new("b").id("10")).unwrap(), "10");
+        assert_eq!(
+            hub.publish(Event::new("c")).unwrap(),
+            "11",
+            "count moves past 10"
+        );
+        assert_eq!(hub.publish(Event::new("d").id("x")).unwrap(), "x");
+        let mut after_1 = hub.subscribe(Some("1"));
+        assert_eq!(after_1.miss(), None);
+        assert_eq!(
+            text(&after_1.recv().await.unwrap()),
+            "id: 10\ndata: b\n\nid: 11\ndata: c\n\nid: x\ndata: d\n\n"
+        );
+        let mut newest = hub.subscribe(Some("x"));
+        let mut fresh = hub.subscribe(None);
+        hub.publish(Event::new("e")).unwrap();
+        for subscription in [&mut after_1, &mut newest, &mut fresh] {
+            assert_eq!(
+                text(&subscription.recv().await.unwrap()),
+                "id: 12\ndata: e\n\n"
+            );
+        }
+        assert_eq!(hub.subscribers(), 3);
+        drop(fresh);
+        assert_eq!(hub.subscribers(), 2, "a dropped subscription is forgotten");
+    });
+}
+
+#[test]
+fn hub_window_misses() {
+    block_on(async {
+        let hub = Hub::new(HubConfig::new().replay(2, 4096));
+        for n in 0..4 {
+            hub.publish(Event::new(format!("e{n}"))).unwrap();
+        }
+        // Ids 1 and 2 are evicted; 3 and 4 remain.
+        let mut evicted = hub.subscribe(Some("1"));
+        assert_eq!(evicted.miss(), Some(Miss::Evicted));
+        assert_eq!(
+            text(&evicted.recv().await.unwrap()),
+            "id: 3\ndata: e2\n\nid: 4\ndata: e3\n\n"
+        );
+        let mut unknown = hub.subscribe(Some("from-another-run"));
+        assert_eq!(unknown.miss(), Some(Miss::Unknown));
+        assert!(text(&unknown.recv().await.unwrap()).starts_with("id: 3\n"));
+
+        let hub = Hub::new(HubConfig::new().replay(2, 4096).on_miss(OnMiss::Skip));
+        for n in 0..4 {
+            hub.publish(Event::new(format!("e{n}"))).unwrap();
+        }
+        let mut skipped = hub.subscribe(Some("1"));
+        assert_eq!(skipped.miss(), Some(Miss::Evicted));
+        hub.publish(Event::new("new")).unwrap();
+        assert_eq!(text(&skipped.recv().await.unwrap()), "id: 5\ndata: new\n\n");
+        // An event larger than the window is sent, not kept.
+        let big = "x".repeat(5000);
+        let mut live = hub.subscribe(None);
+        let id = hub.publish(Event::new(big.clone())).unwrap();
+        assert_eq!(
+            live.recv().await.unwrap().len(),
+            "id: 6\ndata: \n\n".len() + big.len()
+        );
+        assert_eq!(hub.newest_id().as_deref(), Some("5"));
+        assert_eq!(id, "6");
+    });
+}
+
+#[test]
+fn hub_drops_a_lagging_subscriber_only() {
+    block_on(async {
+        let hub = Hub::new(HubConfig::new().backlog(2));
+        let mut slow = hub.subscribe(None);
+        let mut fast = hub.subscribe(None);
+        for n in 0..3 {
+            hub.publish(Event::new(format!("{n}"))).unwrap();
+            fast.recv().await.unwrap();
+        }
+        assert_eq!(hub.subscribers(), 1);
+        assert_eq!(
+            slow.recv().await,
+            Err(Ended::Lagged),
+            "no backlog after lagging"
+        );
+        hub.publish(Event::new("3")).unwrap();
+        assert_eq!(text(&fast.recv().await.unwrap()), "id: 4\ndata: 3\n\n");
+    });
+}
+
+#[test]
+fn hub_close_and_invalid_events() {
+    block_on(async {
+        let hub = Hub::new(HubConfig::new());
+        let error = hub.publish(Event::new("x").event("a\nb"));
+        assert!(matches!(error, Err(PublishError::Encode(_))));
+        let mut queued = hub.subscribe(None);
+        hub.publish(Event::new("before close")).unwrap();
+        hub.close();
+        assert!(hub.is_closed());
+        assert_eq!(
+            text(&queued.recv().await.unwrap()),
+            "id: 1\ndata: before close\n\n"
+        );
+        assert_eq!(queued.recv().await, Err(Ended::Closed));
+        assert_eq!(hub.publish(Event::new("late")), Err(PublishError::Closed));
+        assert_eq!(hub.subscribe(None).recv().await, Err(Ended::Closed));
+    });
+}
