@@ -61,6 +61,14 @@ grep -qE '^[0-9]+ passed, 0 failed$' "$log/mcu"
 step "footprint on thumbv7em (report only; the table is in adapters/embedded/README.md)"
 tests/mcu/footprint.sh
 
+step "no tokio in the library crates"
+for crate in ssewire ssewire-embedded ssewire-futures; do
+    if cargo tree -p "$crate" --all-features -e normal | grep -i tokio; then
+        echo "tokio in the dependency tree of $crate" >&2
+        exit 1
+    fi
+done
+
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 RUSTDOCFLAGS="-D warnings" cargo doc -p ssewire-embedded -p ssewire-futures --no-deps --all-features

@@ -1,6 +1,7 @@
 //! A reconnecting client, as a browser's `EventSource`, on a runtime's TCP sockets.
 
 use core::fmt;
+use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::hash::{BuildHasher, Hasher};
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_lite::future::or;
-use futures_lite::Stream;
+use futures_lite::{AsyncRead, AsyncWrite, Stream};
 use ssewire::client::{Client, Failure, State};
 use ssewire::parse::{Item, Limits};
 use ssewire_embedded::{Connect, SourceError, Update as RawUpdate};
@@ -239,6 +240,20 @@ impl EventSource {
     ///
     /// [`UrlError`] for a URL that is not `http://host[:port]/path`.
     pub fn new<R: Runtime>(url: &str, config: Config) -> Result<Self, UrlError> {
+        Self::with_connector::<R, _>(url, config, Tcp::<R>::new())
+    }
+
+    /// An event source for `url` that opens its connections with `connector` (such as TLS
+    /// over TCP), timed by runtime `R`.
+    ///
+    /// # Errors
+    ///
+    /// [`UrlError`] for a URL that is not `http://host[:port]/path`.
+    pub fn with_connector<R: Runtime, C: Connector>(
+        url: &str,
+        config: Config,
+        connector: C,
+    ) -> Result<Self, UrlError> {
         let url = Url::parse(url)?;
         let status = Arc::new(Mutex::new(Status {
             state: State::Connecting,
@@ -248,7 +263,7 @@ impl EventSource {
         let shared = status.clone();
         let target = url.clone();
         let inner = Generator::new(move |out| async move {
-            drive::<R>(target, config, &shared, &out).await;
+            drive::<R, C>(target, config, connector, &shared, &out).await;
         });
         Ok(EventSource { inner, status, url })
     }
@@ -297,9 +312,10 @@ impl Stream for EventSource {
 }
 
 /// Runs the embedded event source, handing each update, owned, to `give`.
-async fn drive<R: Runtime>(
+async fn drive<R: Runtime, C: Connector>(
     url: Url,
     config: Config,
+    connector: C,
     status: &Mutex<Status>,
     out: &Yielder<Result<Update, ClientError>>,
 ) {
@@ -322,9 +338,9 @@ async fn drive<R: Runtime>(
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_str()))
         .collect();
-    let connect = TcpConnect::<R> {
-        host: url.host.clone(),
-        port: url.port,
+    let connect = Connecting::<R, C> {
+        connector,
+        url: url.clone(),
         timeout: config.connect_timeout,
         runtime: core::marker::PhantomData,
     };
@@ -365,25 +381,72 @@ fn seed() -> u64 {
     hasher.finish()
 }
 
-/// Opens TCP connections with runtime `R`: to the original host, or to a redirect's.
-struct TcpConnect<R> {
-    host: String,
-    port: u16,
+/// A way to open connections for an [`EventSource`]: plain TCP on a runtime ([`Tcp`]), or
+/// anything else that gives a byte stream (TLS over TCP, a Unix socket, an in-memory pipe).
+pub trait Connector: Send + 'static {
+    /// An open connection.
+    type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+
+    /// Opens a connection to `url`'s host and port: the original URL, or a redirect target.
+    fn connect(&mut self, url: &Url) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+}
+
+/// Plain TCP connections on runtime `R`, the host name resolved by the runtime.
+pub struct Tcp<R> {
+    runtime: core::marker::PhantomData<fn() -> R>,
+}
+
+impl<R> Tcp<R> {
+    /// TCP on runtime `R`.
+    #[must_use]
+    pub fn new() -> Self {
+        Tcp {
+            runtime: core::marker::PhantomData,
+        }
+    }
+}
+
+impl<R> Default for Tcp<R> {
+    fn default() -> Self {
+        Tcp::new()
+    }
+}
+
+impl<R> fmt::Debug for Tcp<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Tcp")
+    }
+}
+
+impl<R: Runtime> Connector for Tcp<R> {
+    type Stream = R::TcpStream;
+
+    fn connect(&mut self, url: &Url) -> impl Future<Output = io::Result<Self::Stream>> + Send {
+        R::connect(&url.host, url.port)
+    }
+}
+
+/// The embedded [`Connect`] over a [`Connector`], with a time limit on runtime `R`: to the
+/// original URL, or to a redirect's.
+struct Connecting<R, C> {
+    connector: C,
+    url: Url,
     timeout: Duration,
     runtime: core::marker::PhantomData<fn() -> R>,
 }
 
-impl<R: Runtime> Connect for TcpConnect<R> {
-    type Connection = FromFutures<R::TcpStream>;
+impl<R: Runtime, C: Connector> Connect for Connecting<R, C> {
+    type Connection = FromFutures<C::Stream>;
     type Error = io::Error;
 
     async fn connect(&mut self, location: Option<&str>) -> io::Result<Self::Connection> {
-        let (host, port) = match location.and_then(|l| l.split_once("://")) {
-            None => (self.host.clone(), self.port),
+        let redirect;
+        let url = match location.and_then(|l| l.split_once("://")) {
+            None => &self.url,
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => {
-                let url = Url::from_authority(rest, None)
+                redirect = Url::from_authority(rest, None)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-                (url.host, url.port)
+                &redirect
             }
             Some(_) => {
                 let error = UrlError::UnsupportedScheme;
@@ -391,7 +454,7 @@ impl<R: Runtime> Connect for TcpConnect<R> {
             }
         };
         let timeout = self.timeout;
-        let stream = or(R::connect(&host, port), async {
+        let stream = or(self.connector.connect(url), async {
             R::sleep(timeout).await;
             Err(io::ErrorKind::TimedOut.into())
         })

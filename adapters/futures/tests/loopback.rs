@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures_lite::future::or;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use ssewire::client::{Failure, State};
-use ssewire_futures::client::{Config as ClientConfig, EventSource, Update};
+use ssewire_futures::client::{Config as ClientConfig, Connector, EventSource, Update, Url};
 use ssewire_futures::rt::Runtime;
 use ssewire_futures::server::{Config, OverCapacity, Reply, Request, Route, Server};
 use ssewire_futures::{Event, Hub, HubConfig};
@@ -486,6 +486,78 @@ fn thousand_subscribers<R: Rt>() {
     });
 }
 
+/// A connector that sends every connection to one address, whatever the URL's host: the
+/// way a TLS or proxy connector plugs in.
+struct Fixed<R> {
+    port: u16,
+    hosts: Arc<Mutex<Vec<String>>>,
+    runtime: std::marker::PhantomData<fn() -> R>,
+}
+
+impl<R: Rt> Connector for Fixed<R> {
+    type Stream = R::TcpStream;
+
+    fn connect(&mut self, url: &Url) -> impl Future<Output = std::io::Result<R::TcpStream>> + Send {
+        self.hosts.lock().unwrap().push(url.authority.clone());
+        R::connect("127.0.0.1", self.port)
+    }
+}
+
+fn custom_connector<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, seen) = start::<R>(Config::new(), &hub, not_found);
+        let hosts = Arc::new(Mutex::new(Vec::new()));
+        let connector = Fixed::<R> {
+            port: addr.port(),
+            hosts: hosts.clone(),
+            runtime: std::marker::PhantomData,
+        };
+        let url = "http://sse.invalid:8443/events";
+        let mut source = EventSource::with_connector::<R, _>(url, quick(), connector).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        hub.publish(Event::new("through the connector")).unwrap();
+        assert_eq!(next_event(&mut source).await.data, "through the connector");
+        assert_eq!(*hosts.lock().unwrap(), ["sse.invalid:8443"]);
+        assert_eq!(seen.lock().unwrap()[0].target, "/events");
+    });
+}
+
+fn cors_is_off_by_default<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (plain, _, _) = start::<R>(Config::new(), &hub, not_found);
+        let config = Config::new().cors(ssewire::http::Cors::new("https://app.example"));
+        let (cors, _, _) = start::<R>(config, &hub, not_found);
+        for (addr, allowed) in [(plain, false), (cors, true)] {
+            let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
+            socket
+                .write_all(b"GET /events HTTP/1.1\r\nOrigin: https://app.example\r\n\r\n")
+                .await
+                .unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0];
+            while !head.ends_with(b"\r\n\r\n") {
+                socket.read_exact(&mut byte).await.unwrap();
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8(head).unwrap();
+            assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+            assert!(
+                head.contains("Content-Type: text/event-stream\r\n"),
+                "{head}"
+            );
+            assert!(head.contains("Cache-Control: no-cache\r\n"), "{head}");
+            assert_eq!(
+                head.contains("Access-Control-Allow-Origin: https://app.example\r\n"),
+                allowed,
+                "{head}"
+            );
+            assert_eq!(head.contains("Vary: Origin\r\n"), allowed, "{head}");
+        }
+    });
+}
+
 macro_rules! on_runtime {
     ($runtime:ident, $feature:literal, $rt:ty) => {
         #[cfg(feature = $feature)]
@@ -539,6 +611,14 @@ macro_rules! on_runtime {
             #[test]
             fn shutdown_ends_streams() {
                 super::shutdown_ends_streams::<R>();
+            }
+            #[test]
+            fn custom_connector() {
+                super::custom_connector::<R>();
+            }
+            #[test]
+            fn cors_is_off_by_default() {
+                super::cors_is_off_by_default::<R>();
             }
             #[test]
             fn thousand_subscribers() {
