@@ -30,6 +30,7 @@ use core::fmt;
 use memchr::memchr3;
 
 use crate::out::{write_counted, Counter, Cursor, Out};
+use crate::http::syntax::decimal;
 use crate::scan::line_end;
 
 /// Why an event could not be encoded.
@@ -430,18 +431,6 @@ fn lines(out: &mut impl Out, name: &[u8], mut text: &[u8]) {
     }
 }
 
-/// `n` in decimal, written into the end of `digits`.
-fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &digits[start..];
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

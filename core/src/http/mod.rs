@@ -98,7 +98,7 @@
 mod body;
 mod chunked;
 mod head;
-mod syntax;
+pub(crate) mod syntax;
 mod write;
 
 pub use httparse::{Header, EMPTY_HEADER};

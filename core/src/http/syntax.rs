@@ -65,17 +65,35 @@ pub(crate) fn trim_ows_str(s: &str) -> &str {
     s.trim_matches([' ', '\t'])
 }
 
-/// `n` in decimal, written into the end of `digits`.
+/// The powers of ten that fit in a `u64`, largest first.
+const POWERS_OF_TEN: [u64; 20] = {
+    let mut powers = [1u64; 20];
+    let mut i = 19;
+    while i > 0 {
+        powers[i - 1] = powers[i] * 10;
+        i -= 1;
+    }
+    powers
+};
+
+/// `n` in decimal, written into the front of `digits`.
+///
+/// Digit by digit from the top, by subtraction: no 64-bit division, which a 32-bit MCU does
+/// in a library routine of about 1 KiB. At most 9 subtractions per digit.
 pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 || start == 0 {
-            return &digits[start..];
+    let mut len = 0;
+    for power in POWERS_OF_TEN {
+        let mut digit = 0;
+        while n >= power {
+            n -= power;
+            digit += 1;
+        }
+        if digit > 0 || len > 0 || power == 1 {
+            digits[len] = b'0' + digit;
+            len += 1;
         }
     }
+    &digits[..len]
 }
 
 /// A non-empty run of ASCII digits as a number, or `None`; `saturate` chooses between
@@ -125,8 +143,19 @@ mod tests {
         assert_eq!(trim_ows(b"   "), b"");
         assert_eq!(trim_ows_str("\t x "), "x");
         let mut buf = [0; 20];
-        assert_eq!(decimal(0, &mut buf), b"0");
-        assert_eq!(decimal(u64::MAX, &mut buf), b"18446744073709551615");
+        for (n, text) in [
+            (0, &b"0"[..]),
+            (7, b"7"),
+            (10, b"10"),
+            (1_000, b"1000"),
+            (4_294_967_295, b"4294967295"),
+            (4_294_967_296, b"4294967296"),
+            (9_999_999_999_999_999_999, b"9999999999999999999"),
+            (10_000_000_000_000_000_000, b"10000000000000000000"),
+            (u64::MAX, b"18446744073709551615"),
+        ] {
+            assert_eq!(decimal(n, &mut buf), text);
+        }
         assert_eq!(digits(b"120", false), Some(120));
         assert_eq!(digits(b"", false), None);
         assert_eq!(digits(b"1a", false), None);
