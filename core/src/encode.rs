@@ -29,8 +29,8 @@ use core::fmt;
 
 use memchr::memchr3;
 
-use crate::out::{write_counted, Counter, Cursor, Out};
 use crate::http::syntax::decimal;
+use crate::out::{write_counted, Counter, Cursor, Out};
 use crate::scan::line_end;
 
 /// Why an event could not be encoded.
@@ -430,7 +430,6 @@ fn lines(out: &mut impl Out, name: &[u8], mut text: &[u8]) {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {
