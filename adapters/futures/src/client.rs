@@ -7,12 +7,12 @@ use core::task::{Context, Poll};
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_lite::future::or;
 use futures_lite::{AsyncRead, AsyncWrite, Stream};
-use ssewire::client::{Client, Failure, State};
+use ssewire::client::Client;
+pub use ssewire::client::{Duration, Failure, State};
 use ssewire::parse::{Item, Limits};
 use ssewire_embedded::{Connect, SourceError, Update as RawUpdate};
 
@@ -148,7 +148,7 @@ pub struct Config {
     pub headers: Vec<(String, String)>,
     /// The `Last-Event-ID` of the first request, to resume from an ID saved earlier.
     pub last_event_id: Option<String>,
-    /// Time to open a TCP connection. Default: 10 s.
+    /// Time to open a connection. Default: 10 s.
     pub connect_timeout: Duration,
     /// Bytes of the buffer for heads and reads; it bounds the response head. Default: 8192.
     pub buffer: usize,
@@ -210,7 +210,8 @@ struct Status {
 /// failures. All of it is the embedded adapter's [`EventSource`](ssewire_embedded::EventSource)
 /// driving the core [`Client`].
 ///
-/// - `Ok(Update::Open)` each time a stream opens, `Ok(Update::Event(_))` for each event,
+/// - `Ok(Update::Open)` each time a stream opens, `Ok(Update::Event(_))` for each event (with
+///   the `retry` value received since the previous event, if any; the client applies it),
 ///   `Ok(Update::Comment(_))` for comments;
 /// - `Err(_)`: something went wrong on the way (connection refused, reset, a malformed
 ///   head, an event over a limit); the client goes on;
@@ -353,14 +354,19 @@ async fn drive<R: Runtime, C: Connector>(
         &url.target,
     )
     .headers(&headers);
+    // A `retry` value goes with the event that follows it.
+    let mut retry = None;
     while let Some(update) = source.next_update().await {
         let update = match update {
             Ok(RawUpdate::Open) => Ok(Update::Open),
             Ok(RawUpdate::Item(Item::Event(event))) => {
-                Ok(Update::Event(Event::from_parsed(&event, None)))
+                Ok(Update::Event(Event::from_parsed(&event, retry.take())))
             }
             Ok(RawUpdate::Item(Item::Comment(text))) => Ok(Update::Comment(text.to_owned())),
-            Ok(RawUpdate::Item(Item::Retry(_))) => continue,
+            Ok(RawUpdate::Item(Item::Retry(ms))) => {
+                retry = Some(ms);
+                continue;
+            }
             Ok(_) => continue,
             Err(error) => Err(error),
         };
@@ -453,7 +459,7 @@ impl<R: Runtime, C: Connector> Connect for Connecting<R, C> {
                 return Err(io::Error::new(io::ErrorKind::Unsupported, error));
             }
         };
-        let timeout = self.timeout;
+        let timeout = std::time::Duration::from_millis(self.timeout.as_millis());
         let stream = or(self.connector.connect(url), async {
             R::sleep(timeout).await;
             Err(io::ErrorKind::TimedOut.into())

@@ -40,6 +40,10 @@ pub struct HubConfig {
     /// What to replay for a `Last-Event-ID` not in the window. Default:
     /// [`OnMiss::ReplayWindow`].
     pub on_miss: OnMiss,
+    /// Whether a subscriber without a `Last-Event-ID` gets the whole window first: for a
+    /// stream a late viewer should see from its start, such as a job's progress. Default:
+    /// `false`, only new events.
+    pub replay_to_new: bool,
 }
 
 impl HubConfig {
@@ -50,6 +54,15 @@ impl HubConfig {
             replay_bytes: 1024 * 1024,
             backlog: 256,
             on_miss: OnMiss::ReplayWindow,
+            replay_to_new: false,
+        }
+    }
+
+    /// Sets whether subscribers without a `Last-Event-ID` get the window first.
+    pub const fn replay_to_new(self, replay_to_new: bool) -> Self {
+        HubConfig {
+            replay_to_new,
+            ..self
         }
     }
 
@@ -227,7 +240,8 @@ impl Hub {
 
     /// A subscription to the events published from now on, after the events retained since
     /// `last_event_id` (the `Last-Event-ID` of a reconnecting client; `None` or empty for a
-    /// new one, which gets no history). An id not in the window is answered as
+    /// new one, which gets no history, or the whole window with
+    /// [`HubConfig::replay_to_new`]). An id not in the window is answered as
     /// [`HubConfig::on_miss`] says, and [`Subscription::miss`] tells it.
     ///
     /// Subscribing and publishing are ordered: no event is both replayed and sent, and none
@@ -239,6 +253,9 @@ impl Hub {
         let (queue, receiver) = async_channel::bounded(self.shared.config.backlog.max(1));
         let mut miss = None;
         let catch_up = match last_event_id.filter(|id| !id.is_empty()) {
+            None if self.shared.config.replay_to_new => {
+                state.replay.frames().flatten().copied().collect()
+            }
             None => Vec::new(),
             Some(id) => match state.replay.since(id) {
                 Ok(frames) => frames.flatten().copied().collect(),

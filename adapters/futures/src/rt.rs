@@ -1,5 +1,5 @@
-//! What a runtime supplies: sockets, timers and a way to spawn tasks. [`Smol`] and
-//! [`AsyncStd`] are the two implementations; everything else in this crate is written once
+//! What a runtime supplies: sockets, timers and a way to spawn tasks. `Smol` and
+//! `AsyncStd` are the two implementations; everything else in this crate is written once
 //! over [`Runtime`].
 
 use core::future::Future;
@@ -10,7 +10,8 @@ use std::time::Duration;
 use futures_lite::{AsyncRead, AsyncWrite};
 
 /// A runtime: its TCP sockets, its timer and its spawner. Implemented by the zero-sized
-/// [`Smol`] and [`AsyncStd`]; implement it to run on another futures-io runtime.
+/// `Smol` (feature `smol`) and `AsyncStd` (feature `async-std`); implement it to run on another
+/// futures-io runtime.
 pub trait Runtime: Send + Sync + 'static {
     /// A connected TCP socket.
     type TcpStream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
@@ -78,7 +79,7 @@ impl Runtime for Smol {
 /// The [async-std](https://docs.rs/async-std) runtime: `async_std::net` sockets,
 /// `async_std::task::sleep`, and `async_std::task::spawn`.
 ///
-/// async-std is discontinued upstream (RUSTSEC-2025-0052); prefer [`Smol`] for new code.
+/// async-std is discontinued upstream (RUSTSEC-2025-0052); prefer `Smol` for new code.
 #[cfg(feature = "async-std")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AsyncStd;

@@ -200,7 +200,12 @@ pub enum Route {
 }
 
 /// A plain HTTP response, with a body, for what is not an event stream (a page, a JSON
-/// answer). Sent with `Content-Length` and `Connection: close`.
+/// answer). Sent with `Content-Length` and `Connection: close` (`204` and `304`: without type,
+/// length or body). A status under 200 is not a reply: it is sent as a `500`.
+///
+/// The server reads request heads only: a request body is not read. A client that sends one
+/// (a `POST` with content) may see its connection reset when the server closes it after the
+/// reply; send parameters in the target's query instead.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[must_use]
 pub struct Reply {
@@ -223,6 +228,11 @@ impl Reply {
             headers: Vec::new(),
             body: body.into(),
         }
+    }
+
+    /// `204 No Content`: what tells a browser's `EventSource` to stop reconnecting.
+    pub fn no_content() -> Self {
+        Self::new(204, "", &b""[..])
     }
 
     /// `200` with an HTML page.
@@ -265,19 +275,25 @@ impl Reply {
         if !valid {
             return Reply::text(500, "invalid response\n").encode();
         }
-        let mut head = format!(
-            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-            self.status,
-            reason(self.status),
-            self.content_type,
-            self.body.len()
-        );
+        let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
+        // 204 and 304 have no body (RFC 9110): no length, type or body is sent.
+        let bodiless = self.status == 204 || self.status == 304;
+        if !bodiless {
+            head.push_str(&format!(
+                "Content-Type: {}\r\nContent-Length: {}\r\n",
+                self.content_type,
+                self.body.len()
+            ));
+        }
+        head.push_str("Connection: close\r\n");
         for (name, value) in &self.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
         let mut bytes = head.into_bytes();
-        bytes.extend_from_slice(&self.body);
+        if !bodiless {
+            bytes.extend_from_slice(&self.body);
+        }
         bytes
     }
 }

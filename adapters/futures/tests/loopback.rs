@@ -221,7 +221,10 @@ fn retry_is_honoured<R: Rt>() {
         let mut source = EventSource::new::<R>(&url, config).unwrap();
         assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
         hub.publish(Event::new("x")).unwrap();
-        next_event(&mut source).await;
+        // The server's `retry` comes with the first event.
+        assert_eq!(next_event(&mut source).await.retry, Some(400));
+        hub.publish(Event::new("y")).unwrap();
+        assert_eq!(next_event(&mut source).await.retry, None);
         // The hub closes: the stream ends and the client waits the server's 400 ms, not its
         // default 3 s, before the next request.
         let ended = Instant::now();
@@ -240,8 +243,14 @@ fn no_content_stops<R: Rt>() {
     run::<R>(async {
         let hub = Hub::new(HubConfig::new());
         let (addr, _, seen) = start::<R>(Config::new(), &hub, |_: &Request| {
-            Route::Reply(Reply::new(204, "text/plain", &b""[..]))
+            Route::Reply(Reply::no_content())
         });
+        let answer = raw::<R>(addr, b"GET /done HTTP/1.1\r\n\r\n").await;
+        assert_eq!(
+            answer,
+            "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+        );
+        seen.lock().unwrap().clear();
         let url = format!("http://{addr}/done");
         let mut source = EventSource::new::<R>(&url, quick()).unwrap();
         assert!(source.next().await.is_none());

@@ -301,3 +301,30 @@ fn hub_close_and_invalid_events() {
         assert_eq!(hub.subscribe(None).recv().await, Err(Ended::Closed));
     });
 }
+
+#[test]
+fn hub_can_replay_the_window_to_new_subscribers() {
+    block_on(async {
+        let hub = Hub::new(HubConfig::new().replay_to_new(true));
+        hub.publish(Event::new("started").event("progress"))
+            .unwrap();
+        hub.publish(Event::new("half").event("progress")).unwrap();
+        let mut late = hub.subscribe(None);
+        assert_eq!(late.miss(), None);
+        assert_eq!(
+            text(&late.recv().await.unwrap()),
+            "event: progress\nid: 1\ndata: started\n\nevent: progress\nid: 2\ndata: half\n\n"
+        );
+        // A reconnecting subscriber still gets only what it missed.
+        let mut back = hub.subscribe(Some("2"));
+        hub.publish(Event::new("done").event("done")).unwrap();
+        assert_eq!(
+            text(&back.recv().await.unwrap()),
+            "event: done\nid: 3\ndata: done\n\n"
+        );
+        assert_eq!(
+            text(&late.recv().await.unwrap()),
+            "event: done\nid: 3\ndata: done\n\n"
+        );
+    });
+}
