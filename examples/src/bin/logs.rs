@@ -1,0 +1,321 @@
+//! `logs`: `tail -f` over Server-Sent Events (smol).
+//!
+//! It shows a [`Hub`] fed from a plain thread (publishing never waits, so no async is needed
+//! on that side) and events with IDs chosen by the publisher: each new line of a file, or of
+//! stdin, becomes an event `line` whose ID is its number, so a client that reconnects gets
+//! the lines it missed from the replay window.
+//!
+//! - With `--file PATH` it polls the file's length (every 200 ms), sends what was appended,
+//!   and starts over when the file shrinks (truncated, or rotated by copy and truncate).
+//! - Without it, it reads stdin; at its end it sends a note and keeps serving.
+//!
+//! Lines are numbered 1, 2, 3, … from the start of the program, across truncations, so that
+//! IDs never repeat. Notes (`message` events: truncation, end of input) get the ID of the
+//! line before them with a suffix, such as `12-truncated`. `/` is a page that shows the lines.
+//!
+//! ```text
+//! cargo run -p ssewire-examples --bin logs -- --file /var/log/syslog
+//! journalctl -f | cargo run -p ssewire-examples --bin logs
+//! curl -N http://127.0.0.1:8082/events
+//! ```
+//!
+//! The first line on stdout is `listening on http://ADDR/`.
+
+use std::fs::File;
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::process::exit;
+use std::time::Duration;
+
+use ssewire_examples::args::{self, Arg, Args, Command, UsageError};
+use ssewire_examples::print_listening;
+use ssewire_futures::rt::Smol;
+use ssewire_futures::server::{self, Reply, Request, Route, Server};
+use ssewire_futures::{Event, Hub, HubConfig};
+
+const HELP: &str = "\
+logs: tail a file or stdin over Server-Sent Events (smol)
+
+Usage: logs [OPTIONS]
+
+Streams each new line as an event `line` with the line's number as its ID at /events, and
+notes (truncation, end of input) as plain `message` events; / is a page that shows them.
+Prints `listening on http://ADDR/` on stdout first.
+
+Options:
+      --addr ADDR           address to listen on [default: 127.0.0.1:8082]; port 0 picks one
+      --file PATH           tail this file [default: read stdin]
+      --from-start          send the file's existing lines first (to clients connected by
+                            then; others get the lines that follow) [default: only new lines]
+      --poll-ms MS          how often the file's length is checked [default: 200]
+  -h, --help                print this help
+
+Exit status: 0 never (it runs until killed), 1 if it cannot listen or open the file, 2 for a
+bad command line.
+";
+
+/// Lines longer than this are cut into pieces of this size, each an event.
+const MAX_LINE: usize = 64 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Options {
+    addr: String,
+    file: Option<PathBuf>,
+    from_start: bool,
+    poll: Duration,
+}
+
+fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
+    let mut options = Options {
+        addr: "127.0.0.1:8082".to_owned(),
+        file: None,
+        from_start: false,
+        poll: Duration::from_millis(200),
+    };
+    while let Some(arg) = args.next_arg()? {
+        match arg {
+            Arg::Long("help") | Arg::Short('h') => return Ok(Command::Help),
+            Arg::Long("addr") => options.addr = args.value("--addr")?,
+            Arg::Long("file") => options.file = Some(args.value("--file")?.into()),
+            Arg::Long("from-start") => options.from_start = true,
+            Arg::Long("poll-ms") => {
+                options.poll = Duration::from_millis(args::millis(&mut args, "--poll-ms", 1)?);
+            }
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Command::Run(options))
+}
+
+/// Numbers lines and publishes them.
+struct Lines {
+    hub: Hub,
+    /// The number of the last line published.
+    count: u64,
+}
+
+impl Lines {
+    /// Publishes one line (without its line ending; invalid UTF-8 is replaced).
+    fn line(&mut self, bytes: &[u8]) {
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        for piece in bytes
+            .chunks(MAX_LINE)
+            .chain(bytes.is_empty().then_some(&b""[..]))
+        {
+            self.count += 1;
+            let text = String::from_utf8_lossy(piece);
+            let event = Event::new(text).event("line").id(self.count.to_string());
+            if let Err(error) = self.hub.publish(event) {
+                eprintln!("logs: {error}");
+            }
+        }
+    }
+
+    /// Publishes a note, a `message` event.
+    fn note(&mut self, what: &str, text: &str) {
+        let event = Event::new(text).id(format!("{}-{what}", self.count));
+        if let Err(error) = self.hub.publish(event) {
+            eprintln!("logs: {error}");
+        }
+    }
+}
+
+/// Publishes the lines of stdin, then a note at its end.
+fn read_stdin(mut lines: Lines) {
+    let mut stdin = io::stdin().lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match stdin.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => lines.line(line.strip_suffix(b"\n").unwrap_or(&line)),
+            Err(error) => {
+                eprintln!("logs: reading stdin: {error}");
+                break;
+            }
+        }
+    }
+    lines.note("eof", "end of input");
+}
+
+/// What has been read of a file.
+struct Tail {
+    /// The file's length when last read: where the next read starts.
+    pos: u64,
+    /// The start of a line whose end has not been written yet.
+    partial: Vec<u8>,
+}
+
+impl Tail {
+    /// Reads what was appended to `path` since the last call, or starts over if it shrank;
+    /// publishes the complete lines.
+    fn poll(&mut self, path: &Path, lines: &mut Lines) -> io::Result<()> {
+        let mut file = File::open(path)?;
+        let len = file.metadata()?.len();
+        if len < self.pos {
+            self.pos = 0;
+            self.partial.clear();
+            lines.note(
+                "truncated",
+                &format!("{} was truncated: reading from its start", path.display()),
+            );
+        }
+        if len == self.pos {
+            return Ok(());
+        }
+        file.seek(SeekFrom::Start(self.pos))?;
+        let read = file.take(len - self.pos).read_to_end(&mut self.partial)?;
+        self.pos += read as u64;
+        let mut start = 0;
+        while let Some(end) = self.partial[start..].iter().position(|&b| b == b'\n') {
+            lines.line(&self.partial[start..start + end]);
+            start += end + 1;
+        }
+        self.partial.drain(..start);
+        // A line longer than the limit without an end yet: send what there is.
+        if self.partial.len() >= MAX_LINE {
+            lines.line(&self.partial);
+            self.partial.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Publishes the lines appended to `path`, polling every `poll`.
+fn follow(path: &Path, mut tail: Tail, mut lines: Lines, poll: Duration) {
+    let mut failing = false;
+    loop {
+        match tail.poll(path, &mut lines) {
+            Ok(()) => failing = false,
+            // Reported once, not every poll: a rotated file may be missing for a while.
+            Err(error) if !failing => {
+                eprintln!("logs: {}: {error}", path.display());
+                failing = true;
+            }
+            Err(_) => {}
+        }
+        std::thread::sleep(poll);
+    }
+}
+
+fn main() {
+    let options = args::parse_or_exit("logs", HELP, parse);
+    let hub = Hub::new(HubConfig::new());
+    // Check the file before listening: a wrong path is a startup error, not a silent stream.
+    let tail = match &options.file {
+        None => None,
+        Some(path) => match File::open(path).and_then(|file| file.metadata()) {
+            Ok(metadata) => Some(Tail {
+                pos: if options.from_start {
+                    0
+                } else {
+                    metadata.len()
+                },
+                partial: Vec::new(),
+            }),
+            Err(error) => {
+                eprintln!("logs: {}: {error}", path.display());
+                exit(1);
+            }
+        },
+    };
+    let events = hub.clone();
+    let router = move |request: &Request| match request.path() {
+        "/" => Route::Reply(Reply::html(include_str!("../../static/logs.html"))),
+        "/events" => Route::Stream(events.clone()),
+        _ => Route::NotFound,
+    };
+    let server = match Server::<Smol>::bind(options.addr.as_str(), server::Config::new(), router) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("logs: cannot listen on {}: {error}", options.addr);
+            exit(1);
+        }
+    };
+    print_listening(server.local_addr());
+    let lines = Lines { hub, count: 0 };
+    let poll = options.poll;
+    std::thread::spawn(move || match (options.file, tail) {
+        (Some(path), Some(tail)) => follow(&path, tail, lines, poll),
+        _ => read_stdin(lines),
+    });
+    if let Err(error) = smol::block_on(server.run()) {
+        eprintln!("logs: {error}");
+        exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_lite::future::{block_on, poll_once};
+
+    /// The frames the hub sent to a subscriber since the last call, as text.
+    fn sent(subscription: &mut ssewire_futures::Subscription) -> String {
+        let mut text = String::new();
+        while let Some(Ok(frames)) = block_on(poll_once(subscription.recv())) {
+            text.push_str(std::str::from_utf8(&frames).unwrap());
+        }
+        text
+    }
+
+    #[test]
+    fn flags() {
+        let parse_all = |args: &[&str]| parse(Args::new(args.iter().copied()));
+        let Ok(Command::Run(options)) = parse_all(&["--file", "x.log", "--from-start"]) else {
+            panic!("no options")
+        };
+        assert_eq!(options.file.as_deref(), Some(Path::new("x.log")));
+        assert!(options.from_start);
+        assert_eq!(options.poll, Duration::from_millis(200));
+        assert_eq!(
+            parse_all(&["--file"]).unwrap_err().0,
+            "flag --file needs a value"
+        );
+        assert_eq!(parse_all(&["--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn tails_appends_partial_lines_and_truncation() {
+        let dir = std::env::temp_dir().join(format!("ssewire-logs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("test.log");
+        std::fs::write(&path, "old\n").unwrap();
+        let hub = Hub::new(HubConfig::new());
+        let mut subscription = hub.subscribe(None);
+        let mut lines = Lines { hub, count: 0 };
+        let mut tail = Tail {
+            pos: 4,
+            partial: Vec::new(),
+        };
+
+        let append = |text: &str| {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap();
+            file.write_all(text.as_bytes()).unwrap();
+        };
+        tail.poll(&path, &mut lines).unwrap();
+        assert_eq!(sent(&mut subscription), "");
+        append("one\r\ntw");
+        tail.poll(&path, &mut lines).unwrap();
+        assert_eq!(sent(&mut subscription), "event: line\nid: 1\ndata: one\n\n");
+        append("o\n\n");
+        tail.poll(&path, &mut lines).unwrap();
+        assert_eq!(
+            sent(&mut subscription),
+            "event: line\nid: 2\ndata: two\n\nevent: line\nid: 3\ndata:\n\n"
+        );
+        std::fs::write(&path, "new\n").unwrap();
+        tail.poll(&path, &mut lines).unwrap();
+        let text = sent(&mut subscription);
+        assert!(text.starts_with("id: 3-truncated\ndata: "), "{text}");
+        assert!(
+            text.ends_with("event: line\nid: 4\ndata: new\n\n"),
+            "{text}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

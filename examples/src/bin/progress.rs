@@ -1,0 +1,360 @@
+//! `progress`: the progress of background jobs, streamed to a browser (async-std).
+//!
+//! It shows one [`Hub`] per job, kept in a map the router shares with the jobs: a job
+//! publishes `progress` events, then `done`, then closes its hub, which ends the streams
+//! cleanly. It runs on async-std ([`AsyncStd`]); the same library code runs on smol.
+//!
+//! - `POST /jobs` starts a job and answers `201` with `{"id":1,"events":"/jobs/1/events"}`;
+//!   `GET /jobs` lists the jobs.
+//! - `GET /jobs/{id}/events` streams `event: progress` with `{"percent":40,"stage":"…"}`,
+//!   then `event: done` with `{"id":1,"result":"ok"}`, and ends.
+//! - `/` is a page with a button that starts jobs and shows a progress bar for each.
+//!
+//! A stream that ends makes a browser's `EventSource` reconnect, so what a job's stream answers
+//! depends on what the client has seen (its `Last-Event-ID`):
+//!
+//! - nothing, and the job has published events: the job's events so far, as a short response
+//!   that tells the client to come back soon (`retry: 250`), so it joins with the right
+//!   `Last-Event-ID` and misses nothing (a new subscriber of a hub gets no history);
+//! - the job's last event, and the job is over: `204 No Content`, which tells a browser (and
+//!   `sse-cat`) to stop for good;
+//! - anything else: the hub's stream, which replays what the client missed and goes on live
+//!   (or ends at once, if the job is over);
+//! - a job that does not exist (or finished long ago and was forgotten): `404`.
+//!
+//! ```text
+//! cargo run -p ssewire-examples --bin progress -- --addr 127.0.0.1:8081
+//! # open http://127.0.0.1:8081/, or:
+//! curl -X POST http://127.0.0.1:8081/jobs
+//! curl -N http://127.0.0.1:8081/jobs/1/events
+//! ```
+//!
+//! The first line on stdout is `listening on http://ADDR/`.
+
+use std::collections::HashMap;
+use std::process::exit;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use ssewire_examples::args::{self, Arg, Args, Command, UsageError};
+use ssewire_examples::{json, print_listening, Rng};
+use ssewire_futures::rt::AsyncStd;
+use ssewire_futures::server::{self, Reply, Request, Route, Server};
+use ssewire_futures::{encode, Event, Hub, HubConfig};
+
+const HELP: &str = "\
+progress: job progress over Server-Sent Events (async-std)
+
+Usage: progress [OPTIONS]
+
+POST /jobs starts a simulated job and answers {\"id\":N,\"events\":\"/jobs/N/events\"};
+GET /jobs/N/events streams its `progress` events ({\"percent\":…,\"stage\":…}), then `done`, and
+ends; a client that saw the end and comes back gets 204 No Content. / is a page that starts
+jobs and shows their progress. Prints `listening on http://ADDR/` on stdout first.
+
+Options:
+      --addr ADDR           address to listen on [default: 127.0.0.1:8081]; port 0 picks one
+      --step-ms MS          time between progress steps of a job [default: 200]
+      --retry-ms MS         reconnection time sent to clients (`retry:`) [default: 1000]
+      --forget-after-secs S a finished job is forgotten (404) after this long [default: 600]
+  -h, --help                print this help
+
+Exit status: 0 never (it runs until killed), 1 if it cannot listen, 2 for a bad command line.
+";
+
+/// The reconnection time of a catch-up response: come back at once, for the live stream.
+const CATCH_UP_RETRY_MS: u64 = 250;
+
+/// The stages of a job, each up to this percentage.
+const STAGES: [(&str, u64); 4] = [
+    ("queued", 5),
+    ("downloading", 40),
+    ("processing", 85),
+    ("uploading", 100),
+];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Options {
+    addr: String,
+    step: Duration,
+    retry_ms: u64,
+    forget_after: Duration,
+}
+
+fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
+    let mut options = Options {
+        addr: "127.0.0.1:8081".to_owned(),
+        step: Duration::from_millis(200),
+        retry_ms: 1000,
+        forget_after: Duration::from_secs(600),
+    };
+    while let Some(arg) = args.next_arg()? {
+        match arg {
+            Arg::Long("help") | Arg::Short('h') => return Ok(Command::Help),
+            Arg::Long("addr") => options.addr = args.value("--addr")?,
+            Arg::Long("step-ms") => {
+                options.step = Duration::from_millis(args::millis(&mut args, "--step-ms", 1)?);
+            }
+            Arg::Long("retry-ms") => options.retry_ms = args::millis(&mut args, "--retry-ms", 0)?,
+            Arg::Long("forget-after-secs") => {
+                options.forget_after = Duration::from_secs(args.parsed("--forget-after-secs")?);
+            }
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Command::Run(options))
+}
+
+/// A job, as the router and the job's task share it.
+struct Job {
+    /// Its events: each stream of the job subscribes here.
+    hub: Hub,
+    /// Its events so far, encoded: what a client that has seen none of them is sent first.
+    history: Vec<u8>,
+    /// Whether it published `done` and closed its hub.
+    finished: bool,
+}
+
+#[derive(Clone, Default)]
+struct Jobs {
+    map: Arc<Mutex<HashMap<u64, Job>>>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl Jobs {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Job>> {
+        self.map.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts a job running in steps of `step`; its ID.
+    fn start(&self, step: Duration, forget_after: Duration) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let job = Job {
+            // A job publishes a few dozen small events: keep them all.
+            hub: Hub::new(HubConfig::new().replay(256, 64 * 1024)),
+            history: Vec::new(),
+            finished: false,
+        };
+        self.lock().insert(id, job);
+        async_std::task::spawn(run_job(self.clone(), id, step, forget_after));
+        id
+    }
+
+    /// Publishes `event` to job `id` and keeps it in its history, under one lock, so that the
+    /// history and the hub's replay window agree.
+    fn publish(&self, id: u64, event: Event) {
+        let mut jobs = self.lock();
+        let Some(job) = jobs.get_mut(&id) else { return };
+        match job.hub.publish(event.clone()) {
+            Ok(event_id) => match event.id(event_id).encode() {
+                Ok(bytes) => job.history.extend_from_slice(&bytes),
+                Err(error) => eprintln!("progress: job {id}: {error}"),
+            },
+            Err(error) => eprintln!("progress: job {id}: {error}"),
+        }
+    }
+
+    /// Ends job `id`: its streams end once they have sent everything.
+    fn finish(&self, id: u64) {
+        if let Some(job) = self.lock().get_mut(&id) {
+            job.hub.close();
+            job.finished = true;
+        }
+    }
+
+    /// `GET /jobs`: `[{"id":1,"finished":true},…]`.
+    fn list(&self) -> String {
+        let jobs = self.lock();
+        let mut ids: Vec<_> = jobs.keys().copied().collect();
+        ids.sort_unstable();
+        let items: Vec<String> = ids
+            .iter()
+            .map(|id| format!(r#"{{"id":{id},"finished":{}}}"#, jobs[id].finished))
+            .collect();
+        format!("[{}]\n", items.join(","))
+    }
+
+    /// What `GET /jobs/{id}/events` gets, for a client that last saw `last_event_id`.
+    fn stream(&self, id: u64, last_event_id: Option<&str>) -> Route {
+        let jobs = self.lock();
+        let Some(job) = jobs.get(&id) else {
+            return Route::NotFound;
+        };
+        match last_event_id {
+            // A new client: a hub's new subscriber gets only what is published from now on,
+            // so send what it missed, and let it come back at once with its Last-Event-ID.
+            None if !job.history.is_empty() => Route::Reply(catch_up(&job.history)),
+            // It has seen the end: tell it to stop reconnecting.
+            Some(last) if job.finished && job.hub.newest_id().as_deref() == Some(last) => {
+                Route::Reply(Reply::new(204, "text/plain; charset=utf-8", &b""[..]))
+            }
+            // The hub replays what it missed, then streams (or ends, if closed).
+            _ => Route::Stream(job.hub.clone()),
+        }
+    }
+}
+
+/// A complete event stream in one response: `retry`, then `history`.
+fn catch_up(history: &[u8]) -> Reply {
+    let retry = encode::Event::empty().retry(CATCH_UP_RETRY_MS);
+    let mut body = vec![0; retry.encoded_len().unwrap_or_default()];
+    let len = retry.encode(&mut body).unwrap_or_default();
+    body.truncate(len);
+    body.extend_from_slice(history);
+    Reply::new(200, "text/event-stream", body).header("Cache-Control", "no-cache")
+}
+
+/// Runs job `id`: `progress` events through the stages, `done`, and the end of its hub.
+async fn run_job(jobs: Jobs, id: u64, step: Duration, forget_after: Duration) {
+    let started = Instant::now();
+    let mut rng = Rng::from_time();
+    let mut percent = 0;
+    jobs.publish(id, progress(percent, STAGES[0].0));
+    for (stage, until) in STAGES {
+        while percent < until {
+            async_std::task::sleep(step).await;
+            percent = (percent + rng.range(2, 10)).min(until);
+            jobs.publish(id, progress(percent, stage));
+        }
+    }
+    let elapsed = started.elapsed().as_millis();
+    let done = format!(r#"{{"id":{id},"result":"ok","elapsed_ms":{elapsed}}}"#);
+    jobs.publish(id, Event::new(done).event("done"));
+    jobs.finish(id);
+    async_std::task::sleep(forget_after).await;
+    jobs.lock().remove(&id);
+}
+
+fn progress(percent: u64, stage: &str) -> Event {
+    let data = format!(r#"{{"percent":{percent},"stage":{}}}"#, json::string(stage));
+    Event::new(data).event("progress")
+}
+
+/// The job ID in `/jobs/{id}/events`.
+fn events_path(path: &str) -> Option<u64> {
+    let id = path.strip_prefix("/jobs/")?.strip_suffix("/events")?;
+    // `parse` takes a leading `+`; an ID is digits only.
+    id.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| id.parse().ok())?
+}
+
+fn main() {
+    let options = args::parse_or_exit("progress", HELP, parse);
+    let jobs = Jobs::default();
+    let config = server::Config::new().retry(options.retry_ms);
+    let (step, forget_after) = (options.step, options.forget_after);
+    let router = move |request: &Request| match (request.method.as_str(), request.path()) {
+        (_, "/") => Route::Reply(Reply::html(include_str!("../../static/progress.html"))),
+        ("POST", "/jobs") => {
+            let id = jobs.start(step, forget_after);
+            let events = format!("/jobs/{id}/events");
+            let body = format!("{{\"id\":{id},\"events\":{}}}\n", json::string(&events));
+            Route::Reply(
+                Reply::new(201, "application/json", body.into_bytes())
+                    .header("Location", format!("/jobs/{id}")),
+            )
+        }
+        ("GET", "/jobs") => Route::Reply(Reply::json(jobs.list())),
+        (_, "/jobs") => {
+            Route::Reply(Reply::text(405, "use POST to start a job\n").header("Allow", "GET, POST"))
+        }
+        (_, path) => match events_path(path) {
+            Some(id) => jobs.stream(id, request.last_event_id.as_deref()),
+            None => Route::NotFound,
+        },
+    };
+    let server = match Server::<AsyncStd>::bind(options.addr.as_str(), config, router) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("progress: cannot listen on {}: {error}", options.addr);
+            exit(1);
+        }
+    };
+    print_listening(server.local_addr());
+    if let Err(error) = async_std::task::block_on(server.run()) {
+        eprintln!("progress: {error}");
+        exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags() {
+        let parse_all = |args: &[&str]| parse(Args::new(args.iter().copied()));
+        let Ok(Command::Run(options)) = parse_all(&["--step-ms", "5", "--forget-after-secs=1"])
+        else {
+            panic!("no options")
+        };
+        assert_eq!(options.step, Duration::from_millis(5));
+        assert_eq!(options.forget_after, Duration::from_secs(1));
+        assert_eq!(options.addr, "127.0.0.1:8081");
+        assert_eq!(parse_all(&["-h"]), Ok(Command::Help));
+        assert_eq!(
+            parse_all(&["--step-ms", "0"]).unwrap_err().0,
+            "--step-ms must be at least 1"
+        );
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(events_path("/jobs/12/events"), Some(12));
+        for path in [
+            "/jobs/x/events",
+            "/jobs//events",
+            "/jobs/+1/events",
+            "/jobs/1",
+            "/jobs/1/events/",
+        ] {
+            assert_eq!(events_path(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn stream_answers_by_last_event_id() {
+        let jobs = Jobs::default();
+        let hub = Hub::new(HubConfig::new());
+        jobs.lock().insert(
+            1,
+            Job {
+                hub,
+                history: Vec::new(),
+                finished: false,
+            },
+        );
+        let is_stream = |route: &Route| matches!(route, Route::Stream(_));
+        let status = |route: &Route| match route {
+            Route::Reply(reply) => reply.status(),
+            other => panic!("{other:?}"),
+        };
+        // Nothing published yet: the live stream.
+        assert!(is_stream(&jobs.stream(1, None)));
+        jobs.publish(1, progress(0, "queued"));
+        jobs.publish(1, progress(50, "processing"));
+        // A new client catches up first.
+        assert_eq!(status(&jobs.stream(1, None)), 200);
+        assert!(is_stream(&jobs.stream(1, Some("1"))));
+        assert!(is_stream(&jobs.stream(1, Some("2"))));
+        jobs.publish(1, Event::new("{}").event("done"));
+        jobs.finish(1);
+        // Missed the end: the hub replays it (and the stream ends).
+        assert!(is_stream(&jobs.stream(1, Some("2"))));
+        // Saw the end: stop.
+        assert_eq!(status(&jobs.stream(1, Some("3"))), 204);
+        assert!(matches!(jobs.stream(2, None), Route::NotFound));
+        let history = String::from_utf8(jobs.lock()[&1].history.clone()).unwrap();
+        assert!(
+            history.starts_with("event: progress\nid: 1\ndata: {\"percent\":0,"),
+            "{history}"
+        );
+        assert!(
+            history.ends_with("event: done\nid: 3\ndata: {}\n\n"),
+            "{history}"
+        );
+        assert_eq!(jobs.list(), "[{\"id\":1,\"finished\":true}]\n");
+    }
+}

@@ -1,0 +1,345 @@
+//! The example programs run as a user runs them: servers on port 0, `sse-cat` against them.
+//! Every child process is killed when its test ends, passed or failed, and every wait is
+//! bounded.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const TICKER: &str = env!("CARGO_BIN_EXE_ticker");
+const PROGRESS: &str = env!("CARGO_BIN_EXE_progress");
+const LOGS: &str = env!("CARGO_BIN_EXE_logs");
+const SSE_CAT: &str = env!("CARGO_BIN_EXE_sse-cat");
+
+/// The longest any one program may take in these tests.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A child process, killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A server started on a free port, and the URL it printed (`http://127.0.0.1:PORT/`).
+struct Server {
+    process: Running,
+    url: String,
+}
+
+impl Server {
+    fn start(program: &str, args: &[&str]) -> Server {
+        Self::start_with(program, args, Stdio::null())
+    }
+
+    fn start_with(program: &str, args: &[&str], stdin: Stdio) -> Server {
+        let child = Command::new(program)
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{program}: {error}"));
+        let mut process = Running(child);
+        let stdout = process.0.stdout.take().unwrap();
+        let (first_line, line) = mpsc::channel();
+        thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = first_line.send(line);
+        });
+        let line = line
+            .recv_timeout(TIMEOUT)
+            .unwrap_or_else(|_| panic!("{program} printed no first line"));
+        let url = line
+            .trim_end()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{program}: unexpected first line {line:?}"))
+            .to_owned();
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
+            "{url}"
+        );
+        Server { process, url }
+    }
+
+    fn stdin(&mut self) -> ChildStdin {
+        self.process.0.stdin.take().unwrap()
+    }
+}
+
+/// Runs `program` to its end, within [`TIMEOUT`]; panics (killing it) if it takes longer.
+fn run(program: &str, args: &[&str]) -> Output {
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("{program}: {error}"));
+    finish(Running(child), &format!("{program} {args:?}"))
+}
+
+/// Waits for `process` to exit, within [`TIMEOUT`], collecting what it prints.
+fn finish(mut process: Running, what: &str) -> Output {
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(process.0.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(process.0.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = process.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not exit within {TIMEOUT:?}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The JSON objects `sse-cat --json` printed, one a line.
+fn json_lines(output: &Output) -> Vec<Value> {
+    text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}")))
+        .collect()
+}
+
+/// The `id` of an event `sse-cat --json` printed, as a number.
+fn id(event: &Value) -> u64 {
+    event["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("{event}"))
+}
+
+/// The exit code and stderr of `sse-cat`, for the error cases.
+fn fails(args: &[&str]) -> (Option<i32>, String) {
+    let output = run(SSE_CAT, args);
+    assert!(output.stdout.is_empty(), "{}", text(&output.stdout));
+    (output.status.code(), text(&output.stderr))
+}
+
+#[test]
+fn sse_cat_prints_ticker_events_as_json() {
+    let ticker = Server::start(TICKER, &["--interval-ms", "20"]);
+    let url = format!("{}events", ticker.url);
+    let output = run(SSE_CAT, &["-n", "3", "--json", &url]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let events = json_lines(&output);
+    assert_eq!(events.len(), 3, "{}", text(&output.stdout));
+    for event in &events {
+        match event["event"].as_str() {
+            Some("price-update") => {
+                let data: Value = serde_json::from_str(event["data"].as_str().unwrap()).unwrap();
+                assert!(
+                    data["symbol"].is_string() && data["price"].is_f64(),
+                    "{data}"
+                );
+            }
+            // The market note, every 10th tick.
+            Some("message") => assert!(event["data"].as_str().unwrap().starts_with("tick ")),
+            _ => panic!("{event}"),
+        }
+    }
+    // The hub numbers every event: consecutive IDs, none lost.
+    assert_eq!(id(&events[1]), id(&events[0]) + 1);
+    assert_eq!(id(&events[2]), id(&events[1]) + 1);
+    assert!(text(&output.stderr).contains("sse-cat: connected to"));
+}
+
+#[test]
+fn sse_cat_gives_up_on_a_refused_connection() {
+    // A port nobody listens on: bound, then released.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/events");
+    let (code, stderr) = fails(&["--max-retries", "0", &url]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("sse-cat: connecting failed: "), "{stderr}");
+    assert!(stderr.contains("retry budget exhausted"), "{stderr}");
+    // With retries: one error per attempt, then the same end.
+    let (code, stderr) = fails(&["--max-retries", "2", "--reconnect-ms", "10", &url]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(stderr.matches("connecting failed").count(), 3, "{stderr}");
+}
+
+#[test]
+fn sse_cat_fails_on_what_is_not_a_stream() {
+    let ticker = Server::start(TICKER, &[]);
+    // The page: 200, but HTML.
+    let (code, stderr) = fails(&[&ticker.url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("sse-cat: response is not text/event-stream"),
+        "{stderr}"
+    );
+    let (code, stderr) = fails(&[&format!("{}missing", ticker.url)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("sse-cat: server answered status 404"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_command_lines_exit_2() {
+    for args in [
+        &["ftp://example.com/"][..],
+        &["http://"],
+        &[],
+        &["-n", "0", "http://127.0.0.1:1/"],
+        &["--nope", "http://127.0.0.1:1/"],
+    ] {
+        let (code, stderr) = fails(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("sse-cat: "), "{stderr}");
+    }
+    for program in [TICKER, PROGRESS, LOGS] {
+        let output = run(program, &["--interval", "x"]);
+        assert_eq!(output.status.code(), Some(2), "{program}");
+        assert!(text(&output.stderr).contains("unknown flag --interval"));
+        let help = run(program, &["--help"]);
+        assert_eq!(help.status.code(), Some(0), "{program}");
+        assert!(text(&help.stdout).contains("--addr ADDR"), "{program}");
+    }
+    let help = run(SSE_CAT, &["--help"]);
+    assert!(text(&help.stdout).contains("Exit status:"));
+}
+
+/// `POST /jobs` over a plain socket; the job's events URL.
+fn start_job(base: &str) -> String {
+    let authority = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut socket = TcpStream::connect(authority).unwrap();
+    socket.set_read_timeout(Some(TIMEOUT)).unwrap();
+    write!(
+        socket,
+        "POST /jobs HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201 "), "{response}");
+    let (_, body) = response.split_once("\r\n\r\n").unwrap();
+    let job: Value = serde_json::from_str(body).unwrap();
+    format!(
+        "{base}{}",
+        job["events"].as_str().unwrap().trim_start_matches('/')
+    )
+}
+
+#[test]
+fn progress_streams_a_job_to_its_end() {
+    let progress = Server::start(PROGRESS, &["--step-ms", "10", "--retry-ms", "50"]);
+    let url = start_job(&progress.url);
+    // No --count: sse-cat stops when the server answers 204 to the reconnection after `done`.
+    let output = run(SSE_CAT, &["--json", &url]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("204"), "{stderr}");
+    let events = json_lines(&output);
+    let (done, steps) = events.split_last().unwrap();
+    assert_eq!(done["event"], "done", "{done}");
+    let mut percent = 0;
+    for (i, event) in steps.iter().enumerate() {
+        assert_eq!(event["event"], "progress", "{event}");
+        let data: Value = serde_json::from_str(event["data"].as_str().unwrap()).unwrap();
+        let now = data["percent"].as_u64().unwrap();
+        assert!(now >= percent && now <= 100, "{data}");
+        percent = now;
+        // Every event once, in order, across the catch-up and the live stream.
+        assert_eq!(id(event), i as u64 + 1, "{event}");
+    }
+    assert_eq!(percent, 100);
+    assert_eq!(id(done), steps.len() as u64 + 1);
+
+    // Seen the end: 204 at once. An unknown job: 404.
+    let last = id(done).to_string();
+    let (code, stderr) = fails(&["-q", "--last-event-id", &last, &url]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr) = fails(&[&url.replace("/jobs/1/", "/jobs/99/")]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("status 404"), "{stderr}");
+}
+
+#[test]
+fn logs_streams_stdin_lines() {
+    let mut logs = Server::start_with(LOGS, &[], Stdio::piped());
+    let mut input = logs.stdin();
+    let url = format!("{}events", logs.url);
+    let child = Command::new(SSE_CAT)
+        .args(["-n", "3", "--json", &url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut cat = Running(child);
+    // Lines are sent to the clients connected when they arrive: wait for sse-cat's notice.
+    let mut stderr = BufReader::new(cat.0.stderr.take().unwrap());
+    let (connected, notice) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = String::new();
+        let _ = stderr.read_line(&mut line);
+        let _ = connected.send(line);
+    });
+    let line = notice
+        .recv_timeout(TIMEOUT)
+        .expect("sse-cat did not connect");
+    assert!(line.starts_with("sse-cat: connected to"), "{line}");
+    input
+        .write_all("first\nsecond \"quoted\"\r\n\n".as_bytes())
+        .unwrap();
+    input.flush().unwrap();
+    let output = finish(cat, "sse-cat");
+    assert_eq!(output.status.code(), Some(0));
+    let events = json_lines(&output);
+    let got: Vec<(&str, &str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap(),
+                e["data"].as_str().unwrap(),
+                e["id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("line", "first", "1"),
+            ("line", "second \"quoted\"", "2"),
+            ("line", "", "3")
+        ]
+    );
+}
