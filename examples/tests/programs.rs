@@ -277,7 +277,7 @@ fn progress_streams_a_job_to_its_end() {
         let now = data["percent"].as_u64().unwrap();
         assert!(now >= percent && now <= 100, "{data}");
         percent = now;
-        // Every event once, in order, across the catch-up and the live stream.
+        // Every event once, in order, across the replayed window and the live stream.
         assert_eq!(id(event), i as u64 + 1, "{event}");
     }
     assert_eq!(percent, 100);

@@ -13,13 +13,11 @@
 //! A stream that ends makes a browser's `EventSource` reconnect, so what a job's stream answers
 //! depends on what the client has seen (its `Last-Event-ID`):
 //!
-//! - nothing, and the job has published events: the job's events so far, as a short response
-//!   that tells the client to come back soon (`retry: 250`), so it joins with the right
-//!   `Last-Event-ID` and misses nothing (a new subscriber of a hub gets no history);
 //! - the job's last event, and the job is over: `204 No Content`, which tells a browser (and
 //!   `sse-cat`) to stop for good;
-//! - anything else: the hub's stream, which replays what the client missed and goes on live
-//!   (or ends at once, if the job is over);
+//! - anything else: the hub's stream, which replays what the client missed (everything so
+//!   far for a new client: the job's hubs have [`HubConfig::replay_to_new`]) and goes on live,
+//!   or ends once the job is over;
 //! - a job that does not exist (or finished long ago and was forgotten): `404`.
 //!
 //! ```text
@@ -41,7 +39,7 @@ use ssewire_examples::args::{self, Arg, Args, Command, UsageError};
 use ssewire_examples::{json, print_listening, Rng};
 use ssewire_futures::rt::AsyncStd;
 use ssewire_futures::server::{self, Reply, Request, Route, Server};
-use ssewire_futures::{encode, Event, Hub, HubConfig};
+use ssewire_futures::{Event, Hub, HubConfig};
 
 const HELP: &str = "\
 progress: job progress over Server-Sent Events (async-std)
@@ -62,9 +60,6 @@ Options:
 
 Exit status: 0 never (it runs until killed), 1 if it cannot listen, 2 for a bad command line.
 ";
-
-/// The reconnection time of a catch-up response: come back at once, for the live stream.
-const CATCH_UP_RETRY_MS: u64 = 250;
 
 /// The stages of a job, each up to this percentage.
 const STAGES: [(&str, u64); 4] = [
@@ -108,10 +103,8 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
 
 /// A job, as the router and the job's task share it.
 struct Job {
-    /// Its events: each stream of the job subscribes here.
+    /// Its events: each stream of the job subscribes here, and gets the job's events so far.
     hub: Hub,
-    /// Its events so far, encoded: what a client that has seen none of them is sent first.
-    history: Vec<u8>,
     /// Whether it published `done` and closed its hub.
     finished: bool,
 }
@@ -131,9 +124,7 @@ impl Jobs {
     fn start(&self, step: Duration, forget_after: Duration) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let job = Job {
-            // A job publishes a few dozen small events: keep them all.
-            hub: Hub::new(HubConfig::new().replay(256, 64 * 1024)),
-            history: Vec::new(),
+            hub: job_hub(),
             finished: false,
         };
         self.lock().insert(id, job);
@@ -141,17 +132,11 @@ impl Jobs {
         id
     }
 
-    /// Publishes `event` to job `id` and keeps it in its history, under one lock, so that the
-    /// history and the hub's replay window agree.
+    /// Publishes `event` to job `id`.
     fn publish(&self, id: u64, event: Event) {
-        let mut jobs = self.lock();
-        let Some(job) = jobs.get_mut(&id) else { return };
-        match job.hub.publish(event.clone()) {
-            Ok(event_id) => match event.id(event_id).encode() {
-                Ok(bytes) => job.history.extend_from_slice(&bytes),
-                Err(error) => eprintln!("progress: job {id}: {error}"),
-            },
-            Err(error) => eprintln!("progress: job {id}: {error}"),
+        let hub = self.lock().get(&id).map(|job| job.hub.clone());
+        if let Some(Err(error)) = hub.map(|hub| hub.publish(event)) {
+            eprintln!("progress: job {id}: {error}");
         }
     }
 
@@ -182,27 +167,21 @@ impl Jobs {
             return Route::NotFound;
         };
         match last_event_id {
-            // A new client: a hub's new subscriber gets only what is published from now on,
-            // so send what it missed, and let it come back at once with its Last-Event-ID.
-            None if !job.history.is_empty() => Route::Reply(catch_up(&job.history)),
             // It has seen the end: tell it to stop reconnecting.
             Some(last) if job.finished && job.hub.newest_id().as_deref() == Some(last) => {
-                Route::Reply(Reply::new(204, "text/plain; charset=utf-8", &b""[..]))
+                Route::Reply(Reply::no_content())
             }
-            // The hub replays what it missed, then streams (or ends, if closed).
+            // The hub replays what it missed (all so far, for a new client), then streams (or
+            // ends, if closed).
             _ => Route::Stream(job.hub.clone()),
         }
     }
 }
 
-/// A complete event stream in one response: `retry`, then `history`.
-fn catch_up(history: &[u8]) -> Reply {
-    let retry = encode::Event::empty().retry(CATCH_UP_RETRY_MS);
-    let mut body = vec![0; retry.encoded_len().unwrap_or_default()];
-    let len = retry.encode(&mut body).unwrap_or_default();
-    body.truncate(len);
-    body.extend_from_slice(history);
-    Reply::new(200, "text/event-stream", body).header("Cache-Control", "no-cache")
+/// The hub of a job: a job publishes a few dozen small events, all kept, and a client that
+/// comes in late gets them all first.
+fn job_hub() -> Hub {
+    Hub::new(HubConfig::new().replay(256, 64 * 1024).replay_to_new(true))
 }
 
 /// Runs job `id`: `progress` events through the stages, `done`, and the end of its hub.
@@ -317,26 +296,29 @@ mod tests {
     #[test]
     fn stream_answers_by_last_event_id() {
         let jobs = Jobs::default();
-        let hub = Hub::new(HubConfig::new());
-        jobs.lock().insert(
-            1,
-            Job {
-                hub,
-                history: Vec::new(),
-                finished: false,
-            },
-        );
+        let job = Job {
+            hub: job_hub(),
+            finished: false,
+        };
+        jobs.lock().insert(1, job);
         let is_stream = |route: &Route| matches!(route, Route::Stream(_));
         let status = |route: &Route| match route {
             Route::Reply(reply) => reply.status(),
             other => panic!("{other:?}"),
         };
-        // Nothing published yet: the live stream.
         assert!(is_stream(&jobs.stream(1, None)));
         jobs.publish(1, progress(0, "queued"));
         jobs.publish(1, progress(50, "processing"));
-        // A new client catches up first.
-        assert_eq!(status(&jobs.stream(1, None)), 200);
+        // A new client gets the job's events so far from the hub, then the live stream.
+        let mut late = jobs.lock()[&1].hub.subscribe(None);
+        let history = async_std::task::block_on(late.recv()).unwrap();
+        let history = String::from_utf8(history.to_vec()).unwrap();
+        assert!(
+            history.starts_with("event: progress\nid: 1\ndata: {\"percent\":0,"),
+            "{history}"
+        );
+        assert!(history.contains("\nid: 2\n"), "{history}");
+        assert!(is_stream(&jobs.stream(1, None)));
         assert!(is_stream(&jobs.stream(1, Some("1"))));
         assert!(is_stream(&jobs.stream(1, Some("2"))));
         jobs.publish(1, Event::new("{}").event("done"));
@@ -346,15 +328,6 @@ mod tests {
         // Saw the end: stop.
         assert_eq!(status(&jobs.stream(1, Some("3"))), 204);
         assert!(matches!(jobs.stream(2, None), Route::NotFound));
-        let history = String::from_utf8(jobs.lock()[&1].history.clone()).unwrap();
-        assert!(
-            history.starts_with("event: progress\nid: 1\ndata: {\"percent\":0,"),
-            "{history}"
-        );
-        assert!(
-            history.ends_with("event: done\nid: 3\ndata: {}\n\n"),
-            "{history}"
-        );
         assert_eq!(jobs.list(), "[{\"id\":1,\"finished\":true}]\n");
     }
 }
