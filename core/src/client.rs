@@ -349,7 +349,7 @@ impl<'s> Client<'s> {
     ///
     /// # Errors
     ///
-    /// [`ParseError::IdTooLong`](crate::parse::ParseError::IdTooLong) if `id` is over the
+    /// [`ParseError::IdTooLong`] if `id` is over the
     /// [`Limits::id`] of [`Config::limits`]; nothing changes then.
     pub fn set_last_event_id(&mut self, id: &str) -> Result<(), crate::parse::ParseError> {
         self.parser.set_last_event_id(id)
