@@ -21,9 +21,17 @@ rustup target add thumbv7em-none-eabihf
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 rustup +nightly component add miri rust-src llvm-tools
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-command -v qemu-system-arm >/dev/null || {
-    apt-get update && apt-get install -y -o DPkg::Lock::Timeout=600 qemu-system-arm
-}
+# Debian packages: QEMU for the MCU tests, Chromium and curl for the interop tests.
+packages=()
+command -v qemu-system-arm >/dev/null || packages+=(qemu-system-arm)
+command -v chromium >/dev/null || packages+=(chromium)
+command -v curl >/dev/null || packages+=(curl)
+if [ ${#packages[@]} -gt 0 ]; then
+    apt-get update && apt-get install -y -o DPkg::Lock::Timeout=600 "${packages[@]}"
+fi
+# Node peers (playwright-core, eventsource) and Python peers (sse-starlette, uvicorn), pinned.
+npm ci --prefix tests/node --no-audit --no-fund
+tests/python/setup.sh
 
 step "format"
 cargo fmt --all -- --check
@@ -36,6 +44,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 # Features the workspace build leaves off: the async-std runtime, the embassy implementations.
 cargo clippy -p ssewire-futures --all-targets --all-features -- -D warnings
 cargo clippy -p ssewire-embedded --all-targets --all-features -- -D warnings
+cargo clippy -p ssewire-tests --all-targets --features interop -- -D warnings
 (cd examples/firmware && cargo clippy --release -- -D warnings)
 (cd tests/mcu && cargo clippy --release --all-targets --all-features -- -D warnings)
 (cd fuzz && cargo +nightly clippy --all-targets -- -D warnings)
@@ -46,6 +55,10 @@ cargo test --workspace --exclude ssewire-futures 2>&1 | tee "$log/test"
 cargo test -p ssewire-futures --all-features 2>&1 | tee "$log/test-futures"
 # The embassy implementations, over two embassy-net stacks wired back to back.
 cargo test -p ssewire-embedded --features embassy --test embassy 2>&1 | tee "$log/test-embassy"
+
+step "interop: Chromium, the npm eventsource package, curl, sse-starlette against our server and client"
+cargo build -p ssewire-examples --bins
+cargo test -p ssewire-tests --features interop --test web --test python 2>&1 | tee "$log/test-interop"
 
 step "bare metal: the no_std crates for thumbv7em-none-eabihf"
 cargo build -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf
@@ -90,8 +103,8 @@ step "summary"
 for target in "${FUZZ_TARGETS[@]}"; do
     printf 'fuzz %-12s %s\n' "$target" "$(grep '^Done' "$log/fuzz-$target")"
 done
-passed=$(cat "$log/test" "$log/test-futures" "$log/test-embassy" "$log/miri" | sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' | paste -sd+ | bc)
-failed=$(cat "$log/test" "$log/test-futures" "$log/test-embassy" "$log/miri" | sed -n 's/^test result: .* \([0-9]*\) failed.*/\1/p' | paste -sd+ | bc)
+passed=$(cat "$log/test" "$log/test-futures" "$log/test-embassy" "$log/test-interop" "$log/miri" | sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' | paste -sd+ | bc)
+failed=$(cat "$log/test" "$log/test-futures" "$log/test-embassy" "$log/test-interop" "$log/miri" | sed -n 's/^test result: .* \([0-9]*\) failed.*/\1/p' | paste -sd+ | bc)
 passed=$((passed + $(sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p' "$log/mcu")))
 failed=$((failed + $(sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p' "$log/mcu")))
 echo "ci: ${passed} passed, ${failed} failed"

@@ -1,0 +1,539 @@
+//! The `ticker` example against clients we did not write: headless Chromium (Debian's, driven
+//! by playwright-core), the npm `eventsource` package, and curl.
+//!
+//! Chromium and `eventsource` go through a TCP proxy (`node/harness.mjs`) that records every
+//! request head and cuts the stream's connection in the middle: the client must come back after
+//! the server's `retry`, send `Last-Event-ID` with the last ID it had, and get each event it
+//! missed exactly once (the ticker's hub replays from its window). curl checks the bytes on the
+//! wire.
+//!
+//! Behind the feature `interop`, since it needs what a plain `cargo test` does not have:
+//!
+//! ```sh
+//! apt-get install chromium curl               # /usr/bin/chromium (or set CHROMIUM)
+//! npm ci --prefix tests/node                  # playwright-core, eventsource
+//! cargo build -p ssewire-examples --bins      # the ticker, found next to this test's binary
+//! cargo test -p ssewire-tests --features interop --test web
+//! ```
+//!
+//! Every child process is killed when its test ends, and every wait is bounded.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+
+/// The ticker's tick: four `price-update` events each, a `message` every 10th.
+const INTERVAL_MS: u64 = 100;
+/// The `retry` the ticker sends; the clients' own default is 3000 ms.
+const RETRY_MS: u64 = 500;
+/// The ticker's symbols, in the order it publishes them each tick.
+const SYMBOLS: [&str; 4] = ["ACME", "GLOBEX", "INITECH", "UMBRELLA"];
+/// The longest a node script may take (each has its own limit of 60 s).
+const NODE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A child process, killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A program of `ssewire-examples`, from the target directory this test was built into
+/// (`target/debug/deps/web-HASH` → `target/debug/NAME`), or `$TICKER` for the ticker. Cargo
+/// builds another package's binaries only for that package's own tests, so it must be built
+/// first; a binary older than the example's sources is refused rather than tested.
+fn example_program(name: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(name.to_uppercase()) {
+        return path.into();
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in <target>/<profile>/deps");
+    let program = dir.join(name);
+    let build = "cargo build -p ssewire-examples --bins";
+    let built = modified(&program)
+        .unwrap_or_else(|| panic!("{} not found: run `{build}` first", program.display()));
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for source in [format!("src/bin/{name}.rs"), format!("static/{name}.html")] {
+        if let Some(changed) = modified(&examples.join(&source)) {
+            assert!(
+                changed <= built,
+                "{} is older than examples/{source}: run `{build}` again",
+                program.display()
+            );
+        }
+    }
+    program
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The ticker on a free port, ticking every [`INTERVAL_MS`], and the URL it printed.
+struct Ticker {
+    _process: Running,
+    url: String,
+}
+
+fn start_ticker() -> Ticker {
+    let program = example_program("ticker");
+    let mut child = Command::new(&program)
+        .args(["--addr", "127.0.0.1:0"])
+        .args(["--interval-ms", &INTERVAL_MS.to_string()])
+        .args(["--retry-ms", &RETRY_MS.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|error| panic!("{}: {error}", program.display()));
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let process = Running(child);
+    let (send, first_line) = mpsc::channel();
+    thread::spawn(move || {
+        // Byte by byte up to the first newline, so nothing after it is read away.
+        let mut line = Vec::new();
+        let mut byte = [0];
+        while stdout.read(&mut byte).is_ok_and(|n| n == 1) && byte[0] != b'\n' {
+            line.push(byte[0]);
+        }
+        let _ = send.send(String::from_utf8_lossy(&line).into_owned());
+        // Keep reading so the ticker never blocks on a full pipe.
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+    });
+    let line = first_line
+        .recv_timeout(Duration::from_secs(20))
+        .expect("ticker printed no first line");
+    let url = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
+        "{url}"
+    );
+    Ticker {
+        _process: process,
+        url,
+    }
+}
+
+/// What a bounded run of a program gave.
+struct Output {
+    status: ExitStatus,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+/// Runs `command` to its end; kills it and panics if it takes longer than `limit`.
+fn run_bounded(command: &mut Command, limit: Duration) -> Output {
+    let what = format!("{command:?}");
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("{what}: {error}"));
+    let mut process = Running(child);
+    let collect = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = collect(Box::new(process.0.stdout.take().expect("piped")));
+    let stderr = collect(Box::new(process.0.stderr.take().expect("piped")));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = process.0.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            drop(process);
+            let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+            panic!("{what} took longer than {limit:?}; stderr:\n{stderr}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned(),
+    }
+}
+
+/// Runs `node/SCRIPT URL` and returns the JSON it printed.
+fn node(script: &str, url: &str) -> Value {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("node");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "{}/node_modules is missing: run `npm ci --prefix tests/node`",
+        dir.display()
+    );
+    let output = run_bounded(
+        Command::new("node").arg(script).arg(url).current_dir(&dir),
+        NODE_TIMEOUT,
+    );
+    assert!(
+        output.status.success(),
+        "node {script} failed ({}):\n{}",
+        output.status,
+        output.stderr
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "node {script} printed no JSON ({error}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            output.stderr
+        )
+    })
+}
+
+fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {key:?} in {value}"))
+}
+
+fn id_of(event: &Value) -> u64 {
+    let id = str_of(event, "lastEventId");
+    id.parse()
+        .unwrap_or_else(|_| panic!("lastEventId {id:?} is not a number: {event}"))
+}
+
+/// Checks one event's type and data, and that it comes in the ticker's order after `previous`:
+/// each tick ACME, GLOBEX, INITECH, UMBRELLA, and on every 10th tick a `message` after them.
+fn check_event(event: &Value, previous: Option<&Value>) {
+    let data = str_of(event, "data");
+    let previous_symbol = previous.map(|p| match str_of(p, "type") {
+        "price-update" => price_update(p).0,
+        _ => "UMBRELLA", // a note ends a tick, like UMBRELLA's update
+    });
+    match str_of(event, "type") {
+        "price-update" => {
+            let (symbol, _) = price_update(event);
+            if let Some(previous) = previous_symbol {
+                let at = SYMBOLS.iter().position(|&s| s == previous).expect("known");
+                assert_eq!(
+                    symbol,
+                    SYMBOLS[(at + 1) % 4],
+                    "out of order after {previous:?}"
+                );
+            }
+        }
+        "message" => {
+            assert!(
+                data.starts_with("tick ") && data.contains(" moved most since the open ("),
+                "unexpected note {data:?}"
+            );
+            if let Some(previous) = previous_symbol {
+                assert_eq!(
+                    previous, "UMBRELLA",
+                    "a note in the middle of a tick: {data:?}"
+                );
+            }
+        }
+        other => panic!("unexpected event type {other:?}: {event}"),
+    }
+}
+
+/// The symbol and price of a `price-update`, whose data must be exactly
+/// `{"symbol":…,"price":…}` with a known symbol and a positive price.
+fn price_update(event: &Value) -> (&'static str, f64) {
+    let data = str_of(event, "data");
+    let json: Value =
+        serde_json::from_str(data).unwrap_or_else(|error| panic!("{data:?}: {error}"));
+    let fields = json
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {data}"));
+    assert_eq!(fields.len(), 2, "{data}");
+    let symbol = fields["symbol"].as_str().unwrap_or_default();
+    let symbol = SYMBOLS
+        .into_iter()
+        .find(|&s| s == symbol)
+        .unwrap_or_else(|| panic!("unknown symbol in {data}"));
+    let price = fields["price"].as_f64().unwrap_or_else(|| panic!("{data}"));
+    assert!(price > 0.0, "{data}");
+    (symbol, price)
+}
+
+/// The checks shared by every client of the resume scenario (`node/harness.mjs`); returns the
+/// events the client recorded.
+fn check_resume(result: &Value) -> Vec<&Value> {
+    let requests: Vec<&Value> = result["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .filter(|r| r["path"] == "/events")
+        .collect();
+    assert_eq!(
+        requests.len(),
+        2,
+        "one stream, then one reconnection: {requests:?}"
+    );
+    assert_eq!(result["cutConnections"], 1, "the proxy cut one stream");
+    for request in &requests {
+        assert_eq!(request["method"], "GET");
+        assert_eq!(request["headers"]["accept"], "text/event-stream");
+    }
+    assert!(
+        requests[0]["headers"].get("last-event-id").is_none(),
+        "first request sent Last-Event-ID: {}",
+        requests[0]
+    );
+    let sent_id = requests[1]["headers"]["last-event-id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the reconnection sent no Last-Event-ID: {}", requests[1]));
+
+    // The client waited the server's `retry` (500 ms), not its own default (3000 ms). With a
+    // tick every 100 ms that is at least 16 events it missed and gets from the replay.
+    let cut_at = result["cutAt"].as_u64().expect("cutAt");
+    let again_at = requests[1]["at"].as_u64().expect("at");
+    let waited = again_at.saturating_sub(cut_at);
+    assert!(
+        (RETRY_MS * 9 / 10..2500).contains(&waited),
+        "reconnected {waited} ms after the cut; retry is {RETRY_MS} ms"
+    );
+
+    // What the client saw: open, events, error (reconnecting), open, events.
+    let seen = result["seen"].as_array().expect("seen");
+    let kinds: Vec<&str> = seen.iter().map(|e| str_of(e, "type")).collect();
+    let opens: Vec<usize> = (0..kinds.len()).filter(|&i| kinds[i] == "open").collect();
+    let errors: Vec<usize> = (0..kinds.len()).filter(|&i| kinds[i] == "error").collect();
+    assert_eq!(opens.len(), 2, "two opens: {kinds:?}");
+    assert_eq!(opens[0], 0, "{kinds:?}");
+    assert_eq!(errors.len(), 1, "one error: {kinds:?}");
+    assert_eq!(
+        errors[0] + 1,
+        opens[1],
+        "the error right before the reopen: {kinds:?}"
+    );
+    assert_eq!(
+        seen[errors[0]]["readyState"], 0,
+        "after the cut the client is CONNECTING again, not CLOSED"
+    );
+    let before: Vec<&Value> = seen[1..errors[0]].iter().collect();
+    let after: Vec<&Value> = seen[opens[1] + 1..].iter().collect();
+    for part in [&before, &after] {
+        assert!(
+            part.iter().any(|e| e["type"] == "message"),
+            "no message: {part:?}"
+        );
+        assert!(part.iter().any(|e| e["type"] == "price-update"), "{part:?}");
+    }
+
+    // Last-Event-ID is the ID of the last event the client had.
+    let last_before = before.last().expect("events before the cut");
+    assert_eq!(sent_id, str_of(last_before, "lastEventId"), "Last-Event-ID");
+
+    // Every event exactly once: IDs strictly consecutive across the cut, no gap, no repeat,
+    // and each in the ticker's order with the right data.
+    let events: Vec<&Value> = before.iter().chain(&after).copied().collect();
+    for pair in events.windows(2) {
+        assert_eq!(
+            id_of(pair[1]),
+            id_of(pair[0]) + 1,
+            "IDs not consecutive: {} then {}",
+            pair[0],
+            pair[1]
+        );
+    }
+    check_event(events[0], None);
+    for pair in events.windows(2) {
+        check_event(pair[1], Some(pair[0]));
+    }
+    events
+}
+
+#[test]
+fn chromium_reconnects_with_last_event_id_and_misses_nothing() {
+    let ticker = start_ticker();
+    let result = node("browser.mjs", &ticker.url);
+    let events = check_resume(&result);
+    assert_eq!(
+        result["pageErrors"],
+        Value::Array(vec![]),
+        "errors on the page"
+    );
+
+    // The page showed it too; it was read a moment after `seen`, so it may be further on.
+    let dom = &result["dom"];
+    let later: Vec<&Value> = result["seenAtDom"]
+        .as_array()
+        .expect("seenAtDom")
+        .iter()
+        .filter(|e| e["type"] == "price-update" || e["type"] == "message")
+        .collect();
+    assert_eq!(dom["state"], "open");
+    assert_eq!(dom["reconnects"], "1");
+    let last_id: u64 = str_of(dom, "lastId").parse().expect("#last-id");
+    let received: usize = str_of(dom, "received").parse().expect("#received");
+    let last_seen = id_of(events.last().expect("events"));
+    let last_later = id_of(later.last().expect("events"));
+    assert!(
+        (last_seen..=last_later).contains(&last_id),
+        "#last-id {last_id}"
+    );
+    assert!(
+        (events.len()..=later.len()).contains(&received),
+        "#received {received}"
+    );
+}
+
+#[test]
+fn eventsource_package_reconnects_with_last_event_id_and_misses_nothing() {
+    let ticker = start_ticker();
+    let result = node("eventsource.mjs", &ticker.url);
+    check_resume(&result);
+    assert_eq!(result["readyState"], 1, "OPEN at the end");
+}
+
+/// `curl -N --raw` against the stream for `seconds`; returns the response head's lines and the
+/// body with its chunked framing checked and taken off.
+fn curl_stream(url: &str, seconds: &str, headers: &[&str]) -> (Vec<String>, String) {
+    let mut command = Command::new("curl");
+    command.args(["-sS", "-N", "-i", "--raw", "--max-time", seconds]);
+    for header in headers {
+        command.args(["-H", header]);
+    }
+    let output = run_bounded(command.arg(format!("{url}events")), Duration::from_secs(20));
+    // 28: the time limit ended it, the only way a live stream ends.
+    assert_eq!(output.status.code(), Some(28), "curl: {}", output.stderr);
+    let raw = output.stdout;
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = String::from_utf8(raw[..end].to_vec()).expect("ASCII head");
+    let body = dechunk(&raw[end + 4..]);
+    (head.split("\r\n").map(str::to_owned).collect(), body)
+}
+
+/// Decodes a chunked body cut off anywhere (a partial last chunk is dropped); panics on bad
+/// framing.
+fn dechunk(mut raw: &[u8]) -> String {
+    let mut body = Vec::new();
+    while let Some(line_end) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&raw[..line_end]).expect("chunk size");
+        let size = usize::from_str_radix(size, 16).unwrap_or_else(|_| panic!("size {size:?}"));
+        assert_ne!(size, 0, "the last chunk: the stream ended");
+        let data = &raw[line_end + 2..];
+        if data.len() < size + 2 {
+            break; // cut off by curl's time limit
+        }
+        assert_eq!(&data[size..size + 2], b"\r\n", "CRLF after a chunk's data");
+        body.extend_from_slice(&data[..size]);
+        raw = &data[size + 2..];
+    }
+    String::from_utf8(body).expect("UTF-8 body")
+}
+
+/// The events of a body as (id, type, data), checking each frame's exact shape: `retry` alone
+/// first, then `event: price-update`, `id`, `data` lines, or `id`, `data` for a note.
+fn frames(body: &str) -> Vec<(u64, String, String)> {
+    let mut blocks: Vec<&str> = body.split("\n\n").collect();
+    blocks.pop(); // after the last blank line: nothing, or a frame cut off
+    assert_eq!(
+        blocks.first().copied(),
+        Some(&*format!("retry: {RETRY_MS}")),
+        "{body:?}"
+    );
+    blocks[1..]
+        .iter()
+        .map(|block| {
+            let lines: Vec<&str> = block.split('\n').collect();
+            let (kind, id, data) = match lines[..] {
+                ["event: price-update", id, data] => ("price-update", id, data),
+                [id, data] => ("message", id, data),
+                _ => panic!("unexpected frame {block:?}"),
+            };
+            let id = id
+                .strip_prefix("id: ")
+                .unwrap_or_else(|| panic!("{block:?}"));
+            let data = data
+                .strip_prefix("data: ")
+                .unwrap_or_else(|| panic!("{block:?}"));
+            (
+                id.parse().expect("numeric id"),
+                kind.to_owned(),
+                data.to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn as_event((id, kind, data): &(u64, String, String)) -> Value {
+    serde_json::json!({ "type": kind, "lastEventId": id.to_string(), "data": data })
+}
+
+#[test]
+fn curl_sees_the_wire_format() {
+    let ticker = start_ticker();
+    let (head, body) = curl_stream(&ticker.url, "2", &[]);
+    assert_eq!(head[0], "HTTP/1.1 200 OK");
+    let header = |name: &str| {
+        let values: Vec<&str> = head[1..]
+            .iter()
+            .filter_map(|line| line.split_once(':'))
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+            .collect();
+        assert!(values.len() <= 1, "{name} twice: {head:?}");
+        values.first().copied()
+    };
+    assert_eq!(
+        header("Content-Type"),
+        Some("text/event-stream"),
+        "{head:?}"
+    );
+    assert_eq!(header("Cache-Control"), Some("no-cache"), "{head:?}");
+    assert_eq!(header("X-Accel-Buffering"), Some("no"), "{head:?}");
+    assert_eq!(header("Transfer-Encoding"), Some("chunked"), "{head:?}");
+    assert_eq!(header("Content-Length"), None, "{head:?}");
+
+    // About 20 ticks: 80 updates and 2 notes, in order, IDs consecutive.
+    let frames = frames(&body);
+    assert!(
+        frames.len() >= 40,
+        "only {} events in 2 s: {body:?}",
+        frames.len()
+    );
+    assert!(frames.iter().any(|f| f.1 == "message"), "no note: {body:?}");
+    let events: Vec<Value> = frames.iter().map(as_event).collect();
+    check_event(&events[0], None);
+    for pair in frames.windows(2) {
+        assert_eq!(pair[1].0, pair[0].0 + 1, "IDs not consecutive");
+    }
+    for pair in events.windows(2) {
+        check_event(&pair[1], Some(&pair[0]));
+    }
+}
+
+#[test]
+fn curl_with_last_event_id_gets_the_same_bytes_replayed() {
+    let ticker = start_ticker();
+    let (_, body) = curl_stream(&ticker.url, "1", &[]);
+    let first = frames(&body);
+    assert!(first.len() >= 10, "{body:?}");
+    // Resume from the 3rd event: the replay starts with the 4th, byte for byte the same.
+    let from = first[2].0;
+    let (head, body) = curl_stream(&ticker.url, "1", &[&format!("Last-Event-ID: {from}")]);
+    assert_eq!(head[0], "HTTP/1.1 200 OK");
+    let second = frames(&body);
+    assert!(second.len() > first.len(), "{body:?}");
+    assert_eq!(&second[..first.len() - 3], &first[3..]);
+    for pair in second.windows(2) {
+        assert_eq!(pair[1].0, pair[0].0 + 1, "IDs not consecutive");
+    }
+}
