@@ -494,6 +494,15 @@ impl<'s> Client<'s> {
         self.parser.resolve(ready)
     }
 
+    /// Whether the open stream's body marks its own end (chunked, or `Content-Length`): then
+    /// the connection closing while the stream is [`Open`](State::Open) cut the body short,
+    /// which a caller may want to report before [`handle_end_of_body`](Client::handle_end_of_body).
+    /// A close-delimited body ends when the connection does.
+    #[must_use]
+    pub fn is_body_delimited(&self) -> bool {
+        matches!(self.phase, Phase::Open { .. }) && self.body.is_delimited()
+    }
+
     /// The body ended: the server closed the stream. Reconnects after the reconnection time.
     pub fn handle_end_of_body(&mut self, now: Instant) {
         self.connection_lost(now);

@@ -78,7 +78,8 @@ pub enum SourceError<C, E> {
     Io(E),
     /// A write accepted no byte.
     WriteZero,
-    /// The connection was closed before the response head was complete.
+    /// The connection was closed before the response head was complete, or before the end of
+    /// a chunked or `Content-Length` body (the source reconnects, as after a clean end).
     UnexpectedEof,
     /// The response head did not come within
     /// [`Config::response_timeout`](Config::response_timeout).
@@ -353,8 +354,10 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
             Ok(0) => {
                 self.drop_connection();
                 if open {
+                    // A chunked or Content-Length body closed before its end was cut short.
+                    let cut = self.client.is_body_delimited();
                     self.client.handle_end_of_body(now);
-                    None
+                    cut.then_some(SourceError::UnexpectedEof)
                 } else {
                     self.client.handle_io_error(now);
                     Some(SourceError::UnexpectedEof)

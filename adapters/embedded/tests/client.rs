@@ -633,3 +633,39 @@ fn next_update_reports_each_opening() {
         ]
     );
 }
+
+#[test]
+fn delimited_body_cut_short_is_reported() {
+    let chunked = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+                   Transfer-Encoding: chunked\r\n\r\nb\r\ndata: one\n\n\r\n";
+    let length = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 99\r\n\r\n\
+                  data: one\n\n";
+    let again = format!("{OPEN}data: two\n\n");
+    for cut in [chunked, length] {
+        for sizes in [&[1000][..], &[1]] {
+            let server = Server::default()
+                .serve(cut.as_bytes(), sizes)
+                .serve(again.as_bytes(), sizes);
+            let run = run(server, NO_JITTER, 512, 3);
+            // Reported, and the source reconnects as after a clean end.
+            assert_eq!(
+                run.got,
+                [
+                    ev("one", ""),
+                    Got::Error(SourceError::UnexpectedEof),
+                    ev("two", "")
+                ],
+                "{cut:?} {sizes:?}"
+            );
+        }
+    }
+    // A close-delimited body ends with the connection: nothing to report.
+    let close = format!("{OPEN}data: one\n\n");
+    let server = Server::default()
+        .serve(close.as_bytes(), &[1000])
+        .serve(again.as_bytes(), &[1000]);
+    assert_eq!(
+        run(server, NO_JITTER, 512, 2).got,
+        [ev("one", ""), ev("two", "")]
+    );
+}

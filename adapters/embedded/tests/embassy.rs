@@ -280,9 +280,20 @@ fn reconnects_and_resumes(framing: Framing) {
         [None, Some("3".into()), Some("5".into()), Some("6".into())]
     );
     assert_eq!(failure, Some(Failure::NoContent));
-    // The reset is reported as an I/O error, nothing else went wrong.
+    // The reset is reported as an I/O error; a chunked body closed before its last chunk (the
+    // first connection) as cut short; nothing else went wrong.
+    let (cut, rest) = match framing {
+        Framing::Chunked => received
+            .errors
+            .split_first()
+            .map_or((None, &[][..]), |(c, r)| (Some(c.as_str()), r)),
+        _ => (None, &received.errors[..]),
+    };
+    if framing == Framing::Chunked {
+        assert_eq!(cut, Some("UnexpectedEof"), "{:?}", received.errors);
+    }
     assert!(
-        received.errors.iter().all(|e| e.starts_with("Io(")),
+        rest.iter().all(|e| e.starts_with("Io(")),
         "{:?}",
         received.errors
     );
