@@ -1,0 +1,1131 @@
+//! Checks the behaviour claims of the root README's comparison table on concrete inputs.
+//!
+//! ```text
+//! cargo run --release -p ssewire-bench --bin claims
+//! ```
+//!
+//! Every parser (ssewire and the four peers) is fed the same small inputs, in the chunks given,
+//! through the API its users call, the same way `src/parsers.rs` drives it; every encoder
+//! (ssewire, sse-stream, sse-codec, async-sse, as in `src/encoders.rs`) is given the same
+//! events, and its output is read back with ssewire's parser. What came out is compared with
+//! what the WHATWG HTML standard ("Server-sent events", "Interpreting an event stream")
+//! prescribes. The program prints a Markdown table (one row per behaviour, one column per
+//! crate: `yes`, or `no` with a short note), then the evidence: what was fed, what the standard
+//! expects, and what each crate returned.
+//!
+//! How peers' results are compared:
+//!
+//! - An event is its type, data and id. A peer's `None` id reads as `""` (no last event ID),
+//!   a `None` type as `message`. sse-stream returns every block, also blocks without `data`;
+//!   like a browser, only blocks with data count as events (their `retry` still counts).
+//! - `retry` is whatever the peer's API reports: ssewire's `Item::Retry(ms)`, sse-stream's
+//!   `Sse::retry` (ms), eventsource-stream's `Event::retry` (`Duration`), sse-codec's
+//!   `Event::Retry { retry }` (ms), async-sse's `Event::Retry(Duration)`.
+//! - Every call runs under `catch_unwind`; a panic is reported as such.
+//! - The linear-time check stops feeding a parser after 20 s (the input stream ends there).
+//!
+//! On Linux with glibc the program runs itself again with `GLIBC_TUNABLES` set (see
+//! [`MALLOC_TUNABLES`]) unless that variable is set already: otherwise glibc hands the
+//! parsers' freed multi-MiB buffers back to the kernel depending on their size, and the page
+//! faults made linear parsers look 3 to 6 times slower on 8 MiB than on 4 MiB.
+
+use std::{
+    cell::Cell,
+    fmt::Write as _,
+    io,
+    panic::{self, AssertUnwindSafe},
+    pin::pin,
+    process::ExitCode,
+    time::{Duration, Instant},
+};
+
+use futures::{
+    executor::block_on, future, stream, AsyncReadExt as _, Stream, StreamExt as _,
+    TryStreamExt as _,
+};
+use ssewire::parse::{Item, Limits, Parser};
+
+/// The longest a parser may take on one input of the linear-time check.
+const RUN_LIMIT: Duration = Duration::from_secs(20);
+
+/// Column headers, in order: ssewire, then the peers with their exact versions (`Cargo.lock`).
+const CRATES: [&str; 5] = [
+    "ssewire",
+    "sse-stream 0.3.0",
+    "eventsource-stream 0.2.3",
+    "sse-codec 0.3.3",
+    "async-sse 5.1.0",
+];
+
+/// glibc malloc settings for the whole run: blocks up to 32 MiB (the most glibc allows) come
+/// from the heap rather than `mmap`, and the heap is never trimmed, so every parser's large
+/// buffers stay mapped from one run to the next, at every size.
+const MALLOC_TUNABLES: &str =
+    "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296";
+
+fn main() -> ExitCode {
+    if let Some(code) = rerun_with_malloc_tunables() {
+        return code;
+    }
+    let mut table = Table::default();
+    let mut evidence = String::new();
+
+    table.section("Parsers");
+    for check in PARSE_CHECKS {
+        run_parse_check(check, &mut table, &mut evidence);
+    }
+    run_linear_check(&mut table, &mut evidence);
+
+    table.section("Encoders");
+    for check in ENCODE_CHECKS {
+        run_encode_check(check, &mut table, &mut evidence);
+    }
+
+    print!("{}", table.markdown());
+    println!();
+    println!(
+        "`yes`: as the WHATWG HTML standard prescribes. `—`: eventsource-stream has no encoder."
+    );
+    println!();
+    println!("### Evidence");
+    print!("{evidence}");
+    ExitCode::SUCCESS
+}
+
+/// Runs this program again with `GLIBC_TUNABLES=`[`MALLOC_TUNABLES`] and returns its exit code,
+/// unless `GLIBC_TUNABLES` is set already (or the program cannot be started again).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn rerun_with_malloc_tunables() -> Option<ExitCode> {
+    if std::env::var_os("GLIBC_TUNABLES").is_some() {
+        return None;
+    }
+    let status = std::process::Command::new(std::env::current_exe().ok()?)
+        .args(std::env::args_os().skip(1))
+        .env("GLIBC_TUNABLES", MALLOC_TUNABLES)
+        .status()
+        .ok()?;
+    Some(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Not glibc: nothing to set.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn rerun_with_malloc_tunables() -> Option<ExitCode> {
+    None
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the parsers report
+// ---------------------------------------------------------------------------------------------
+
+/// One dispatched event: type, data, last event ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Ev {
+    event: String,
+    data: String,
+    id: String,
+}
+
+impl Ev {
+    fn new(event: &str, data: &str, id: &str) -> Self {
+        Ev {
+            event: event.to_owned(),
+            data: data.to_owned(),
+            id: id.to_owned(),
+        }
+    }
+}
+
+/// Everything a parser reported for one input.
+#[derive(Debug, Default)]
+struct Outcome {
+    events: Vec<Ev>,
+    /// Reconnection times reported, as the API states them.
+    retries: Vec<Duration>,
+    /// Errors the parser returned, in its own words.
+    errors: Vec<String>,
+    /// The panic message, if it panicked.
+    panic: Option<String>,
+    /// The run hit its deadline and the input stream was cut short.
+    timed_out: bool,
+}
+
+/// A parser under test: reads `chunks` one after the other, ending the input early once
+/// `deadline` has passed.
+type ParseFn = fn(chunks: &[&[u8]], deadline: Instant) -> Outcome;
+
+/// The parsers, in the order of [`CRATES`].
+const PARSERS: [ParseFn; 5] = [
+    parse_ssewire,
+    parse_sse_stream,
+    parse_eventsource_stream,
+    parse_sse_codec,
+    parse_async_sse,
+];
+
+/// `Parser::with_limits(storage, limits).feed(&mut chunk)` until `None`, for each chunk; the data
+/// limit is the whole input, so the linear-time check's 8 MiB line fits.
+fn parse_ssewire(chunks: &[&[u8]], deadline: Instant) -> Outcome {
+    let total: usize = chunks.iter().map(|chunk| chunk.len()).sum();
+    let limits = Limits {
+        data: total,
+        ..Limits::DEFAULT
+    };
+    let mut parser = Parser::with_limits(vec![0; limits.storage_len()], limits);
+    let mut outcome = Outcome::default();
+    for chunk in chunks {
+        if Instant::now() >= deadline {
+            outcome.timed_out = true;
+            break;
+        }
+        let mut input = *chunk;
+        while let Some(item) = parser.feed(&mut input) {
+            match item {
+                Ok(Item::Event(event)) => {
+                    outcome
+                        .events
+                        .push(Ev::new(event.event, event.data, event.id));
+                }
+                Ok(Item::Retry(ms)) => outcome.retries.push(Duration::from_millis(ms)),
+                Ok(Item::Comment(_)) => {}
+                Err(error) => outcome.errors.push(error.to_string()),
+            }
+        }
+    }
+    outcome
+}
+
+/// The chunks as a stream of `io::Result<&[u8]>`, as an HTTP client hands them out; it ends
+/// early, setting `timed_out`, once `deadline` has passed.
+fn byte_stream<'a>(
+    chunks: &'a [&'a [u8]],
+    deadline: Instant,
+    timed_out: &'a Cell<bool>,
+) -> impl Stream<Item = io::Result<&'a [u8]>> + Unpin + 'a {
+    let in_time = move |_: &&[u8]| {
+        let in_time = Instant::now() < deadline;
+        timed_out.set(!in_time);
+        in_time
+    };
+    stream::iter(chunks.iter().copied().take_while(in_time).map(Ok))
+}
+
+/// `sse_stream::SseByteStream::new(byte_stream)`.
+fn parse_sse_stream(chunks: &[&[u8]], deadline: Instant) -> Outcome {
+    let timed_out = Cell::new(false);
+    let mut outcome = Outcome::default();
+    block_on(async {
+        let mut blocks = pin!(sse_stream::SseByteStream::new(byte_stream(
+            chunks, deadline, &timed_out
+        )));
+        while let Some(block) = blocks.next().await {
+            match block {
+                Ok(sse) => {
+                    if let Some(retry) = sse.retry {
+                        outcome.retries.push(Duration::from_millis(retry));
+                    }
+                    // A block without data is not an event (a browser dispatches nothing).
+                    if let Some(data) = &sse.data {
+                        outcome.events.push(Ev::new(
+                            sse.event.as_deref().unwrap_or("message"),
+                            data,
+                            sse.id.as_deref().unwrap_or(""),
+                        ));
+                    }
+                }
+                Err(error) => outcome.errors.push(error.to_string()),
+            }
+        }
+    });
+    outcome.timed_out = timed_out.get();
+    outcome
+}
+
+/// `byte_stream.eventsource()` (trait `eventsource_stream::Eventsource`).
+fn parse_eventsource_stream(chunks: &[&[u8]], deadline: Instant) -> Outcome {
+    use eventsource_stream::Eventsource as _;
+    let timed_out = Cell::new(false);
+    let mut outcome = Outcome::default();
+    block_on(async {
+        let mut events = pin!(byte_stream(chunks, deadline, &timed_out).eventsource());
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(event) => {
+                    outcome.retries.extend(event.retry);
+                    outcome
+                        .events
+                        .push(Ev::new(&event.event, &event.data, &event.id));
+                }
+                Err(error) => outcome.errors.push(error.to_string()),
+            }
+        }
+    });
+    outcome.timed_out = timed_out.get();
+    outcome
+}
+
+/// `sse_codec::decode_stream(byte_stream.into_async_read())`.
+fn parse_sse_codec(chunks: &[&[u8]], deadline: Instant) -> Outcome {
+    let timed_out = Cell::new(false);
+    let mut outcome = Outcome::default();
+    block_on(async {
+        let mut events = pin!(sse_codec::decode_stream(
+            byte_stream(chunks, deadline, &timed_out).into_async_read()
+        ));
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(sse_codec::Event::Message { id, event, data }) => {
+                    outcome
+                        .events
+                        .push(Ev::new(&event, &data, id.as_deref().unwrap_or("")));
+                }
+                Ok(sse_codec::Event::Retry { retry }) => {
+                    outcome.retries.push(Duration::from_millis(retry));
+                }
+                Err(error) => outcome.errors.push(error.to_string()),
+            }
+        }
+    });
+    outcome.timed_out = timed_out.get();
+    outcome
+}
+
+/// `async_sse::decode(byte_stream.into_async_read())`.
+fn parse_async_sse(chunks: &[&[u8]], deadline: Instant) -> Outcome {
+    let timed_out = Cell::new(false);
+    let mut outcome = Outcome::default();
+    block_on(async {
+        let mut events = pin!(async_sse::decode(
+            byte_stream(chunks, deadline, &timed_out).into_async_read()
+        ));
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(async_sse::Event::Message(message)) => {
+                    outcome.events.push(Ev::new(
+                        message.name(),
+                        &String::from_utf8_lossy(message.data()),
+                        message.id().as_deref().unwrap_or(""),
+                    ));
+                }
+                Ok(async_sse::Event::Retry(retry)) => outcome.retries.push(retry),
+                Err(error) => outcome.errors.push(error.to_string()),
+            }
+        }
+    });
+    outcome.timed_out = timed_out.get();
+    outcome
+}
+
+/// Runs `parse` on `chunks` under `catch_unwind`, with the linear-time check's deadline.
+fn run_parser(parse: ParseFn, chunks: &[&[u8]]) -> Outcome {
+    let deadline = Instant::now() + RUN_LIMIT;
+    guarded(|| parse(chunks, deadline)).unwrap_or_else(|panic| Outcome {
+        panic: Some(panic),
+        ..Outcome::default()
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parser checks
+// ---------------------------------------------------------------------------------------------
+
+/// What a check compares.
+#[derive(Clone, Copy)]
+enum Compare {
+    /// The events dispatched.
+    Events(&'static [(&'static str, &'static str, &'static str)]),
+    /// The reconnection times reported, in milliseconds.
+    Retries(&'static [u64]),
+}
+
+/// One input fed to every parser.
+struct ParseCheck {
+    /// The table row; `None` for a probe shown only in the evidence.
+    row: Option<&'static str>,
+    /// What the probe is about, for the evidence.
+    title: &'static str,
+    chunks: &'static [&'static [u8]],
+    /// What the standard prescribes.
+    expected: Compare,
+}
+
+const PARSE_CHECKS: &[ParseCheck] = &[
+    ParseCheck {
+        row: Some("CRLF split between two reads: one event `a\\nb`"),
+        title: "CRLF split between two reads",
+        chunks: &[b"data: a\r", b"\ndata: b\r\n\r\n"],
+        expected: Compare::Events(&[("message", "a\nb", "")]),
+    },
+    ParseCheck {
+        row: Some("CR-only line ends: one event `a\\nb`"),
+        title: "CR-only line ends, stream ending right after the last CR",
+        chunks: &[b"data: a\rdata: b\r\r"],
+        expected: Compare::Events(&[("message", "a\nb", "")]),
+    },
+    ParseCheck {
+        row: None,
+        title: "CR-only line ends, followed by another event",
+        chunks: &[b"data: a\rdata: b\r\rdata: c\r\r"],
+        expected: Compare::Events(&[("message", "a\nb", ""), ("message", "c", "")]),
+    },
+    ParseCheck {
+        row: Some("`retry: 1000` (with the space): 1000 ms"),
+        title: "`retry: 1000`, with the space",
+        chunks: &[b"retry: 1000\ndata: x\n\n"],
+        expected: Compare::Retries(&[1000]),
+    },
+    ParseCheck {
+        row: Some("`retry:1000` (no space): 1000 ms"),
+        title: "`retry:1000`, without a space",
+        chunks: &[b"retry:1000\ndata: x\n\n"],
+        expected: Compare::Retries(&[1000]),
+    },
+    ParseCheck {
+        row: Some("event type reset after dispatch"),
+        title: "event type reset after dispatch",
+        chunks: &[b"event: a\ndata: 1\n\ndata: 2\n\n"],
+        expected: Compare::Events(&[("a", "1", ""), ("message", "2", "")]),
+    },
+    ParseCheck {
+        row: Some("id persists across events (lastEventId)"),
+        title: "id persists across events",
+        chunks: &[b"id: 7\ndata: 1\n\ndata: 2\n\n"],
+        expected: Compare::Events(&[("message", "1", "7"), ("message", "2", "7")]),
+    },
+    ParseCheck {
+        row: Some("`id` containing NUL ignored"),
+        title: "`id` containing NUL ignored (the earlier id of the block stays)",
+        chunks: &[b"id: 1\nid: 2\x00z\ndata: a\n\n"],
+        expected: Compare::Events(&[("message", "a", "1")]),
+    },
+    ParseCheck {
+        row: Some("leading BOM stripped"),
+        title: "leading UTF-8 BOM stripped",
+        chunks: &[b"\xEF\xBB\xBFdata: a\n\n"],
+        expected: Compare::Events(&[("message", "a", "")]),
+    },
+    ParseCheck {
+        row: Some("only one leading space removed from values"),
+        title: "only one leading space removed from values",
+        chunks: &[b"event:  t\nid:  5\ndata:  a\n\n"],
+        expected: Compare::Events(&[(" t", " a", " 5")]),
+    },
+    ParseCheck {
+        row: Some("field without colon (`data`): an empty data line"),
+        title: "field without colon: `data` alone is an empty data line",
+        chunks: &[b"data\n\n"],
+        expected: Compare::Events(&[("message", "", "")]),
+    },
+    ParseCheck {
+        row: Some("only the final LF removed from data"),
+        title: "only the final LF removed from data (`data: a` then an empty `data:` line)",
+        chunks: &[b"data: a\ndata:\n\n"],
+        expected: Compare::Events(&[("message", "a\n", "")]),
+    },
+    ParseCheck {
+        row: Some("unterminated last block discarded at end of stream"),
+        title: "unterminated last block discarded at end of stream",
+        chunks: &[b"data: a\n\ndata: b\n"],
+        expected: Compare::Events(&[("message", "a", "")]),
+    },
+];
+
+/// Feeds `check` to every parser, adds its row and its evidence.
+fn run_parse_check(check: &ParseCheck, table: &mut Table, evidence: &mut String) {
+    let _ = writeln!(
+        evidence,
+        "\n**{}.** Fed {}.",
+        check.title,
+        show_chunks(check.chunks)
+    );
+    let _ = match check.expected {
+        Compare::Events(events) => writeln!(
+            evidence,
+            "Standard: {}.\n",
+            show_events(&expected_events(events))
+        ),
+        Compare::Retries(retries) => writeln!(evidence, "Standard: {}.\n", show_ms(retries)),
+    };
+    let mut cells = Vec::new();
+    for (name, parse) in CRATES.iter().zip(PARSERS) {
+        let outcome = run_parser(parse, check.chunks);
+        let cell = judge(check.expected, &outcome);
+        let _ = writeln!(evidence, "- {name}: {}", show_outcome(&outcome));
+        cells.push(cell);
+    }
+    if let Some(row) = check.row {
+        table.row(row, cells);
+    }
+}
+
+fn expected_events(events: &[(&str, &str, &str)]) -> Vec<Ev> {
+    events
+        .iter()
+        .map(|&(event, data, id)| Ev::new(event, data, id))
+        .collect()
+}
+
+/// `yes`, or `no (what differs)`.
+fn judge(expected: Compare, outcome: &Outcome) -> String {
+    if outcome.panic.is_some() {
+        return "no (panics)".into();
+    }
+    match expected {
+        Compare::Events(events) => {
+            let expected = expected_events(events);
+            if outcome.events == expected {
+                return "yes".into();
+            }
+            if outcome.events.len() != expected.len() {
+                return format!("no ({})", count(outcome.events.len(), "event"));
+            }
+            let (index, (got, want)) = outcome
+                .events
+                .iter()
+                .zip(&expected)
+                .enumerate()
+                .find(|(_, (got, want))| got != want)
+                .expect("some event differs");
+            let mut diffs = Vec::new();
+            if got.event != want.event {
+                diffs.push(format!("type `{:?}`", got.event));
+            }
+            if got.data != want.data {
+                diffs.push(format!("data `{:?}`", got.data));
+            }
+            if got.id != want.id {
+                diffs.push(format!("id `{:?}`", got.id));
+            }
+            let which = if expected.len() > 1 {
+                format!("event {}: ", index + 1)
+            } else {
+                String::new()
+            };
+            format!("no ({which}{})", diffs.join(", "))
+        }
+        Compare::Retries(retries) => {
+            let expected: Vec<Duration> =
+                retries.iter().copied().map(Duration::from_millis).collect();
+            if outcome.retries == expected {
+                "yes".into()
+            } else if outcome.retries.is_empty() {
+                "no (ignored)".into()
+            } else {
+                let shown: Vec<String> = outcome.retries.iter().map(|r| short(*r)).collect();
+                format!("no ({})", shown.join(", "))
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linear time
+// ---------------------------------------------------------------------------------------------
+
+/// The sizes of the one data line, and the chunk size, of the linear-time check; the half
+/// size is the fallback for a parser too slow for the large one.
+const HALF_LINE: usize = 2 << 20;
+const SMALL_LINE: usize = 4 << 20;
+const LARGE_LINE: usize = 8 << 20;
+const LINEAR_CHUNK: usize = 1024;
+/// Timed runs per size; the median counts.
+const LINEAR_RUNS: usize = 3;
+/// A timed run repeats the parse until it lasts about this long, so that fast parsers' runs are
+/// not all noise (page faults, the allocator); the time per parse is reported.
+const RUN_TARGET: Duration = Duration::from_millis(200);
+
+/// The timed runs of one parser on one size.
+struct Timing {
+    /// Parses per timed run.
+    reps: u32,
+    /// The time per parse of each run, in the order run.
+    runs: Vec<Duration>,
+    /// A parse hit [`RUN_LIMIT`] (and the remaining runs were skipped).
+    timed_out: bool,
+    /// What was wrong with the output of the warm-up parse, if anything.
+    wrong: Option<String>,
+}
+
+impl Timing {
+    fn median(&self) -> Duration {
+        let mut runs = self.runs.clone();
+        runs.sort();
+        runs[runs.len() / 2]
+    }
+}
+
+/// `data: ` + `len` × `x` + a blank line.
+fn one_long_event(len: usize) -> Vec<u8> {
+    let mut input = Vec::with_capacity(len + 8);
+    input.extend_from_slice(b"data: ");
+    input.resize(6 + len, b'x');
+    input.extend_from_slice(b"\n\n");
+    input
+}
+
+/// One warm-up parse of one event of a `len`-byte data line in [`LINEAR_CHUNK`]-byte chunks
+/// (which also checks the output and sets the parses per run), then [`LINEAR_RUNS`] timed runs;
+/// stops at the first parse that hits the time limit.
+fn time_runs(parse: ParseFn, len: usize) -> Timing {
+    let input = one_long_event(len);
+    let chunks: Vec<&[u8]> = input.chunks(LINEAR_CHUNK).collect();
+    let mut timing = Timing {
+        reps: 1,
+        runs: Vec::new(),
+        timed_out: false,
+        wrong: None,
+    };
+    let start = Instant::now();
+    let outcome = run_parser(parse, &chunks);
+    let warm_up = start.elapsed();
+    if outcome.timed_out {
+        timing.timed_out = true;
+        return timing;
+    }
+    let right = outcome.panic.is_none()
+        && outcome.events.len() == 1
+        && outcome.events[0].data.len() == len
+        && outcome.events[0].data.bytes().all(|byte| byte == b'x');
+    if !right {
+        timing.wrong = Some(show_outcome(&outcome));
+    }
+    let reps = RUN_TARGET.as_nanos() / warm_up.as_nanos().max(1);
+    timing.reps = u32::try_from(reps.clamp(1, 1000)).unwrap_or(1);
+    for _ in 0..LINEAR_RUNS {
+        let start = Instant::now();
+        for _ in 0..timing.reps {
+            if run_parser(parse, &chunks).timed_out {
+                timing.timed_out = true;
+                return timing;
+            }
+        }
+        timing.runs.push(start.elapsed() / timing.reps);
+    }
+    timing
+}
+
+/// Times every parser on a 4 MiB and an 8 MiB data line; `yes` if the ratio is under 3. A
+/// parser whose 8 MiB parse hits the time limit, with too fast a 4 MiB parse to tell from that
+/// alone, is timed on 2 MiB too, and the 4 MiB / 2 MiB ratio counts.
+fn run_linear_check(table: &mut Table, evidence: &mut String) {
+    let _ = writeln!(
+        evidence,
+        "\n**Linear time.** Fed one event, `data: `, one line of N × `x`, then `\\n\\n`, in \
+         {LINEAR_CHUNK}-byte chunks, N = 4 MiB and 8 MiB. Per N: one warm-up parse (its output \
+         checked), then {LINEAR_RUNS} timed runs, each repeating the parse k times to last about \
+         {} ms; the time per parse is given, and the median counts. A parse over {} s is \
+         stopped; if that happens at 8 MiB and does not settle the question, 2 MiB and 4 MiB are \
+         compared instead. Linear: ratio ≈ 2; quadratic: ≈ 4. `yes` if under 3. \
+         `GLIBC_TUNABLES`: {}.\n",
+        RUN_TARGET.as_millis(),
+        RUN_LIMIT.as_secs(),
+        std::env::var("GLIBC_TUNABLES").map_or_else(|_| "not set".to_owned(), |t| format!("`{t}`"))
+    );
+    let limit = RUN_LIMIT.as_secs();
+    let mut cells = Vec::new();
+    for (name, parse) in CRATES.iter().zip(PARSERS) {
+        let small = time_runs(parse, SMALL_LINE);
+        let mut line = format!("- {name}: 4 MiB: {}", show_timing(&small));
+        let cell = if small.timed_out {
+            format!("no (>{limit} s for 4 MiB)")
+        } else {
+            let large = time_runs(parse, LARGE_LINE);
+            let _ = write!(line, "; 8 MiB: {}", show_timing(&large));
+            if let Some(wrong) = &large.wrong {
+                let _ = write!(line, " (wrong output: {wrong})");
+            }
+            if !large.timed_out {
+                let ratio = large.median().as_secs_f64() / small.median().as_secs_f64();
+                let _ = write!(line, "; ratio {ratio:.2}");
+                verdict(ratio, &format!("{ratio:.1}×"))
+            } else {
+                // Only a lower bound on the 8 MiB / 4 MiB ratio is known.
+                let bound = RUN_LIMIT.as_secs_f64() / small.median().as_secs_f64();
+                let _ = write!(line, "; 8 MiB / 4 MiB ratio > {bound:.1}");
+                if bound >= 3.0 {
+                    format!("no (ratio > {bound:.1})")
+                } else {
+                    let half = time_runs(parse, HALF_LINE);
+                    let _ = write!(line, "; 2 MiB: {}", show_timing(&half));
+                    if half.timed_out {
+                        format!("unknown (8 MiB > {limit} s, ratio > {bound:.1})")
+                    } else {
+                        let ratio = small.median().as_secs_f64() / half.median().as_secs_f64();
+                        let _ = write!(line, "; 4 MiB / 2 MiB ratio {ratio:.2}");
+                        verdict(
+                            ratio,
+                            &format!("8 MiB > {limit} s; 4 MiB / 2 MiB: {ratio:.1}×"),
+                        )
+                    }
+                }
+            }
+        };
+        if let Some(wrong) = &small.wrong {
+            let _ = write!(line, "; wrong output at 4 MiB: {wrong}");
+        }
+        let _ = writeln!(evidence, "{line}");
+        cells.push(cell);
+    }
+    table.row(
+        "linear time: 8 MiB vs 4 MiB data line, 1 KiB chunks (time ratio < 3)",
+        cells,
+    );
+}
+
+/// `yes (note)` if `ratio` is under 3, else `no (note)`.
+fn verdict(ratio: f64, note: &str) -> String {
+    if ratio < 3.0 {
+        format!("yes ({note})")
+    } else {
+        format!("no ({note})")
+    }
+}
+
+fn show_timing(timing: &Timing) -> String {
+    let runs: Vec<String> = timing.runs.iter().map(|run| show_time(*run)).collect();
+    let mut text = if runs.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "{} (k = {}; median {})",
+            runs.join(", "),
+            timing.reps,
+            show_time(timing.median())
+        )
+    };
+    if timing.timed_out {
+        if !text.is_empty() {
+            text.push_str(", then ");
+        }
+        let _ = write!(text, "a run over {} s, stopped", RUN_LIMIT.as_secs());
+    }
+    text
+}
+
+fn show_time(time: Duration) -> String {
+    if time < Duration::from_secs(1) {
+        format!("{:.2} ms", time.as_secs_f64() * 1e3)
+    } else {
+        format!("{:.2} s", time.as_secs_f64())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoders
+// ---------------------------------------------------------------------------------------------
+
+/// An event to encode; `None` fields are left out.
+#[derive(Clone, Copy, Debug, Default)]
+struct EncodeInput {
+    event: Option<&'static str>,
+    id: Option<&'static str>,
+    data: Option<&'static str>,
+    retry_ms: Option<u64>,
+}
+
+/// An encoder under test: the bytes written, or the error it returned (its `Debug` form).
+type EncodeFn = fn(&EncodeInput) -> Result<Vec<u8>, String>;
+
+/// The encoders, in the order of [`CRATES`]; eventsource-stream has none.
+const ENCODERS: [Option<EncodeFn>; 5] = [
+    Some(encode_ssewire),
+    Some(encode_sse_stream),
+    None,
+    Some(encode_sse_codec),
+    Some(encode_async_sse),
+];
+
+/// `ssewire::encode::Event::new(data)` (or `Event::empty()`), `.event(..)`, `.id(..)`,
+/// `.retry(ms)`, then `encode` into a buffer of `encoded_len()` bytes.
+fn encode_ssewire(input: &EncodeInput) -> Result<Vec<u8>, String> {
+    let mut event = match input.data {
+        Some(data) => ssewire::encode::Event::new(data),
+        None => ssewire::encode::Event::empty(),
+    };
+    if let Some(event_type) = input.event {
+        event = event.event(event_type);
+    }
+    if let Some(id) = input.id {
+        event = event.id(id);
+    }
+    if let Some(ms) = input.retry_ms {
+        event = event.retry(ms);
+    }
+    let len = event.encoded_len().map_err(|error| format!("{error:?}"))?;
+    let mut buf = vec![0; len];
+    let len = event
+        .encode(&mut buf)
+        .map_err(|error| format!("{error:?}"))?;
+    buf.truncate(len);
+    Ok(buf)
+}
+
+/// `sse_stream::Sse::default()`, `.event(..)`, `.id(..)`, `.data(..)`,
+/// `.retry_duration(Duration::from_millis(ms))`, then `.encode()`.
+fn encode_sse_stream(input: &EncodeInput) -> Result<Vec<u8>, String> {
+    let mut sse = sse_stream::Sse::default();
+    if let Some(event_type) = input.event {
+        sse = sse.event(event_type);
+    }
+    if let Some(id) = input.id {
+        sse = sse.id(id);
+    }
+    if let Some(data) = input.data {
+        sse = sse.data(data);
+    }
+    if let Some(ms) = input.retry_ms {
+        sse = sse.retry_duration(Duration::from_millis(ms));
+    }
+    sse.encode()
+        .map(|bytes| bytes.to_vec())
+        .map_err(|error| format!("{error:?}"))
+}
+
+/// `futures_codec::Encoder::encode(&mut SSECodec, event, &mut BytesMut)`, the codec
+/// `sse_codec::encode_stream` runs, with `Event::message(type, data, id)` (type `message` when
+/// none is set: the codec leaves that out) and `Event::retry(ms)`.
+fn encode_sse_codec(input: &EncodeInput) -> Result<Vec<u8>, String> {
+    use futures_codec::Encoder as _;
+    let mut codec = sse_codec::SSECodec::default();
+    let mut buffer = futures_codec::BytesMut::new();
+    if let Some(data) = input.data {
+        let event = sse_codec::Event::message(input.event.unwrap_or("message"), data, input.id);
+        codec
+            .encode(event, &mut buffer)
+            .map_err(|error| format!("{error:?}"))?;
+    }
+    if let Some(ms) = input.retry_ms {
+        codec
+            .encode(sse_codec::Event::retry(ms), &mut buffer)
+            .map_err(|error| format!("{error:?}"))?;
+    }
+    Ok(buffer.to_vec())
+}
+
+/// `async_sse::encode()`: `Sender::send(type, data, id)` or
+/// `Sender::send_retry(Duration::from_millis(ms), id)` on one side, the `Encoder` read to its
+/// end (`AsyncRead`) on the other, both polled by one `block_on`.
+fn encode_async_sse(input: &EncodeInput) -> Result<Vec<u8>, String> {
+    let (sender, mut encoder) = async_sse::encode();
+    let input = *input;
+    let send = async move {
+        if let Some(data) = input.data {
+            sender.send(input.event, data, input.id).await?;
+        }
+        if let Some(ms) = input.retry_ms {
+            sender
+                .send_retry(Duration::from_millis(ms), input.id)
+                .await?;
+        }
+        io::Result::Ok(())
+        // `sender` is dropped here: the encoder's stream ends.
+    };
+    let receive = async {
+        let mut out = Vec::new();
+        encoder.read_to_end(&mut out).await.map(|_| out)
+    };
+    let (sent, received) = block_on(future::join(send, receive));
+    sent.map_err(|error| format!("{error:?}"))?;
+    received.map_err(|error| format!("{error:?}"))
+}
+
+/// What an encoder check wants.
+#[derive(Clone, Copy)]
+enum Want {
+    /// An error, since the event cannot be written without changing its meaning.
+    Refused,
+    /// The bytes, read back by ssewire, give one event with this data.
+    Data(&'static str),
+    /// The bytes, read back by ssewire, give this reconnection time in milliseconds.
+    Retry(u64),
+}
+
+/// One event given to every encoder.
+struct EncodeCheck {
+    row: &'static str,
+    title: &'static str,
+    input: EncodeInput,
+    want: Want,
+}
+
+const ENCODE_CHECKS: &[EncodeCheck] = &[
+    EncodeCheck {
+        row: "id containing LF refused with an error",
+        title: "id containing LF: `\"1\\nevent: evil\"`, data `x`",
+        input: EncodeInput {
+            event: None,
+            id: Some("1\nevent: evil"),
+            data: Some("x"),
+            retry_ms: None,
+        },
+        want: Want::Refused,
+    },
+    EncodeCheck {
+        row: "event type containing LF refused with an error",
+        title: "event type containing LF: `\"update\\nid: evil\"`, data `x`",
+        input: EncodeInput {
+            event: Some("update\nid: evil"),
+            id: None,
+            data: Some("x"),
+            retry_ms: None,
+        },
+        want: Want::Refused,
+    },
+    EncodeCheck {
+        row: "data with CRLF, CR, LF round-trips (`a\\nb\\nc\\nd`)",
+        title: "data with CRLF, CR and LF: `\"a\\r\\nb\\rc\\nd\"`; should read back as `\"a\\nb\\nc\\nd\"`",
+        input: EncodeInput {
+            event: None,
+            id: None,
+            data: Some("a\r\nb\rc\nd"),
+            retry_ms: None,
+        },
+        want: Want::Data("a\nb\nc\nd"),
+    },
+    EncodeCheck {
+        row: "data ending in LF round-trips",
+        title: "data ending in LF: `\"a\\n\"`",
+        input: EncodeInput {
+            event: None,
+            id: None,
+            data: Some("a\n"),
+            retry_ms: None,
+        },
+        want: Want::Data("a\n"),
+    },
+    EncodeCheck {
+        row: "empty data round-trips (event dispatched)",
+        title: "empty data: `\"\"`",
+        input: EncodeInput {
+            event: None,
+            id: None,
+            data: Some(""),
+            retry_ms: None,
+        },
+        want: Want::Data(""),
+    },
+    EncodeCheck {
+        row: "retry written in milliseconds (1500 ms)",
+        title: "retry of 1500 ms (`retry(1500)`, or `Duration::from_millis(1500)` where the API takes a `Duration`), no data",
+        input: EncodeInput {
+            event: None,
+            id: None,
+            data: None,
+            retry_ms: Some(1500),
+        },
+        want: Want::Retry(1500),
+    },
+];
+
+/// Gives `check` to every encoder, adds its row and its evidence.
+fn run_encode_check(check: &EncodeCheck, table: &mut Table, evidence: &mut String) {
+    let _ = writeln!(evidence, "\n**Encoder: {}.**\n", check.title);
+    let mut cells = Vec::new();
+    for (name, encode) in CRATES.iter().zip(ENCODERS) {
+        let Some(encode) = encode else {
+            cells.push("—".to_owned());
+            continue;
+        };
+        let result = guarded(|| encode(&check.input));
+        let (cell, shown) = match result {
+            Err(panic) => ("no (panics)".to_owned(), format!("panicked: {panic:?}")),
+            Ok(Err(error)) => {
+                let cell = match check.want {
+                    Want::Refused => "yes".to_owned(),
+                    _ => format!("no (refused: {error})"),
+                };
+                (cell, format!("refused: `{error}`"))
+            }
+            Ok(Ok(bytes)) => {
+                let read_back = run_parser(parse_ssewire, &[&bytes]);
+                let cell = judge_encoded(check.want, &bytes, &read_back);
+                let shown = format!(
+                    "wrote `{:?}`; read back by ssewire: {}",
+                    String::from_utf8_lossy(&bytes),
+                    show_outcome(&read_back)
+                );
+                (cell, shown)
+            }
+        };
+        let _ = writeln!(evidence, "- {name}: {shown}");
+        cells.push(cell);
+    }
+    table.row(check.row, cells);
+}
+
+/// `yes`, or `no (what the written bytes mean)`, for bytes an encoder wrote.
+fn judge_encoded(want: Want, bytes: &[u8], read_back: &Outcome) -> String {
+    match want {
+        Want::Refused => {
+            let mut injected = Vec::new();
+            for event in &read_back.events {
+                if event.event != "message" {
+                    injected.push(format!("type `{:?}`", event.event));
+                }
+                if !event.id.is_empty() {
+                    injected.push(format!("id `{:?}`", event.id));
+                }
+            }
+            format!("no (written: reads back as {})", injected.join(", "))
+        }
+        Want::Data(data) => match read_back.events.as_slice() {
+            [event] if event.data == data => "yes".into(),
+            [event] => format!("no (reads back `{:?}`)", event.data),
+            events => format!("no ({})", count(events.len(), "event")),
+        },
+        Want::Retry(ms) => {
+            if read_back.retries == [Duration::from_millis(ms)] {
+                "yes".into()
+            } else {
+                let written = String::from_utf8_lossy(bytes);
+                let line = written
+                    .lines()
+                    .find(|line| line.starts_with("retry"))
+                    .unwrap_or("no retry line");
+                format!("no (writes `{line}`)")
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------------
+
+/// The Markdown table: a row per behaviour, a column per crate.
+#[derive(Default)]
+struct Table {
+    rows: Vec<(String, Vec<String>)>,
+}
+
+impl Table {
+    /// A row naming a group of behaviours, with empty cells.
+    fn section(&mut self, name: &str) {
+        self.rows
+            .push((format!("**{name}**"), vec![String::new(); CRATES.len()]));
+    }
+
+    fn row(&mut self, behaviour: &str, cells: Vec<String>) {
+        self.rows.push((behaviour.to_owned(), cells));
+    }
+
+    fn markdown(&self) -> String {
+        let mut out = format!("| behaviour | {} |\n", CRATES.join(" | "));
+        let _ = writeln!(out, "| --- |{}", " --- |".repeat(CRATES.len()));
+        for (behaviour, cells) in &self.rows {
+            let _ = writeln!(out, "| {behaviour} | {} |", cells.join(" | "));
+        }
+        out
+    }
+}
+
+/// Runs `f`, turning a panic into its message, without the default hook printing it.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let hook = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    panic::set_hook(hook);
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|message| (*message).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(non-string payload)".to_owned())
+    })
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn show_chunks(chunks: &[&[u8]]) -> String {
+    let shown: Vec<String> = chunks
+        .iter()
+        .map(|chunk| format!("`{:?}`", String::from_utf8_lossy(chunk)))
+        .collect();
+    if chunks.len() == 1 {
+        format!("in one chunk: {}", shown[0])
+    } else {
+        format!("in {} chunks: {}", chunks.len(), shown.join(", "))
+    }
+}
+
+/// A value for the evidence: quoted and escaped, long ones by their length only.
+fn show_text(text: &str) -> String {
+    if text.len() > 40 {
+        format!("<{} bytes>", text.len())
+    } else {
+        format!("{text:?}")
+    }
+}
+
+fn show_events(events: &[Ev]) -> String {
+    let shown: Vec<String> = events
+        .iter()
+        .map(|event| {
+            format!(
+                "(type {}, data {}, id {})",
+                show_text(&event.event),
+                show_text(&event.data),
+                show_text(&event.id)
+            )
+        })
+        .collect();
+    if events.is_empty() {
+        return "0 events".to_owned();
+    }
+    format!("{}: `{}`", count(events.len(), "event"), shown.join(" "))
+}
+
+fn show_ms(retries: &[u64]) -> String {
+    let shown: Vec<String> = retries.iter().map(|ms| format!("{ms} ms")).collect();
+    format!("retry {}", shown.join(", "))
+}
+
+fn show_durations(retries: &[Duration]) -> String {
+    let shown: Vec<String> = retries
+        .iter()
+        .map(|retry| {
+            let ms = retry.as_millis();
+            if ms >= 1_000_000 && ms % 1000 == 0 {
+                format!("{ms} ms = {} s", ms / 1000)
+            } else {
+                format!("{ms} ms")
+            }
+        })
+        .collect();
+    format!("retry {}", shown.join(", "))
+}
+
+/// A reconnection time in a table cell: `N ms`, or `N s` from 1000 s up.
+fn short(retry: Duration) -> String {
+    if retry >= Duration::from_secs(1000) && retry.subsec_nanos() == 0 {
+        format!("{} s", retry.as_secs())
+    } else {
+        format!("{} ms", retry.as_millis())
+    }
+}
+
+fn show_outcome(outcome: &Outcome) -> String {
+    if let Some(panic) = &outcome.panic {
+        return format!("panicked: {panic:?}");
+    }
+    let mut parts = vec![show_events(&outcome.events)];
+    if !outcome.retries.is_empty() {
+        parts.push(show_durations(&outcome.retries));
+    }
+    if !outcome.errors.is_empty() {
+        parts.push(format!("errors: {:?}", outcome.errors));
+    }
+    if outcome.timed_out {
+        parts.push(format!("stopped after {} s", RUN_LIMIT.as_secs()));
+    }
+    parts.join("; ")
+}
