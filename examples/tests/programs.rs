@@ -2,12 +2,17 @@
 //! Every child process is killed when its test ends, passed or failed, and every wait is
 //! bounded.
 
+#[path = "../../tests/tests/common/process.rs"]
+mod process;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::process::{ChildStdin, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use process::{finish, listening_url, run_bounded, spawn_first_line, Running};
 
 use serde_json::Value;
 
@@ -18,16 +23,6 @@ const SSE_CAT: &str = env!("CARGO_BIN_EXE_sse-cat");
 
 /// The longest any one program may take in these tests.
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-/// A child process, killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A server started on a free port, and the URL it printed (`http://127.0.0.1:PORT/`).
 struct Server {
@@ -41,34 +36,15 @@ impl Server {
     }
 
     fn start_with(program: &str, args: &[&str], stdin: Stdio) -> Server {
-        let child = Command::new(program)
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdin(stdin)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|error| panic!("{program}: {error}"));
-        let mut process = Running(child);
-        let stdout = process.0.stdout.take().unwrap();
-        let (first_line, line) = mpsc::channel();
-        thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = first_line.send(line);
-        });
-        let line = line
-            .recv_timeout(TIMEOUT)
-            .unwrap_or_else(|_| panic!("{program} printed no first line"));
-        let url = line
-            .trim_end()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("{program}: unexpected first line {line:?}"))
-            .to_owned();
-        assert!(
-            url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
-            "{url}"
+        let (process, line) = spawn_first_line(
+            Command::new(program)
+                .args(["--addr", "127.0.0.1:0"])
+                .args(args)
+                .stdin(stdin)
+                .stderr(Stdio::inherit()),
+            TIMEOUT,
         );
+        let url = listening_url(&line);
         Server { process, url }
     }
 
@@ -79,45 +55,7 @@ impl Server {
 
 /// Runs `program` to its end, within [`TIMEOUT`]; panics (killing it) if it takes longer.
 fn run(program: &str, args: &[&str]) -> Output {
-    let child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("{program}: {error}"));
-    finish(Running(child), &format!("{program} {args:?}"))
-}
-
-/// Waits for `process` to exit, within [`TIMEOUT`], collecting what it prints.
-fn finish(mut process: Running, what: &str) -> Output {
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let stdout = drain(process.0.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(process.0.stderr.take().map(|p| Box::new(p) as _));
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = process.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not exit within {TIMEOUT:?}"
-        );
-        thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+    run_bounded(Command::new(program).args(args), TIMEOUT)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -321,7 +259,7 @@ fn logs_streams_stdin_lines() {
         .write_all("first\nsecond \"quoted\"\r\n\n".as_bytes())
         .unwrap();
     input.flush().unwrap();
-    let output = finish(cat, "sse-cat");
+    let output = finish(cat, "sse-cat", TIMEOUT);
     assert_eq!(output.status.code(), Some(0));
     let events = json_lines(&output);
     let got: Vec<(&str, &str, &str)> = events

@@ -16,13 +16,18 @@
 //! failed (and exits by itself when its standard input closes, should the test process be
 //! killed), and every wait is bounded.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+#[path = "common/process.rs"]
+mod process;
+
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use process::{example_program, listening_url, run_bounded, spawn_first_line, Running};
 
 use futures_lite::{future, StreamExt};
 use serde_json::{json, Value};
@@ -69,16 +74,6 @@ fn python_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
 }
 
-/// A child process, killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `tests/python/server.py` running on a free port. Its stderr (uvicorn's log, with the
 /// traceback of the planned abort) is kept and printed if the test fails.
 struct Server {
@@ -95,24 +90,14 @@ impl Server {
             "{} is missing: run tests/python/setup.sh",
             python.display()
         );
-        let child = Command::new(&python)
-            .arg(python_dir().join("server.py"))
-            // The server exits when this pipe closes: it cannot outlive the test.
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| panic!("{}: {error}", python.display()));
-        let mut process = Running(child);
-        let stdout = process.0.stdout.take().unwrap();
-        let (first_line, line) = mpsc::channel();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let _ = first_line.send(line);
-            let _ = io::copy(&mut reader, &mut io::sink());
-        });
+        let (mut process, line) = spawn_first_line(
+            Command::new(&python)
+                .arg(python_dir().join("server.py"))
+                // The server exits when this pipe closes: it cannot outlive the test.
+                .stdin(Stdio::piped())
+                .stderr(Stdio::piped()),
+            TIMEOUT,
+        );
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let mut pipe = process.0.stderr.take().unwrap();
         let log = stderr.clone();
@@ -127,12 +112,8 @@ impl Server {
             stderr,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         };
-        let line = line
-            .recv_timeout(TIMEOUT)
-            .unwrap_or_else(|_| panic!("server.py printed no first line"));
-        server.addr = line
-            .trim_end()
-            .strip_prefix("listening on http://")
+        server.addr = listening_url(&line)
+            .strip_prefix("http://")
             .and_then(|rest| rest.strip_suffix('/'))
             .and_then(|addr| addr.parse().ok())
             .unwrap_or_else(|| panic!("server.py: unexpected first line {line:?}"));
@@ -330,57 +311,18 @@ fn event_source_gets_every_event_once_across_drops() {
     }
 }
 
-/// The `sse-cat` binary of ssewire-examples, which `cargo build -p ssewire-examples --bin
-/// sse-cat` puts next to this test's directory (`target/<profile>/`), or `$SSE_CAT`.
-fn sse_cat() -> PathBuf {
-    if let Some(path) = std::env::var_os("SSE_CAT") {
-        return path.into();
-    }
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let path = profile_dir.join(format!("sse-cat{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: build it first with `cargo build -p ssewire-examples --bin sse-cat` \
-         (same profile and target directory), or set SSE_CAT",
-        path.display()
-    );
-    path
-}
-
 #[test]
 fn sse_cat_prints_every_event_once_across_drops() {
     let server = Server::start();
-    let child = Command::new(sse_cat())
-        .args(["--json", "-n", &EXPECTED.len().to_string()])
-        .args(["--max-retries", "5", &server.url()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut process = Running(child);
-    let mut stdout = process.0.stdout.take().unwrap();
-    let mut stderr = process.0.stderr.take().unwrap();
-    let out = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = process.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(start.elapsed() < TIMEOUT, "sse-cat did not finish in time");
-        thread::sleep(Duration::from_millis(20));
-    };
-    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    let output = run_bounded(
+        Command::new(example_program("sse-cat"))
+            .args(["--json", "-n", &EXPECTED.len().to_string()])
+            .args(["--max-retries", "5", &server.url()]),
+        TIMEOUT,
+    );
+    let status = output.status;
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = String::from_utf8_lossy(&output.stderr);
     assert!(status.success(), "{status}; stderr:\n{err}\nstdout:\n{out}");
     let printed: Vec<Value> = out
         .lines()

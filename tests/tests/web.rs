@@ -18,14 +18,16 @@
 //!
 //! Every child process is killed when its test ends, and every wait is bounded.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+#[path = "common/process.rs"]
+mod process;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
+
+use process::{example_program, listening_url, run_bounded, spawn_first_line, Running};
 
 /// The ticker's tick: four `price-update` events each, a `message` every 10th.
 const INTERVAL_MS: u64 = 100;
@@ -36,50 +38,6 @@ const SYMBOLS: [&str; 4] = ["ACME", "GLOBEX", "INITECH", "UMBRELLA"];
 /// The longest a node script may take (each has its own limit of 60 s).
 const NODE_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// A child process, killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A program of `ssewire-examples`, from the target directory this test was built into
-/// (`target/debug/deps/web-HASH` → `target/debug/NAME`), or `$TICKER` for the ticker. Cargo
-/// builds another package's binaries only for that package's own tests, so it must be built
-/// first; a binary older than the example's sources is refused rather than tested.
-fn example_program(name: &str) -> PathBuf {
-    if let Some(path) = std::env::var_os(name.to_uppercase()) {
-        return path.into();
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in <target>/<profile>/deps");
-    let program = dir.join(name);
-    let build = "cargo build -p ssewire-examples --bins";
-    let built = modified(&program)
-        .unwrap_or_else(|| panic!("{} not found: run `{build}` first", program.display()));
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    for source in [format!("src/bin/{name}.rs"), format!("static/{name}.html")] {
-        if let Some(changed) = modified(&examples.join(&source)) {
-            assert!(
-                changed <= built,
-                "{} is older than examples/{source}: run `{build}` again",
-                program.display()
-            );
-        }
-    }
-    program
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
 /// The ticker on a free port, ticking every [`INTERVAL_MS`], and the URL it printed.
 struct Ticker {
     _process: Running,
@@ -88,88 +46,18 @@ struct Ticker {
 
 fn start_ticker() -> Ticker {
     let program = example_program("ticker");
-    let mut child = Command::new(&program)
-        .args(["--addr", "127.0.0.1:0"])
-        .args(["--interval-ms", &INTERVAL_MS.to_string()])
-        .args(["--retry-ms", &RETRY_MS.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|error| panic!("{}: {error}", program.display()));
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let process = Running(child);
-    let (send, first_line) = mpsc::channel();
-    thread::spawn(move || {
-        // Byte by byte up to the first newline, so nothing after it is read away.
-        let mut line = Vec::new();
-        let mut byte = [0];
-        while stdout.read(&mut byte).is_ok_and(|n| n == 1) && byte[0] != b'\n' {
-            line.push(byte[0]);
-        }
-        let _ = send.send(String::from_utf8_lossy(&line).into_owned());
-        // Keep reading so the ticker never blocks on a full pipe.
-        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
-    });
-    let line = first_line
-        .recv_timeout(Duration::from_secs(20))
-        .expect("ticker printed no first line");
-    let url = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
-        "{url}"
+    let (process, line) = spawn_first_line(
+        Command::new(&program)
+            .args(["--addr", "127.0.0.1:0"])
+            .args(["--interval-ms", &INTERVAL_MS.to_string()])
+            .args(["--retry-ms", &RETRY_MS.to_string()])
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit()),
+        Duration::from_secs(20),
     );
     Ticker {
         _process: process,
-        url,
-    }
-}
-
-/// What a bounded run of a program gave.
-struct Output {
-    status: ExitStatus,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-/// Runs `command` to its end; kills it and panics if it takes longer than `limit`.
-fn run_bounded(command: &mut Command, limit: Duration) -> Output {
-    let what = format!("{command:?}");
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("{what}: {error}"));
-    let mut process = Running(child);
-    let collect = |mut pipe: Box<dyn Read + Send>| {
-        thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let stdout = collect(Box::new(process.0.stdout.take().expect("piped")));
-    let stderr = collect(Box::new(process.0.stderr.take().expect("piped")));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = process.0.try_wait().expect("try_wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            drop(process);
-            let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
-            panic!("{what} took longer than {limit:?}; stderr:\n{stderr}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned(),
+        url: listening_url(&line),
     }
 }
 
@@ -185,17 +73,16 @@ fn node(script: &str, url: &str) -> Value {
         Command::new("node").arg(script).arg(url).current_dir(&dir),
         NODE_TIMEOUT,
     );
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "node {script} failed ({}):\n{}",
+        "node {script} failed ({}):\n{stderr}",
         output.status,
-        output.stderr
     );
     serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
         panic!(
-            "node {script} printed no JSON ({error}):\n{}\nstderr:\n{}",
+            "node {script} printed no JSON ({error}):\n{}\nstderr:\n{stderr}",
             String::from_utf8_lossy(&output.stdout),
-            output.stderr
         )
     })
 }
@@ -409,7 +296,8 @@ fn curl_stream(url: &str, seconds: &str, headers: &[&str]) -> (Vec<String>, Stri
     }
     let output = run_bounded(command.arg(format!("{url}events")), Duration::from_secs(20));
     // 28: the time limit ended it, the only way a live stream ends.
-    assert_eq!(output.status.code(), Some(28), "curl: {}", output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(28), "curl: {stderr}");
     let raw = output.stdout;
     let end = raw
         .windows(4)
