@@ -78,14 +78,11 @@ impl Url {
     pub fn parse(url: &str) -> Result<Url, UrlError> {
         let url = url.split('#').next().unwrap_or_default();
         let (scheme, rest) = url.split_once("://").ok_or(UrlError::Invalid)?;
+        if scheme.is_empty() {
+            return Err(UrlError::Invalid);
+        }
         if !scheme.eq_ignore_ascii_case("http") {
-            return Err(if scheme.eq_ignore_ascii_case("https") {
-                UrlError::UnsupportedScheme
-            } else if scheme.is_empty() {
-                UrlError::Invalid
-            } else {
-                UrlError::UnsupportedScheme
-            });
+            return Err(UrlError::UnsupportedScheme);
         }
         Self::from_authority(rest, None)
     }

@@ -2,6 +2,7 @@
 //! `Last-Event-ID`.
 
 use core::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ssewire::encode::EncodeError;
@@ -164,7 +165,7 @@ impl State {
 
 struct Subscriber {
     queue: async_channel::Sender<Frames>,
-    lagged: Arc<std::sync::atomic::AtomicBool>,
+    lagged: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for Hub {
@@ -226,9 +227,7 @@ impl Hub {
             |subscriber| match subscriber.queue.try_send(frame.clone()) {
                 Ok(()) => true,
                 Err(async_channel::TrySendError::Full(_)) => {
-                    subscriber
-                        .lagged
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    subscriber.lagged.store(true, Ordering::Relaxed);
                     subscriber.queue.close();
                     false
                 }
@@ -268,7 +267,7 @@ impl Hub {
                 }
             },
         };
-        let lagged = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let lagged = Arc::new(AtomicBool::new(false));
         if state.closed {
             queue.close();
         } else {
@@ -350,7 +349,7 @@ impl std::error::Error for Ended {}
 pub struct Subscription {
     catch_up: Option<Frames>,
     receiver: async_channel::Receiver<Frames>,
-    lagged: Arc<std::sync::atomic::AtomicBool>,
+    lagged: Arc<AtomicBool>,
     miss: Option<Miss>,
 }
 
@@ -366,19 +365,13 @@ impl Subscription {
         if let Some(frames) = self.catch_up.take() {
             return Ok(frames);
         }
-        if self.lagged.load(std::sync::atomic::Ordering::Relaxed) {
+        // A lagging subscriber's queue is closed: this returns at once, and its backlog is
+        // not sent.
+        let frames = self.receiver.recv().await;
+        if self.lagged.load(Ordering::Relaxed) {
             return Err(Ended::Lagged);
         }
-        match self.receiver.recv().await {
-            Ok(frames) if !self.lagged.load(std::sync::atomic::Ordering::Relaxed) => Ok(frames),
-            Ok(_) => Err(Ended::Lagged),
-            Err(async_channel::RecvError)
-                if self.lagged.load(std::sync::atomic::Ordering::Relaxed) =>
-            {
-                Err(Ended::Lagged)
-            }
-            Err(async_channel::RecvError) => Err(Ended::Closed),
-        }
+        frames.map_err(|async_channel::RecvError| Ended::Closed)
     }
 
     /// Why the `Last-Event-ID` could not be resumed from exactly, if it could not: an ID older

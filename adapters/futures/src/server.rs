@@ -369,6 +369,8 @@ type Router = dyn Fn(&Request) -> Route + Send + Sync;
 struct Context {
     config: Config,
     handshake: ssewire_embedded::Config<'static>,
+    /// The request head buffer's length: [`Config::max_head`] and room for the `200` head.
+    head_len: usize,
     router: Box<Router>,
     open: AtomicUsize,
     stop: async_channel::Receiver<()>,
@@ -412,7 +414,7 @@ impl<R: Runtime> Server<R> {
         F: Fn(&Request) -> Route + Send + Sync + 'static,
     {
         let handshake = config.handshake();
-        handshake
+        let head_len = handshake
             .head_buffer_len(config.max_head)
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
         let addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
@@ -427,6 +429,7 @@ impl<R: Runtime> Server<R> {
             context: Arc::new(Context {
                 config,
                 handshake,
+                head_len,
                 router: Box::new(router),
                 open: AtomicUsize::new(0),
                 stop,
@@ -537,9 +540,8 @@ async fn serve<R: Runtime>(stream: R::TcpStream, peer: SocketAddr, context: &Con
     let open = context.open.fetch_add(1, Ordering::Relaxed) + 1;
     let _guard = OpenGuard(&context.open);
     let mut io = FromFutures::new(stream);
-    if let Some(stream) = answer::<R>(&mut io, peer, open, context).await {
-        let (hub_stream, framing) = stream;
-        let _ = stream_events::<R>(&mut io, framing, hub_stream, context).await;
+    if let Some((subscription, framing)) = answer::<R>(&mut io, peer, open, context).await {
+        stream_events::<R>(&mut io, framing, subscription, context).await;
     }
     let _ = io.inner_mut().close().await;
 }
@@ -552,23 +554,20 @@ async fn answer<R: Runtime>(
     context: &Context,
 ) -> Option<(crate::hub::Subscription, Framing)> {
     let config = &context.config;
-    let len = context
-        .handshake
-        .head_buffer_len(config.max_head)
-        .unwrap_or_default();
-    let mut head = vec![0; len];
+    let mut head = vec![0; context.head_len];
     let incoming = read_request(io, &mut head, &context.handshake, Timer::<R>::new())
         .await
         .ok()?;
+    if open > config.max_connections {
+        over_capacity(io, incoming, context).await;
+        return None;
+    }
     let request = Request {
         method: incoming.method.to_owned(),
         target: incoming.path.to_owned(),
         last_event_id: incoming.last_event_id.map(str::to_owned),
         peer,
     };
-    if open > config.max_connections {
-        return over_capacity(io, incoming, config, context).await;
-    }
     match (context.router)(&request) {
         Route::NotFound => {
             let _ = incoming.reject(io, ErrorResponse::NotFound).await;
@@ -598,11 +597,9 @@ async fn answer<R: Runtime>(
 async fn over_capacity(
     io: &mut FromFutures<impl futures_lite::AsyncRead + futures_lite::AsyncWrite + Unpin>,
     incoming: Incoming<'_>,
-    config: &Config,
     context: &Context,
-) -> Option<(crate::hub::Subscription, Framing)> {
-    let _ = context;
-    match config.over_capacity {
+) {
+    match context.config.over_capacity {
         OverCapacity::RetryLater { retry_ms } if incoming.method == "GET" => {
             if let Ok(accepted) = incoming.open(io, &context.handshake).await {
                 let mut buf = [0; 64];
@@ -623,15 +620,6 @@ async fn over_capacity(
                 .await;
         }
     }
-    None
-}
-
-/// Why a stream ended.
-enum StreamEnd {
-    /// The hub closed or the server shut down: the stream was finished cleanly.
-    Finished,
-    /// The subscriber lagged, a write failed or timed out.
-    Dropped,
 }
 
 /// Writes the subscription's frames, and keep-alives when idle, until it ends.
@@ -640,7 +628,7 @@ async fn stream_events<R: Runtime>(
     framing: Framing,
     mut subscription: crate::hub::Subscription,
     context: &Context,
-) -> StreamEnd {
+) {
     let config = &context.config;
     let mut buf = [0; 64];
     let mut writer = EventWriter::new(io, &mut buf, framing);
@@ -650,7 +638,7 @@ async fn stream_events<R: Runtime>(
             writer.flush().await
         });
         if sent.await.is_err() {
-            return StreamEnd::Dropped;
+            return;
         }
     }
     enum Next {
@@ -695,12 +683,13 @@ async fn stream_events<R: Runtime>(
             }
             Next::Frames(Err(Ended::Closed)) | Next::Stop => {
                 let _ = with_timeout::<R, _>(config.write_timeout, writer.finish()).await;
-                return StreamEnd::Finished;
+                return;
             }
-            Next::Frames(Err(_)) => return StreamEnd::Dropped,
+            // Lagged: dropped without the last chunk; the client resumes from the replay window.
+            Next::Frames(Err(_)) => return,
         };
         if write.is_err() {
-            return StreamEnd::Dropped;
+            return;
         }
     }
 }

@@ -47,17 +47,20 @@ async fn until<R: Rt>(mut done: impl FnMut() -> bool) {
     }
 }
 
+/// A started server: its address, its shutdown handle and the requests it saw.
+type Started = (
+    SocketAddr,
+    ssewire_futures::server::Shutdown,
+    Arc<Mutex<Vec<Request>>>,
+);
+
 /// Starts a server with `config` routing `/events` to `hub` and the rest to `other`; returns
 /// its address, its shutdown handle and the requests it saw.
 fn start<R: Rt>(
     config: Config,
     hub: &Hub,
     other: impl Fn(&Request) -> Route + Send + Sync + 'static,
-) -> (
-    SocketAddr,
-    ssewire_futures::server::Shutdown,
-    Arc<Mutex<Vec<Request>>>,
-) {
+) -> Started {
     start_at::<R>("127.0.0.1:0".parse().unwrap(), config, hub, other)
 }
 
@@ -66,11 +69,7 @@ fn start_at<R: Rt>(
     config: Config,
     hub: &Hub,
     other: impl Fn(&Request) -> Route + Send + Sync + 'static,
-) -> (
-    SocketAddr,
-    ssewire_futures::server::Shutdown,
-    Arc<Mutex<Vec<Request>>>,
-) {
+) -> Started {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let hub = hub.clone();
