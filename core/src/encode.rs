@@ -27,8 +27,6 @@
 
 use core::fmt;
 
-use memchr::memchr3;
-
 use crate::http::syntax::decimal;
 use crate::out::{write_counted, Counter, Cursor, Out};
 use crate::scan::line_end;
@@ -395,10 +393,11 @@ fn check_event_type(event: &str) -> Result<(), EncodeError> {
 }
 
 fn check_id(id: &str) -> Result<(), EncodeError> {
-    match memchr3(b'\r', b'\n', 0, id.as_bytes()) {
-        Some(_) => Err(EncodeError::InvalidId),
-        None => Ok(()),
+    // Ids are short: a plain loop beats a call into a vector search.
+    if id.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        return Err(EncodeError::InvalidId);
     }
+    Ok(())
 }
 
 /// `name: value\n`, or `name:\n` for an empty value.
