@@ -1,11 +1,14 @@
 //! Finding line breaks, shared by the parser and the encoder.
 
+#[cfg(target_pointer_width = "64")]
 use memchr::memchr2;
 
 /// Where the first CR or LF in `bytes` is.
 ///
 /// Lines are mostly short: a word at a time, inline, finds their end sooner than a call into
-/// memchr's vector loop, which takes over past 64 bytes.
+/// memchr's vector loop, which takes over past 64 bytes; the last few bytes of a shorter line
+/// are looked at one by one.
+#[cfg(target_pointer_width = "64")]
 #[inline]
 pub(crate) fn line_end(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
@@ -24,10 +27,23 @@ pub(crate) fn line_end(bytes: &[u8]) -> Option<usize> {
         }
         offset += 8;
         if offset == 64 {
-            break;
+            return memchr2(b'\r', b'\n', &bytes[offset..]).map(|i| offset + i);
         }
     }
-    memchr2(b'\r', b'\n', &bytes[offset..]).map(|i| offset + i)
+    // Fewer than 8 bytes left: not worth a call.
+    let tail = bytes.get(offset..).unwrap_or_default();
+    tail.iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|i| offset + i)
+}
+
+/// Where the first CR or LF in `bytes` is.
+///
+/// On 32-bit targets, microcontrollers mostly, a byte at a time: a fraction of the flash of the
+/// word-at-a-time search and memchr's, and still far faster than the network delivers.
+#[cfg(not(target_pointer_width = "64"))]
+pub(crate) fn line_end(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\r' || b == b'\n')
 }
 
 #[cfg(test)]

@@ -550,7 +550,7 @@ impl State {
                         let value = &region[..self.id_len[slot]];
                         // Ids are short: one loop settles the common case, printable ASCII.
                         if !value.iter().all(|&b| b != 0 && b.is_ascii()) {
-                            if memchr::memchr(0, value).is_some() {
+                            if value.contains(&0) {
                                 continue;
                             }
                             let Some(len) = utf8::replace_invalid(region, self.id_len[slot]) else {
