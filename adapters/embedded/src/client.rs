@@ -23,23 +23,40 @@ pub trait Connect {
     /// Why a connection could not be opened.
     type Error;
 
-    /// Opens a connection to the server of the original URL (`location` is `None`), or to the
-    /// one a redirect points to: `location` is the `Location` value as received, possibly
-    /// relative (`/elsewhere`) or absolute (`http://other.example/events`).
+    /// Opens a connection to `target`: the server of the original URL, or the one an absolute
+    /// redirect names (the [`EventSource`] has parsed the `Location`).
     ///
     /// # Errors
     ///
-    /// Any error opening the connection; the [`EventSource`] reports it and retries later.
-    async fn connect(&mut self, location: Option<&str>) -> Result<Self::Connection, Self::Error>;
+    /// Any error opening the connection, or a target it will not go to (another scheme than
+    /// it speaks, a host it cannot resolve); the [`EventSource`] reports it and retries later.
+    async fn connect(&mut self, target: Target<'_>) -> Result<Self::Connection, Self::Error>;
 }
 
 impl<T: Connect + ?Sized> Connect for &mut T {
     type Connection = T::Connection;
     type Error = T::Error;
 
-    async fn connect(&mut self, location: Option<&str>) -> Result<Self::Connection, Self::Error> {
-        T::connect(self, location).await
+    async fn connect(&mut self, target: Target<'_>) -> Result<Self::Connection, Self::Error> {
+        T::connect(self, target).await
     }
+}
+
+/// The server [`Connect::connect`] is to open a connection to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target<'a> {
+    /// The server of the URL the [`EventSource`] was made for; also after a redirect to a path
+    /// on the same server (`Location: /elsewhere`).
+    Origin,
+    /// The server an absolute redirect (`http://other.example:8080/events`, or
+    /// `//other.example/events`) names.
+    Redirect {
+        /// The scheme as received (`http`, `HTTPS`, ...), or `None` for a scheme-relative
+        /// target (`//host/...`): the scheme of the original URL.
+        scheme: Option<&'a str>,
+        /// The authority as received: `host`, `host:port`, or `[v6 address]:port`.
+        authority: &'a str,
+    },
 }
 
 /// The time, and a way to wait for it, supplied by the runtime (such as `embassy_time`'s
@@ -155,10 +172,11 @@ type ErrorOf<C> =
 /// Connecting and writing the request are not timed here; a [`Connect`] that may hang should
 /// time itself out.
 ///
-/// A redirect target is connected to with [`Connect::connect`]; the request for it names the
-/// host and path in the `Location` (absolute `http(s)://host/path`, or `/path` on the original
-/// host; `http://host?query`, without a path, is refused). Reconnections go back to the
-/// original URL.
+/// A redirect is followed with [`Connect::connect`] to the server its `Location` names
+/// ([`Target::Redirect`] for an absolute `http(s)://host/path` or `//host/path`,
+/// [`Target::Origin`] for `/path`), and the request names that host and path
+/// (`http://host?query`, without a path, is refused). Reconnections go back to the original
+/// URL.
 ///
 /// Dropping the future of [`next`](EventSource::next) while it waits is safe; dropping it
 /// while connecting or writing the request counts that attempt as failed.
@@ -389,7 +407,7 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
         self.start = 0;
         self.end = 0;
         let redirected = connect.location.is_some();
-        let (host, path) = target(connect.location, self.host, self.path);
+        let (target, host, path) = target(connect.location, self.host, self.path);
         let len = Request::new(host, path)
             .last_event_id(connect.last_event_id)
             .headers(self.headers)
@@ -405,7 +423,7 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
                 return Some(Err(SourceError::Request(error)));
             }
         };
-        let opened = self.connect.connect(connect.location).await;
+        let opened = self.connect.connect(target).await;
         let mut conn = match opened {
             Ok(conn) => conn,
             Err(error) => {
@@ -495,53 +513,83 @@ async fn send<S: Write, C>(conn: &mut S, mut bytes: &[u8]) -> Result<(), SourceE
     conn.flush().await.map_err(SourceError::Io)
 }
 
-/// The host and path to request: the original ones, or those of a redirect target. A target
-/// neither absolute nor starting with `/` gives an empty path, which the request refuses.
-fn target<'a>(location: Option<&'a str>, host: &'a str, path: &'a str) -> (&'a str, &'a str) {
+/// Where to connect, and the host and path to request: the original ones, or those of a
+/// redirect's `Location` (the one place it is parsed). A target neither absolute nor starting
+/// with `/` gives an empty path, which the request refuses.
+pub(crate) fn target<'a>(
+    location: Option<&'a str>,
+    host: &'a str,
+    path: &'a str,
+) -> (Target<'a>, &'a str, &'a str) {
     let Some(location) = location else {
-        return (host, path);
+        return (Target::Origin, host, path);
     };
     // The fragment is never sent.
     let location = location.split('#').next().unwrap_or_default();
-    let authority = if let Some(rest) = location.strip_prefix("//") {
-        Some(rest)
+    let absolute = if let Some(rest) = location.strip_prefix("//") {
+        Some((None, rest))
     } else if let Some((scheme, rest)) = location.split_once("://") {
         scheme
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-            .then_some(rest)
+            .then_some((Some(scheme), rest))
     } else {
         None
     };
-    match authority {
-        Some(rest) => {
+    match absolute {
+        Some((scheme, rest)) => {
             let end = rest.find(['/', '?']).unwrap_or(rest.len());
-            let (host, path) = rest.split_at(end);
-            match path {
-                "" => (host, "/"),
+            let (authority, path) = rest.split_at(end);
+            let path = match path {
+                "" => "/",
                 // `http://host?q` means `/?q`, which cannot be borrowed from it: refused.
-                p if p.starts_with('?') => (host, ""),
-                p => (host, p),
-            }
+                p if p.starts_with('?') => "",
+                p => p,
+            };
+            (Target::Redirect { scheme, authority }, authority, path)
         }
-        None if location.starts_with('/') => (host, location),
-        None => (host, ""),
+        None if location.starts_with('/') => (Target::Origin, host, location),
+        None => (Target::Origin, host, ""),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::target;
+    use super::{target, Target};
 
     #[test]
     fn target_of_location() {
         let t = |l| target(l, "a.example", "/events");
-        assert_eq!(t(None), ("a.example", "/events"));
-        assert_eq!(t(Some("/other?x=1")), ("a.example", "/other?x=1"));
-        assert_eq!(t(Some("/other#frag")), ("a.example", "/other"));
-        assert_eq!(t(Some("http://b.example:8080/s")), ("b.example:8080", "/s"));
-        assert_eq!(t(Some("https://b.example")), ("b.example", "/"));
-        assert_eq!(t(Some("//b.example/s?q")), ("b.example", "/s?q"));
-        assert_eq!(t(Some("relative")), ("a.example", ""));
+        let to = |scheme, authority| Target::Redirect { scheme, authority };
+        assert_eq!(t(None), (Target::Origin, "a.example", "/events"));
+        assert_eq!(
+            t(Some("/other?x=1")),
+            (Target::Origin, "a.example", "/other?x=1")
+        );
+        assert_eq!(
+            t(Some("/other#frag")),
+            (Target::Origin, "a.example", "/other")
+        );
+        assert_eq!(
+            t(Some("http://b.example:8080/s")),
+            (to(Some("http"), "b.example:8080"), "b.example:8080", "/s")
+        );
+        assert_eq!(
+            t(Some("HTTPS://b.example")),
+            (to(Some("HTTPS"), "b.example"), "b.example", "/")
+        );
+        assert_eq!(
+            t(Some("//b.example/s?q")),
+            (to(None, "b.example"), "b.example", "/s?q")
+        );
+        assert_eq!(
+            t(Some("http://[::1]:9?q")),
+            (to(Some("http"), "[::1]:9"), "[::1]:9", "")
+        );
+        assert_eq!(t(Some("relative")), (Target::Origin, "a.example", ""));
+        assert_eq!(
+            t(Some("bad scheme://b.example/")),
+            (Target::Origin, "a.example", "")
+        );
     }
 }

@@ -58,7 +58,7 @@ use embassy_net::{IpAddress, IpEndpoint, Stack};
 use embassy_time::{with_timeout, Duration, Timer};
 use embedded_io_async::{ErrorType, Read, Write};
 
-use crate::client::{Clock, Connect, Instant};
+use crate::client::{Clock, Connect, Instant, Target};
 use crate::server::Delay;
 
 /// The crates this module is built on, re-exported so that an application uses the same
@@ -219,29 +219,19 @@ impl<'a, 'd> Connector<'a, 'd> {
     }
 }
 
-/// The endpoint to connect to for a redirect to `location` (`None`: the original URL), from
-/// a connector to `endpoint` serving `host`; see [`Connector`].
+/// The endpoint to connect to for `target`, from a connector to `endpoint` serving `host`;
+/// see [`Connector`].
 fn resolve(
-    location: Option<&str>,
+    target: Target<'_>,
     endpoint: IpEndpoint,
     host: &str,
 ) -> Result<IpEndpoint, ConnectError> {
-    let Some(location) = location else {
+    let Target::Redirect { scheme, authority } = target else {
         return Ok(endpoint);
     };
-    let location = location.split('#').next().unwrap_or_default();
-    let rest = if let Some(rest) = location.strip_prefix("//") {
-        rest
-    } else if let Some((scheme, rest)) = location.split_once("://") {
-        if !scheme.eq_ignore_ascii_case("http") {
-            return Err(ConnectError::Redirect);
-        }
-        rest
-    } else {
-        // Relative: the same server (a target the request refuses never gets here).
-        return Ok(endpoint);
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    if scheme.is_some_and(|scheme| !scheme.eq_ignore_ascii_case("http")) {
+        return Err(ConnectError::Redirect);
+    }
     if !host.is_empty() && authority.eq_ignore_ascii_case(host) {
         return Ok(endpoint);
     }
@@ -285,11 +275,8 @@ impl<'a, 'd> Connect for Connector<'a, 'd> {
         clippy::await_holding_refcell_ref,
         reason = "the borrow is the lease of the socket to the connection; others use try_borrow"
     )]
-    async fn connect(
-        &mut self,
-        location: Option<&str>,
-    ) -> Result<Connection<'a, 'd>, ConnectError> {
-        let endpoint = resolve(location, self.endpoint, self.host)?;
+    async fn connect(&mut self, target: Target<'_>) -> Result<Connection<'a, 'd>, ConnectError> {
+        let endpoint = resolve(target, self.endpoint, self.host)?;
         let socket = self.socket.socket.try_borrow_mut();
         let mut socket = socket.map_err(|_| ConnectError::Busy)?;
         if !matches!(socket.state(), TcpState::Closed | TcpState::TimeWait)
@@ -486,7 +473,12 @@ mod tests {
         let own = IpEndpoint::new(IpAddress::Ipv4(Ipv4Addr::new(192, 0, 2, 1)), 8080);
         let at =
             |a, b, c, d, port| IpEndpoint::new(IpAddress::Ipv4(Ipv4Addr::new(a, b, c, d)), port);
-        let r = |location| resolve(location, own, "Sensors.local:8080");
+        // Through the `Location` parsing of the `EventSource`, as connections are made.
+        let to = |location, host| {
+            let (target, _, _) = crate::client::target(location, host, "/events");
+            resolve(target, own, host)
+        };
+        let r = |location| to(location, "Sensors.local:8080");
         assert_eq!(r(None), Ok(own));
         assert_eq!(r(Some("/other?x=1")), Ok(own));
         assert_eq!(r(Some("relative")), Ok(own));
@@ -517,12 +509,9 @@ mod tests {
         );
         // Without a host, only IP literals.
         assert_eq!(
-            resolve(Some("http://sensors.local/"), own, ""),
+            to(Some("http://sensors.local/"), ""),
             Err(ConnectError::Redirect)
         );
-        assert_eq!(
-            resolve(Some("http://192.0.2.7/"), own, ""),
-            Ok(at(192, 0, 2, 7, 80))
-        );
+        assert_eq!(to(Some("http://192.0.2.7/"), ""), Ok(at(192, 0, 2, 7, 80)));
     }
 }

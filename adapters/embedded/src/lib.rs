@@ -11,7 +11,7 @@ mod reader;
 mod server;
 mod writer;
 
-pub use client::{Clock, Connect, EventSource, SourceError, Update};
+pub use client::{Clock, Connect, EventSource, SourceError, Target, Update};
 pub use error::Error;
 pub use reader::EventReader;
 pub use server::{accept, read_request, Accepted, Config, Delay, Incoming, NoDelay, MAX_HEADERS};

@@ -11,7 +11,7 @@ use embassy_futures::block_on;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use ssewire::parse::Item;
 use ssewire_embedded::client::{Client, Config, Duration, Failure, Instant, State};
-use ssewire_embedded::{Clock, Connect, EventSource, SourceError, Update};
+use ssewire_embedded::{Clock, Connect, EventSource, SourceError, Target, Update};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct IoError;
@@ -82,11 +82,12 @@ impl Write for Conn {
 }
 
 /// Hands out the scripted connections in order (an error where there is `None`), then
-/// refuses; records the locations asked for and the requests written.
+/// refuses; records the targets asked for (`None` for the origin, `scheme://authority` for a
+/// redirect) and the requests written.
 #[derive(Default)]
 struct Server {
     script: VecDeque<Option<Conn>>,
-    locations: Rc<RefCell<Vec<Option<String>>>>,
+    targets: Rc<RefCell<Vec<Option<String>>>>,
     requests: Vec<Rc<RefCell<Vec<u8>>>>,
 }
 
@@ -130,10 +131,14 @@ impl Connect for Server {
     type Connection = Conn;
     type Error = Refused;
 
-    async fn connect(&mut self, location: Option<&str>) -> Result<Conn, Refused> {
-        self.locations
-            .borrow_mut()
-            .push(location.map(str::to_string));
+    async fn connect(&mut self, target: Target<'_>) -> Result<Conn, Refused> {
+        self.targets.borrow_mut().push(match target {
+            Target::Origin => None,
+            Target::Redirect { scheme, authority } => Some(format!(
+                "{}//{authority}",
+                scheme.map_or(String::new(), |s| format!("{s}:"))
+            )),
+        });
         self.script.pop_front().flatten().ok_or(Refused)
     }
 }
@@ -175,7 +180,7 @@ struct Run {
     got: Vec<Got>,
     state: State,
     failure: Option<Failure>,
-    locations: Vec<Option<String>>,
+    targets: Vec<Option<String>>,
     requests: Vec<String>,
     sleeps: Vec<u64>,
     now: u64,
@@ -192,7 +197,7 @@ const NO_JITTER: Config = {
 /// Runs an event source for `/events` on `a.example` until `None` or `limit` results (then
 /// closes it).
 fn run(server: Server, config: Config, buf_len: usize, limit: usize) -> Run {
-    let locations = Rc::clone(&server.locations);
+    let targets = Rc::clone(&server.targets);
     let requests = server.requests.clone();
     let clock = VirtualClock::default();
     let mut storage = [0u8; 1024];
@@ -224,12 +229,12 @@ fn run(server: Server, config: Config, buf_len: usize, limit: usize) -> Run {
     });
     let now = clock.now.get();
     let sleeps = clock.sleeps.borrow().clone();
-    let locations = locations.borrow().clone();
+    let targets = targets.borrow().clone();
     Run {
         got,
         state,
         failure,
-        locations,
+        targets,
         requests: requests
             .iter()
             .map(|r| String::from_utf8(r.borrow().clone()).unwrap())
@@ -265,7 +270,7 @@ fn delivers_events() {
     assert_eq!(run.state, State::Closed);
     assert_eq!(run.failure, None);
     assert_eq!(run.requests, [request(None)]);
-    assert_eq!(run.locations, [None]);
+    assert_eq!(run.targets, [None]);
 }
 
 #[test]
@@ -278,7 +283,7 @@ fn reconnects_with_last_event_id_after_close() {
     let run = run(server, NO_JITTER, 512, 3);
     assert_eq!(run.got, [ev("one", "1"), ev("two", "2"), ev("three", "3")]);
     assert_eq!(run.requests, [request(None), request(Some("2"))]);
-    assert_eq!(run.locations, [None, None]);
+    assert_eq!(run.targets, [None, None]);
     // The default reconnection time, no jitter, first failure: 3 s.
     assert_eq!(run.sleeps, [3000]);
     assert_eq!(run.now, 3000);
@@ -305,7 +310,7 @@ fn no_content_stops() {
     assert_eq!(run.got, []);
     assert_eq!(run.state, State::Closed);
     assert_eq!(run.failure, Some(Failure::NoContent));
-    assert_eq!(run.locations, [None]);
+    assert_eq!(run.targets, [None]);
 }
 
 #[test]
@@ -333,8 +338,8 @@ fn follows_redirect_then_reconnects_to_original() {
     let run = run(server, NO_JITTER, 512, 2);
     assert_eq!(run.got, [ev("there", "5"), ev("here", "5")]);
     assert_eq!(
-        run.locations,
-        [None, Some("http://b.example:8080/s?x=1".into()), None]
+        run.targets,
+        [None, Some("http://b.example:8080".into()), None]
     );
     assert!(run.requests[1].starts_with("GET /s?x=1 HTTP/1.1\r\nHost: b.example:8080\r\n"));
     assert_eq!(run.requests[2], request(Some("5")));
@@ -351,6 +356,7 @@ fn relative_redirect_keeps_the_host() {
         .serve(moved.as_bytes(), &[1000]);
     let run = run(server, NO_JITTER, 512, 1);
     assert_eq!(run.got, [ev("x", "")]);
+    assert_eq!(run.targets, [None, None]);
     assert!(run.requests[1].starts_with("GET /moved HTTP/1.1\r\nHost: a.example\r\n"));
 }
 

@@ -31,7 +31,9 @@ use ssewire_embedded::embassy::{close, CloseError, ConnectError, Connector, Sock
 use ssewire_embedded::encode::Event;
 use ssewire_embedded::http::{self, Framing, EMPTY_HEADER};
 use ssewire_embedded::parse::Item;
-use ssewire_embedded::{accept, Config, Connect, Error, EventSource, EventWriter, SourceError};
+use ssewire_embedded::{
+    accept, Config, Connect, Error, EventSource, EventWriter, SourceError, Target,
+};
 
 const MTU: usize = 1514;
 const SERVER: Ipv4Address = Ipv4Address::new(192, 0, 2, 1);
@@ -376,7 +378,7 @@ fn connector_errors_and_reuse() {
 
                 // Nobody listens on port 9: the server's stack answers RST.
                 let mut refused = Connector::new(&socket, endpoint(SERVER, 9));
-                let error = refused.connect(None).await.err();
+                let error = refused.connect(Target::Origin).await.err();
                 assert_eq!(
                     error,
                     Some(ConnectError::Tcp(tcp::ConnectError::ConnectionReset))
@@ -388,18 +390,23 @@ fn connector_errors_and_reuse() {
                     .connect_timeout(Duration::from_millis(300));
                 let started = Instant::now();
                 assert_eq!(
-                    silent.connect(None).await.err(),
+                    silent.connect(Target::Origin).await.err(),
                     Some(ConnectError::Timeout)
                 );
                 assert!(started.elapsed() >= Duration::from_millis(300));
 
                 let mut connector = Connector::new(&socket, endpoint(SERVER, PORT)).host(HOST);
-                let other = connector.connect(Some("http://other.example/events")).await;
+                let other = connector
+                    .connect(Target::Redirect {
+                        scheme: Some("http"),
+                        authority: "other.example",
+                    })
+                    .await;
                 assert_eq!(other.err(), Some(ConnectError::Redirect));
 
-                let mut first = connector.connect(None).await.expect("connect");
+                let mut first = connector.connect(Target::Origin).await.expect("connect");
                 assert_eq!(
-                    connector.connect(None).await.err(),
+                    connector.connect(Target::Origin).await.err(),
                     Some(ConnectError::Busy)
                 );
                 first.write_all(b"x").await.unwrap();
@@ -410,7 +417,10 @@ fn connector_errors_and_reuse() {
 
                 // The same socket and buffers, again, through a redirect to the same server.
                 let mut second = connector
-                    .connect(Some("http://192.0.2.1:8080/elsewhere"))
+                    .connect(Target::Redirect {
+                        scheme: Some("http"),
+                        authority: "192.0.2.1:8080",
+                    })
                     .await
                     .expect("reconnect");
                 let remote = second.socket().remote_endpoint();

@@ -14,7 +14,7 @@ use futures_lite::{AsyncRead, AsyncWrite, Stream};
 use ssewire::client::Client;
 pub use ssewire::client::{Duration, Failure, State};
 use ssewire::parse::{Item, Limits};
-use ssewire_embedded::{Connect, SourceError, Update as RawUpdate};
+use ssewire_embedded::{Connect, SourceError, Target, Update as RawUpdate};
 
 use crate::generator::{Generator, Yielder};
 use crate::rt::{Runtime, Timer};
@@ -442,16 +442,18 @@ impl<R: Runtime, C: Connector> Connect for Connecting<R, C> {
     type Connection = FromFutures<C::Stream>;
     type Error = io::Error;
 
-    async fn connect(&mut self, location: Option<&str>) -> io::Result<Self::Connection> {
+    async fn connect(&mut self, target: Target<'_>) -> io::Result<Self::Connection> {
         let redirect;
-        let url = match location.and_then(|l| l.split_once("://")) {
-            None => &self.url,
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => {
-                redirect = Url::from_authority(rest, None)
+        let url = match target {
+            Target::Origin => &self.url,
+            Target::Redirect { scheme, authority }
+                if scheme.map_or(true, |scheme| scheme.eq_ignore_ascii_case("http")) =>
+            {
+                redirect = Url::from_authority(authority, None)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
                 &redirect
             }
-            Some(_) => {
+            Target::Redirect { .. } => {
                 let error = UrlError::UnsupportedScheme;
                 return Err(io::Error::new(io::ErrorKind::Unsupported, error));
             }

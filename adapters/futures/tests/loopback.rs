@@ -279,9 +279,17 @@ fn error_status_and_content_type_fail<R: Rt>() {
 
 fn redirect_is_followed<R: Rt>() {
     run::<R>(async {
+        // A second server, which only absolute redirects lead to.
+        let there = Hub::new(HubConfig::new());
+        let (other, _, _) = start::<R>(Config::new(), &there, not_found);
         let hub = Hub::new(HubConfig::new());
-        let (addr, _, seen) = start::<R>(Config::new(), &hub, |_: &Request| {
-            Route::Reply(Reply::text(307, "moved").header("Location", "/events"))
+        let (addr, _, seen) = start::<R>(Config::new(), &hub, move |request: &Request| {
+            let location = match request.path() {
+                "/old" => "/events".to_owned(),
+                "/away" => format!("http://{other}/events"),
+                _ => format!("//{other}/events"),
+            };
+            Route::Reply(Reply::text(307, "moved").header("Location", &location))
         });
         let mut source = EventSource::new::<R>(&format!("http://{addr}/old"), quick()).unwrap();
         assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
@@ -294,6 +302,20 @@ fn redirect_is_followed<R: Rt>() {
             .map(|r| r.target.clone())
             .collect();
         assert_eq!(paths, ["/old", "/events"]);
+
+        // To another server, absolute and scheme-relative.
+        let mut sources = Vec::new();
+        for path in ["/away", "/scheme-relative"] {
+            let url = format!("http://{addr}{path}");
+            let mut source = EventSource::new::<R>(&url, quick()).unwrap();
+            assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+            sources.push(source);
+        }
+        until::<R>(|| there.subscribers() == 2).await;
+        there.publish(Event::new("there")).unwrap();
+        for source in &mut sources {
+            assert_eq!(next_event(source).await.data, "there");
+        }
     });
 }
 
