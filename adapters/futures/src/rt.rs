@@ -39,6 +39,14 @@ pub trait Runtime: Send + Sync + 'static {
 
     /// Runs `future` to completion in the background.
     fn spawn(future: impl Future<Output = ()> + Send + 'static);
+
+    /// Shuts down the sending half of `stream`: the peer reads the end of the stream, while
+    /// this side can still read. (`AsyncWrite::close` does not do it on every runtime.)
+    ///
+    /// # Errors
+    ///
+    /// The socket's `shutdown` failed (the connection is gone, say).
+    fn shutdown_write(stream: &Self::TcpStream) -> io::Result<()>;
 }
 
 /// The [smol](https://docs.rs/smol) runtime: `smol::net` sockets, `smol::Timer`, and tasks on
@@ -73,6 +81,10 @@ impl Runtime for Smol {
 
     fn spawn(future: impl Future<Output = ()> + Send + 'static) {
         smol::spawn(future).detach();
+    }
+
+    fn shutdown_write(stream: &Self::TcpStream) -> io::Result<()> {
+        stream.shutdown(std::net::Shutdown::Write)
     }
 }
 
@@ -111,6 +123,10 @@ impl Runtime for AsyncStd {
 
     fn spawn(future: impl Future<Output = ()> + Send + 'static) {
         drop(async_std::task::spawn(future));
+    }
+
+    fn shutdown_write(stream: &Self::TcpStream) -> io::Result<()> {
+        stream.shutdown(std::net::Shutdown::Write)
     }
 }
 

@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_lite::future::or;
-use futures_lite::AsyncWriteExt;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use ssewire::encode::Event as Encode;
 use ssewire::http::{Cors, ErrorResponse, Framing};
-use ssewire_embedded::{read_request, EventWriter, Incoming};
+use ssewire_embedded::{read_request, Error, EventWriter, Incoming};
 
 use crate::hub::{Ended, Hub};
 use crate::rt::{Runtime, Timer};
@@ -203,9 +203,9 @@ pub enum Route {
 /// answer). Sent with `Content-Length` and `Connection: close` (`204` and `304`: without type,
 /// length or body). A status under 200 is not a reply: it is sent as a `500`.
 ///
-/// The server reads request heads only: a request body is not read. A client that sends one
-/// (a `POST` with content) may see its connection reset when the server closes it after the
-/// reply; send parameters in the target's query instead.
+/// The server reads request heads only: a request body (a `POST` with content) is not given
+/// to the router. It is read and dropped after the reply, so that the client gets the reply
+/// whole; send parameters in the target's query.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[must_use]
 pub struct Reply {
@@ -540,27 +540,70 @@ async fn serve<R: Runtime>(stream: R::TcpStream, peer: SocketAddr, context: &Con
     let open = context.open.fetch_add(1, Ordering::Relaxed) + 1;
     let _guard = OpenGuard(&context.open);
     let mut io = FromFutures::new(stream);
-    if let Some((subscription, framing)) = answer::<R>(&mut io, peer, open, context).await {
-        stream_events::<R>(&mut io, framing, subscription, context).await;
+    match answer::<R>(&mut io, peer, open, context).await {
+        Answered::Stream(subscription, framing) => {
+            stream_events::<R>(&mut io, framing, subscription, context).await;
+            let _ = io.inner_mut().close().await;
+        }
+        Answered::Replied => linger::<R>(io.inner_mut()).await,
+        Answered::Dropped => {}
     }
-    let _ = io.inner_mut().close().await;
 }
 
-/// Reads the request and answers it; returns the subscription to stream, if it is a stream.
+/// What became of a connection's request.
+enum Answered {
+    /// An event stream to serve.
+    Stream(crate::hub::Subscription, Framing),
+    /// A response was sent (a reply, an error): the client may still be sending a body.
+    Replied,
+    /// Nothing was answered (no complete head in time), or the connection failed.
+    Dropped,
+}
+
+/// How long, and how many bytes, [`linger`] reads at most before giving up on the client.
+const LINGER: (Duration, usize) = (Duration::from_secs(2), 8 << 20);
+
+/// Closes a connection that was answered without an event stream (a reply, an error), where
+/// the client may still be sending: a request body the server
+/// does not read. Closing with unread bytes resets the connection, and the client can lose the
+/// reply it has not read yet; so writing is shut down first, and what comes in is read and
+/// dropped until the client closes, or [`LINGER`] is spent.
+async fn linger<R: Runtime>(stream: &mut R::TcpStream) {
+    if stream.flush().await.is_err() || R::shutdown_write(stream).is_err() {
+        return;
+    }
+    let (time, most) = LINGER;
+    let mut buf = vec![0; 8192];
+    let _ = with_timeout::<R, _>(time, async {
+        let mut read = 0;
+        while read < most {
+            match stream.read(&mut buf).await? {
+                0 => break,
+                n => read += n,
+            }
+        }
+        io::Result::Ok(())
+    })
+    .await;
+}
+
+/// Reads the request and answers it.
 async fn answer<R: Runtime>(
     io: &mut FromFutures<R::TcpStream>,
     peer: SocketAddr,
     open: usize,
     context: &Context,
-) -> Option<(crate::hub::Subscription, Framing)> {
+) -> Answered {
     let config = &context.config;
     let mut head = vec![0; context.head_len];
-    let incoming = read_request(io, &mut head, &context.handshake, Timer::<R>::new())
-        .await
-        .ok()?;
+    let incoming = match read_request(io, &mut head, &context.handshake, Timer::<R>::new()).await {
+        Ok(incoming) => incoming,
+        Err(Error::Head(_) | Error::Rejected(_)) => return Answered::Replied,
+        Err(_) => return Answered::Dropped,
+    };
     if open > config.max_connections {
         over_capacity(io, incoming, context).await;
-        return None;
+        return Answered::Replied;
     }
     let request = Request {
         method: incoming.method.to_owned(),
@@ -568,11 +611,8 @@ async fn answer<R: Runtime>(
         last_event_id: incoming.last_event_id.map(str::to_owned),
         peer,
     };
-    match (context.router)(&request) {
-        Route::NotFound => {
-            let _ = incoming.reject(io, ErrorResponse::NotFound).await;
-            None
-        }
+    let replied = match (context.router)(&request) {
+        Route::NotFound => incoming.reject(io, ErrorResponse::NotFound).await.is_ok(),
         Route::Reply(reply) => {
             let bytes = reply.encode();
             with_timeout::<R, _>(config.write_timeout, async {
@@ -580,16 +620,22 @@ async fn answer<R: Runtime>(
                 io.inner_mut().flush().await
             })
             .await
-            .ok()?;
-            None
+            .is_ok()
         }
         Route::Stream(hub) => {
             // Subscribed before the head goes out: whatever is published once the client has
             // seen it reaches the client.
             let subscription = hub.subscribe(request.last_event_id.as_deref());
-            let accepted = incoming.open(io, &context.handshake).await.ok()?;
-            Some((subscription, accepted.framing))
+            return match incoming.open(io, &context.handshake).await {
+                Ok(accepted) => Answered::Stream(subscription, accepted.framing),
+                Err(_) => Answered::Dropped,
+            };
         }
+    };
+    if replied {
+        Answered::Replied
+    } else {
+        Answered::Dropped
     }
 }
 

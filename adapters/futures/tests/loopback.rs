@@ -371,6 +371,44 @@ fn bad_requests_are_answered<R: Rt>() {
     });
 }
 
+fn reply_to_a_request_with_a_body<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, _) = start::<R>(Config::new(), &hub, |_: &Request| {
+            Route::Reply(Reply::json("{\"id\":1}"))
+        });
+        // The server replies from the head and does not read the body. Sent whole at once, or
+        // only once the reply is in: either way the client must get the reply and a clean end,
+        // not a connection reset.
+        let body = "x".repeat(4 << 20);
+        let head = format!(
+            "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        for body_first in [true, false] {
+            let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
+            socket.write_all(head.as_bytes()).await.unwrap();
+            let mut answer = Vec::new();
+            if body_first {
+                socket.write_all(body.as_bytes()).await.unwrap();
+            } else {
+                while !answer.ends_with(b"{\"id\":1}") {
+                    let mut buf = [0; 512];
+                    let n = socket.read(&mut buf).await.unwrap();
+                    assert_ne!(n, 0, "{answer:?}");
+                    answer.extend_from_slice(&buf[..n]);
+                }
+                socket.write_all(body.as_bytes()).await.unwrap();
+            }
+            let read = socket.read_to_end(&mut answer).await;
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(read.is_ok(), "{read:?} after {answer:?}");
+            assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+            assert!(answer.ends_with("{\"id\":1}"), "{answer}");
+        }
+    });
+}
+
 fn slow_head_is_dropped<R: Rt>() {
     run::<R>(async {
         let hub = Hub::new(HubConfig::new());
@@ -625,6 +663,10 @@ macro_rules! on_runtime {
             #[test]
             fn bad_requests_are_answered() {
                 super::bad_requests_are_answered::<R>();
+            }
+            #[test]
+            fn reply_to_a_request_with_a_body() {
+                super::reply_to_a_request_with_a_body::<R>();
             }
             #[test]
             fn slow_head_is_dropped() {
