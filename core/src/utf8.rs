@@ -5,6 +5,24 @@ use core::str;
 /// The encoding of U+FFFD REPLACEMENT CHARACTER.
 const REPLACEMENT: &[u8; 3] = &[0xEF, 0xBF, 0xBD];
 
+/// `bytes` as text, if it is valid UTF-8.
+///
+/// On 64-bit hosts, text of [`SIMD_MIN`] bytes or more is checked by simdutf8, whose SIMD loop
+/// is faster on it than `core`'s, and slower on short text.
+#[inline]
+pub(crate) fn text(bytes: &[u8]) -> Option<&str> {
+    #[cfg(target_pointer_width = "64")]
+    if bytes.len() >= SIMD_MIN {
+        return simdutf8::basic::from_utf8(bytes).ok();
+    }
+    str::from_utf8(bytes).ok()
+}
+
+/// The length from which [`text`] uses simdutf8 (measured: from 64 bytes, small events were 8%
+/// slower; from 256, they are as fast as with `core` alone, and 64 KiB events 11% faster).
+#[cfg(target_pointer_width = "64")]
+const SIMD_MIN: usize = 256;
+
 /// Makes `region[..len]` valid UTF-8 by replacing each maximal invalid subpart with U+FFFD,
 /// exactly as the WHATWG UTF-8 decoder (and `String::from_utf8_lossy`) does.
 ///
@@ -13,8 +31,7 @@ const REPLACEMENT: &[u8; 3] = &[0xEF, 0xBF, 0xBD];
 /// (then `region` is unchanged). Linear time.
 pub(crate) fn replace_invalid(region: &mut [u8], len: usize) -> Option<usize> {
     let raw = region.get(..len)?;
-    // The common case, checked faster than by a full validation.
-    if raw.is_ascii() || str::from_utf8(raw).is_ok() {
+    if text(raw).is_some() {
         return Some(len);
     }
     let decoded = decoded_len(raw);
