@@ -6,22 +6,14 @@ use memchr::memchr2;
 /// Where the first CR or LF in `bytes` is.
 ///
 /// Lines are mostly short: a word at a time, inline, finds their end sooner than a call into
-/// memchr's vector loop, which takes over past 64 bytes; the last few bytes of a shorter line
-/// are looked at one by one.
+/// memchr's vector loop, which takes over past 64 bytes. The last bytes of a shorter line are
+/// looked at as the last word, overlapping the one before.
 #[cfg(target_pointer_width = "64")]
 #[inline]
 pub(crate) fn line_end(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    const LF: u64 = ONES * b'\n' as u64;
-    const CR: u64 = ONES * b'\r' as u64;
     let mut offset = 0;
     while let Some(word) = bytes.get(offset..).and_then(<[u8]>::first_chunk::<8>) {
-        let word = u64::from_le_bytes(*word);
-        let (lf, cr) = (word ^ LF, word ^ CR);
-        // The high bit of each zero byte of `lf` or `cr`, and maybe of bytes above it: the
-        // lowest one set is the first line break.
-        let found = (lf.wrapping_sub(ONES) & !lf | cr.wrapping_sub(ONES) & !cr) & HIGH;
+        let found = breaks(word);
         if found != 0 {
             return Some(offset + (found.trailing_zeros() / 8) as usize);
         }
@@ -30,11 +22,31 @@ pub(crate) fn line_end(bytes: &[u8]) -> Option<usize> {
             return memchr2(b'\r', b'\n', &bytes[offset..]).map(|i| offset + i);
         }
     }
-    // Fewer than 8 bytes left: not worth a call.
-    let tail = bytes.get(offset..).unwrap_or_default();
-    tail.iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .map(|i| offset + i)
+    let tail = bytes.len() - offset;
+    match bytes.last_chunk::<8>() {
+        // The bytes before the tail were looked at already: their bits are dropped.
+        Some(last) if tail > 0 => {
+            let found = breaks(last) & (u64::MAX << (8 * (8 - tail)));
+            (found != 0).then(|| bytes.len() - 8 + (found.trailing_zeros() / 8) as usize)
+        }
+        Some(_) => None,
+        // Fewer than 8 bytes in all.
+        None => bytes.iter().position(|&b| b == b'\r' || b == b'\n'),
+    }
+}
+
+/// The high bit of each CR or LF byte of `word` (read little-endian), and maybe of bytes above
+/// the first one: the lowest bit set marks the first line break.
+#[cfg(target_pointer_width = "64")]
+#[inline]
+fn breaks(word: &[u8; 8]) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    const LF: u64 = ONES * b'\n' as u64;
+    const CR: u64 = ONES * b'\r' as u64;
+    let word = u64::from_le_bytes(*word);
+    let (lf, cr) = (word ^ LF, word ^ CR);
+    (lf.wrapping_sub(ONES) & !lf | cr.wrapping_sub(ONES) & !cr) & HIGH
 }
 
 /// Where the first CR or LF in `bytes` is.
