@@ -5,13 +5,14 @@
 //! stdin, becomes an event `line` whose ID is its number, so a client that reconnects gets
 //! the lines it missed from the replay window.
 //!
-//! - With `--file PATH` it polls the file's length (every 200 ms), sends what was appended,
-//!   and starts over when the file shrinks (truncated, or rotated by copy and truncate).
+//! - With `--file PATH` it polls the file (every 200 ms), sends what was appended, and starts
+//!   over when the file shrinks (truncated, or rotated by copy and truncate) or, on Unix, when
+//!   the path names another file (rotated by renaming, as logrotate does by default).
 //! - Without it, it reads stdin; at its end it sends a note and keeps serving.
 //!
 //! Lines are numbered 1, 2, 3, … from the start of the program, across truncations, so that
-//! IDs never repeat. Notes (`message` events: truncation, end of input) get the ID of the
-//! line before them with a suffix, such as `12-truncated`. `/` is a page that shows the lines.
+//! IDs never repeat. Notes (`message` events: truncation, rotation, end of input) get the ID of
+//! the line before them with a suffix, such as `12-truncated`. `/` is a page that shows them.
 //!
 //! ```text
 //! cargo run -p ssewire-examples --bin logs -- --file /var/log/syslog
@@ -39,7 +40,8 @@ logs: tail a file or stdin over Server-Sent Events (smol)
 Usage: logs [OPTIONS]
 
 Streams each new line as an event `line` with the line's number as its ID at /events, and
-notes (truncation, end of input) as plain `message` events; / is a page that shows them.
+notes (truncation, rotation, end of input) as plain `message` events; / is a page that
+shows them.
 Prints `listening on http://ADDR/` on stdout first.
 
 Options:
@@ -144,6 +146,23 @@ struct Tail {
     pos: u64,
     /// The start of a line whose end has not been written yet.
     partial: Vec<u8>,
+    /// Which file was read ([`identity`]).
+    file: Option<(u64, u64)>,
+}
+
+/// The device and inode of a file, on Unix: a path that names another file than before was
+/// rotated by renaming. Elsewhere `None`, and only a shrinking file is noticed.
+fn identity(metadata: &std::fs::Metadata) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((metadata.dev(), metadata.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = metadata;
+        None
+    }
 }
 
 impl Tail {
@@ -151,13 +170,23 @@ impl Tail {
     /// publishes the complete lines.
     fn poll(&mut self, path: &Path, lines: &mut Lines) -> io::Result<()> {
         let mut file = File::open(path)?;
-        let len = file.metadata()?.len();
-        if len < self.pos {
+        let metadata = file.metadata()?;
+        let len = metadata.len();
+        let file_now = identity(&metadata);
+        let start_over = if file_now != self.file {
+            Some(("rotated", "is a new file"))
+        } else if len < self.pos {
+            Some(("truncated", "was truncated"))
+        } else {
+            None
+        };
+        if let Some((what, how)) = start_over {
             self.pos = 0;
+            self.file = file_now;
             self.partial.clear();
             lines.note(
-                "truncated",
-                &format!("{} was truncated: reading from its start", path.display()),
+                what,
+                &format!("{} {how}: reading from its start", path.display()),
             );
         }
         if len == self.pos {
@@ -212,6 +241,7 @@ fn main() {
                     metadata.len()
                 },
                 partial: Vec::new(),
+                file: identity(&metadata),
             }),
             Err(error) => {
                 eprintln!("logs: {}: {error}", path.display());
@@ -276,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn tails_appends_partial_lines_and_truncation() {
+    fn tails_appends_partial_lines_truncation_and_rotation() {
         let dir = std::env::temp_dir().join(format!("ssewire-logs-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("test.log");
@@ -287,6 +317,7 @@ mod tests {
         let mut tail = Tail {
             pos: 4,
             partial: Vec::new(),
+            file: identity(&std::fs::metadata(&path).unwrap()),
         };
 
         let append = |text: &str| {
@@ -316,6 +347,22 @@ mod tests {
             text.ends_with("event: line\nid: 4\ndata: new\n\n"),
             "{text}"
         );
+
+        // Rotated by renaming: a new file at the path, longer than what was read of the old.
+        #[cfg(unix)]
+        {
+            std::fs::rename(&path, dir.join("test.log.1")).unwrap();
+            std::fs::write(&path, "first\nsecond\n").unwrap();
+            tail.poll(&path, &mut lines).unwrap();
+            let text = sent(&mut subscription);
+            assert!(text.starts_with("id: 4-rotated\ndata: "), "{text}");
+            assert!(
+                text.ends_with(
+                    "event: line\nid: 5\ndata: first\n\nevent: line\nid: 6\ndata: second\n\n"
+                ),
+                "{text}"
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
