@@ -398,7 +398,8 @@ struct State {
     data_len: usize,
     /// A `data` line was seen in this block (the data buffer is not the empty string).
     has_data: bool,
-    /// The data so far has a byte that is not ASCII: it may need replacements.
+    /// A run of the data checked so far has a byte that is not ASCII: it may need
+    /// replacements.
     non_ascii: bool,
     /// How much of the data was checked for `non_ascii`.
     data_checked: usize,
