@@ -28,7 +28,7 @@
 use core::fmt;
 
 use crate::http::syntax::decimal;
-use crate::out::{write_counted, Counter, Cursor, Out};
+use crate::out::{Cursor, Out, Writes};
 use crate::scan::line_end;
 
 /// Why an event could not be encoded.
@@ -123,9 +123,7 @@ impl<'a> Event<'a> {
     /// be encoded.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
         self.check()?;
-        let mut counter = Counter(0);
-        self.write(&mut counter);
-        Ok(counter.0)
+        Ok(self.counted_len())
     }
 
     /// Writes the event into the front of `buf` and returns the number of bytes written.
@@ -142,7 +140,7 @@ impl<'a> Event<'a> {
             self.encoded_len()?
         };
         self.check()?;
-        write_counted(buf, len, |cursor| self.write(cursor)).ok_or(EncodeError::BufferTooSmall)
+        self.write_into(buf, len).ok_or(EncodeError::BufferTooSmall)
     }
 
     /// At least [`encoded_len`](Event::encoded_len), found without reading the data: every data
@@ -168,9 +166,13 @@ impl<'a> Event<'a> {
         }
         Ok(())
     }
+}
+
+impl Writes for Event<'_> {
+    const COMPACT: bool = true;
 
     /// Writes a checked event.
-    fn write(&self, out: &mut impl Out) {
+    fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
         if let Some(event) = self.event {
             field(out, b"event", event.as_bytes());
         }
@@ -205,9 +207,7 @@ impl Comment<'_> {
     /// The exact number of bytes [`encode`](Comment::encode) writes.
     #[must_use]
     pub fn encoded_len(&self) -> usize {
-        let mut counter = Counter(0);
-        lines(&mut counter, b"", self.0.as_bytes());
-        counter.0
+        self.counted_len()
     }
 
     /// Writes the comment into the front of `buf` and returns the number of bytes written.
@@ -216,10 +216,16 @@ impl Comment<'_> {
     ///
     /// [`EncodeError::BufferTooSmall`] if it does not fit (then `buf` is untouched).
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        write_counted(buf, self.encoded_len(), |cursor| {
-            lines(cursor, b"", self.0.as_bytes())
-        })
-        .ok_or(EncodeError::BufferTooSmall)
+        self.write_into(buf, self.encoded_len())
+            .ok_or(EncodeError::BufferTooSmall)
+    }
+}
+
+impl Writes for Comment<'_> {
+    const COMPACT: bool = true;
+
+    fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
+        lines(out, b"", self.0.as_bytes());
     }
 }
 
@@ -401,7 +407,7 @@ fn check_id(id: &str) -> Result<(), EncodeError> {
 }
 
 /// `name: value\n`, or `name:\n` for an empty value.
-fn field(out: &mut impl Out, name: &[u8], value: &[u8]) {
+fn field<O: Out + ?Sized>(out: &mut O, name: &[u8], value: &[u8]) {
     out.put(name);
     if value.is_empty() {
         out.put(b":\n");
@@ -413,7 +419,7 @@ fn field(out: &mut impl Out, name: &[u8], value: &[u8]) {
 }
 
 /// One `name` field per line of `text`, lines ending at CR, LF or CRLF.
-fn lines(out: &mut impl Out, name: &[u8], mut text: &[u8]) {
+fn lines<O: Out + ?Sized>(out: &mut O, name: &[u8], mut text: &[u8]) {
     loop {
         match line_end(text) {
             None => return field(out, name, text),

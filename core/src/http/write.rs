@@ -3,7 +3,7 @@
 use core::fmt;
 
 use super::syntax::{decimal, is_field_char, is_token};
-use crate::out::{write_counted, Counter, Out};
+use crate::out::{Out, Writes};
 
 /// Why a head could not be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -168,9 +168,7 @@ impl<'a> Response<'a> {
     /// The [`WriteError`] `encode` would give, other than [`WriteError::BufferTooSmall`].
     pub fn encoded_len(&self) -> Result<usize, WriteError> {
         self.check()?;
-        let mut counter = Counter(0);
-        self.write(&mut counter);
-        Ok(counter.0)
+        Ok(self.counted_len())
     }
 
     /// Writes the head into the front of `buf` and returns the number of bytes written.
@@ -183,7 +181,7 @@ impl<'a> Response<'a> {
     /// [`WriteError::ReservedHeader`]).
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
         let len = self.encoded_len()?;
-        write_counted(buf, len, |cursor| self.write(cursor)).ok_or(WriteError::BufferTooSmall)
+        self.write_into(buf, len).ok_or(WriteError::BufferTooSmall)
     }
 
     fn check(&self) -> Result<(), WriteError> {
@@ -198,8 +196,12 @@ impl<'a> Response<'a> {
         }
         check_headers(self.headers, RESPONSE_RESERVED)
     }
+}
 
-    fn write(&self, out: &mut impl Out) {
+impl Writes for Response<'_> {
+    const COMPACT: bool = false;
+
+    fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
         out.put(b"HTTP/1.1 200 OK\r\n");
         field(out, "Content-Type", b"text/event-stream");
         field(out, "Cache-Control", b"no-cache");
@@ -295,9 +297,7 @@ impl ErrorResponse {
     /// The exact number of bytes [`encode`](ErrorResponse::encode) writes.
     #[must_use]
     pub fn encoded_len(&self) -> usize {
-        let mut counter = Counter(0);
-        self.write(&mut counter);
-        counter.0
+        self.counted_len()
     }
 
     /// Writes the response into the front of `buf` and returns the number of bytes written.
@@ -306,11 +306,15 @@ impl ErrorResponse {
     ///
     /// [`WriteError::BufferTooSmall`] if it does not fit (then `buf` is untouched).
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
-        write_counted(buf, self.encoded_len(), |cursor| self.write(cursor))
+        self.write_into(buf, self.encoded_len())
             .ok_or(WriteError::BufferTooSmall)
     }
+}
 
-    fn write(&self, out: &mut impl Out) {
+impl Writes for ErrorResponse {
+    const COMPACT: bool = false;
+
+    fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
         let mut digits = [0; 20];
         out.put(b"HTTP/1.1 ");
         out.put(decimal(self.status().into(), &mut digits));
@@ -421,9 +425,7 @@ impl<'a> Request<'a> {
     /// The [`WriteError`] `encode` would give, other than [`WriteError::BufferTooSmall`].
     pub fn encoded_len(&self) -> Result<usize, WriteError> {
         self.check()?;
-        let mut counter = Counter(0);
-        self.write(&mut counter);
-        Ok(counter.0)
+        Ok(self.counted_len())
     }
 
     /// Writes the head into the front of `buf` and returns the number of bytes written.
@@ -436,7 +438,7 @@ impl<'a> Request<'a> {
     /// [`WriteError::InvalidHeaderValue`], [`WriteError::ReservedHeader`].
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
         let len = self.encoded_len()?;
-        write_counted(buf, len, |cursor| self.write(cursor)).ok_or(WriteError::BufferTooSmall)
+        self.write_into(buf, len).ok_or(WriteError::BufferTooSmall)
     }
 
     fn check(&self) -> Result<(), WriteError> {
@@ -453,8 +455,12 @@ impl<'a> Request<'a> {
         }
         check_headers(self.headers, REQUEST_RESERVED)
     }
+}
 
-    fn write(&self, out: &mut impl Out) {
+impl Writes for Request<'_> {
+    const COMPACT: bool = false;
+
+    fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
         out.put(b"GET ");
         out.put(self.path.as_bytes());
         out.put(b" HTTP/1.1\r\n");
@@ -517,7 +523,7 @@ fn check_headers(headers: &[(&str, &str)], reserved: &[&str]) -> Result<(), Writ
 }
 
 /// `Name: value` and CRLF, or `Name:` and CRLF for an empty value.
-fn field(out: &mut impl Out, name: &str, value: &[u8]) {
+fn field<O: Out + ?Sized>(out: &mut O, name: &str, value: &[u8]) {
     out.put(name.as_bytes());
     if value.is_empty() {
         out.put(b":\r\n");
