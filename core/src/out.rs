@@ -60,13 +60,16 @@ pub(crate) trait Writes {
     /// off. 64-bit hosts never do it (it halves the encoder's speed).
     const COMPACT: bool;
 
+    /// [`COMPACT`](Writes::COMPACT), on a 32-bit target.
+    const VIA_DYN: bool = Self::COMPACT && cfg!(not(target_pointer_width = "64"));
+
     /// Puts the bytes.
     fn write_out<O: Out + ?Sized>(&self, out: &mut O);
 
     /// The exact number of bytes [`write_out`](Writes::write_out) puts.
     fn counted_len(&self) -> usize {
         let mut counter = Counter(0);
-        if Self::COMPACT && cfg!(not(target_pointer_width = "64")) {
+        if Self::VIA_DYN {
             self.write_out(&mut counter as &mut dyn Out);
         } else {
             self.write_out(&mut counter);
@@ -78,7 +81,7 @@ pub(crate) trait Writes {
     /// written, or `None` (and nothing written) if `buf` is too short.
     fn write_into(&self, buf: &mut [u8], len: usize) -> Option<usize> {
         let mut cursor = Cursor::new(buf.get_mut(..len)?);
-        if Self::COMPACT && cfg!(not(target_pointer_width = "64")) {
+        if Self::VIA_DYN {
             self.write_out(&mut cursor as &mut dyn Out);
         } else {
             self.write_out(&mut cursor);
