@@ -8,44 +8,21 @@
 #![no_std]
 #![no_main]
 
-use core::convert::Infallible;
 use core::mem::{size_of, size_of_val};
 use core::panic::PanicInfo;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::{debug, hprintln};
-use embedded_io_async::{ErrorType, Read, Write};
 use ssewire::client::Client;
 use ssewire::encode::Event;
 use ssewire::http::Framing;
 use ssewire::parse::{Parser, Tokenizer};
 use ssewire_embedded::{EventReader, EventWriter, NoDelay};
 
-/// A connection with trivial I/O futures.
-struct Pipe(&'static [u8]);
+#[path = "../pipe.rs"]
+mod pipe;
 
-impl ErrorType for Pipe {
-    type Error = Infallible;
-}
-
-impl Read for Pipe {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let n = self.0.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
-        Ok(n)
-    }
-}
-
-impl Write for Pipe {
-    async fn write(&mut self, data: &[u8]) -> Result<usize, Infallible> {
-        Ok(data.len())
-    }
-
-    async fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
+use pipe::Pipe;
 
 #[entry]
 fn main() -> ! {
