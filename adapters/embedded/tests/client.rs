@@ -134,10 +134,14 @@ impl Connect for Server {
     async fn connect(&mut self, target: Target<'_>) -> Result<Conn, Refused> {
         self.targets.borrow_mut().push(match target {
             Target::Origin => None,
-            Target::Redirect { scheme, authority } => Some(format!(
-                "{}//{authority}",
-                scheme.map_or(String::new(), |s| format!("{s}:"))
-            )),
+            Target::Redirect {
+                scheme: Some(scheme),
+                authority,
+            } => Some(format!("{scheme}://{authority}")),
+            Target::Redirect {
+                scheme: None,
+                authority,
+            } => Some(format!("//{authority}")),
         });
         self.script.pop_front().flatten().ok_or(Refused)
     }
