@@ -65,30 +65,21 @@ pub(crate) fn trim_ows_str(s: &str) -> &str {
     s.trim_matches([' ', '\t'])
 }
 
-/// The powers of ten that fit in a `u64`, largest first.
-const POWERS_OF_TEN: [u64; 20] = {
-    let mut powers = [1u64; 20];
-    let mut i = 19;
-    while i > 0 {
-        powers[i - 1] = powers[i] * 10;
-        i -= 1;
-    }
-    powers
-};
-
 /// `n` in decimal, written into the front of `digits`.
 ///
 /// Digit by digit from the top, by subtraction: no 64-bit division, which a 32-bit MCU does
-/// in a library routine of about 1 KiB. At most 9 subtractions per digit.
+/// in a library routine of about 1 KiB. Each power of ten is made by multiplying, not read
+/// from a table (160 bytes of flash). At most 9 subtractions per digit.
 pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut len = 0;
-    for power in POWERS_OF_TEN {
+    for exponent in (0..20).rev() {
+        let power = (0..exponent).fold(1u64, |p, _| p * 10);
         let mut digit = 0;
         while n >= power {
             n -= power;
             digit += 1;
         }
-        if digit > 0 || len > 0 || power == 1 {
+        if digit > 0 || len > 0 || exponent == 0 {
             digits[len] = b'0' + digit;
             len += 1;
         }
@@ -155,6 +146,17 @@ mod tests {
             (u64::MAX, b"18446744073709551615"),
         ] {
             assert_eq!(decimal(n, &mut buf), text);
+        }
+        // Around every power of ten, where a digit is added.
+        let mut power = 1u64;
+        loop {
+            for n in [power - 1, power, power + 1] {
+                assert_eq!(decimal(n, &mut buf), std::format!("{n}").as_bytes());
+            }
+            let Some(next) = power.checked_mul(10) else {
+                break;
+            };
+            power = next;
         }
         assert_eq!(digits(b"120", false), Some(120));
         assert_eq!(digits(b"", false), None);
