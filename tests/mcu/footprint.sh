@@ -10,14 +10,17 @@
 # that already links the compiler's memcpy/memmove/memset/memcmp (feature fp-mem), as nearly
 # every firmware does: the component's own cost.
 # RAM: `src/bin/sizes.rs`, run in QEMU, prints size_of of each state and future on the target.
+# Budget: parser + encoder (without mem*) must stay within BUDGET bytes, or the script fails.
 #
 #   ./footprint.sh             print the tables
 #   TOP=20 ./footprint.sh      also list the 20 largest symbols of the parser + encoder build
+#   BUDGET=5000 ./footprint.sh another budget (default 4096, the target of 4 KiB)
 #
 # Needs: rustup target thumbv7em-none-eabihf, nightly's llvm-tools (llvm-size, llvm-nm),
 # qemu-system-arm.
 set -euo pipefail
 cd "$(dirname "$0")"
+BUDGET=${BUDGET:-4096}
 
 host=$(rustc -vV | sed -n 's/^host: //p')
 bin="$(rustc +nightly --print sysroot)/lib/rustlib/$host/bin"
@@ -86,3 +89,11 @@ if [ -n "${TOP:-}" ]; then
         awk '{ printf "%6d %s", $2, $4; for (i = 5; i <= NF; i++) printf " %s", $i; print "" }' |
         tail -n "$TOP" | sort -rn
 fi
+
+together=$(( ${mem["parser + encoder"]} - membase ))
+echo
+if [ "$together" -gt "$BUDGET" ]; then
+    echo "parser + encoder: $together bytes, over the budget of $BUDGET (TOP=20 ./footprint.sh shows the largest symbols)" >&2
+    exit 1
+fi
+echo "parser + encoder: $together bytes, within the budget of $BUDGET"
