@@ -1,5 +1,6 @@
 //! The `wire` benchmark: ssewire's parser and encoder next to sse-stream, eventsource-stream,
-//! sse-codec and async-sse, and a memchr2 line-scan floor, in one run.
+//! sse-codec and async-sse, and two floors (ssewire's tokenizer alone, a memchr2 line scan), in
+//! one run.
 //!
 //! `cargo bench -p ssewire-bench` runs it; `SSEWIRE_BENCH_MIB=4` shrinks the corpora for a
 //! quick run; `SSEWIRE_BENCH_ROW_SECS` (default 20) bounds the time of one table row: a parser
@@ -142,7 +143,7 @@ fn main() {
     summary(&outcomes, &encode);
 }
 
-/// Measures every parser and the floor on `corpus` in `chunk`-byte pieces; prints the table.
+/// Measures every parser and the floors on `corpus` in `chunk`-byte pieces; prints the table.
 fn parse_section(
     corpus: &Corpus,
     chunk: usize,
@@ -193,30 +194,27 @@ fn parse_section(
         rows.push(row(name, input, sample, allocs, notes));
         runs.push(format!("{name} {}", sample.runs));
     }
-    let (line_breaks, sample) = measure(|| parsers::memchr2_floor(&corpus.bytes, chunk), settings);
-    let mut notes = Vec::new();
-    if line_breaks != corpus.line_breaks {
-        notes.push(format!(
-            "wrong: {line_breaks} line breaks, expected {}",
-            corpus.line_breaks
-        ));
+    let mut counted = Vec::new();
+    for (index, floor) in parsers::FLOORS.iter().enumerate() {
+        let (count, sample) = measure(|| (floor.run)(&corpus.bytes, chunk), settings);
+        let expected = (floor.expected)(corpus);
+        let mut notes = Vec::new();
+        if count != expected {
+            notes.push(format!("wrong: counted {count}, expected {expected}"));
+        }
+        let allocs = allocations(&count_args(corpus.bytes.len(), PARSERS.len() + index));
+        rows.push(row(floor.name, corpus, sample, allocs, notes));
+        runs.push(format!("{} {}", floor.name, sample.runs));
+        counted.push(format!("{} counts {}", floor.name, floor.counts));
     }
-    let allocs = allocations(&count_args(corpus.bytes.len(), PARSERS.len()));
-    rows.push(row(
-        "memchr2 line-scan floor",
-        corpus,
-        sample,
-        allocs,
-        notes,
-    ));
-    runs.push(format!("floor {}", sample.runs));
     println!("{}", report::table(&rows));
     println!(
-        "The floor only counts CR and LF bytes; its events/s is the corpus's events over that \
-         scan time. Timed runs per row: {}.\n",
+        "The last rows are floors, not parsers: {}; their events/s is the corpus's events over \
+         that time. Timed runs per row: {}.\n",
+        counted.join("; "),
         runs.join(", ")
     );
-    let fastest_peer = fastest(&rows[1..rows.len() - 1]);
+    let fastest_peer = fastest(&rows[1..PARSERS.len()]);
     Outcome {
         title,
         ssewire: rows[0].clone(),

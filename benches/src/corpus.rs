@@ -85,6 +85,8 @@ pub struct Corpus {
     pub expected: Digest,
     /// CR and LF bytes in the stream (what the memchr2 floor counts).
     pub line_breaks: u64,
+    /// Lines in the stream, a CRLF ending one (what the tokenizer floor counts).
+    pub lines: u64,
 }
 
 impl Corpus {
@@ -126,11 +128,13 @@ impl Corpus {
         }
         let bytes = text.into_bytes();
         let line_breaks = bytes.iter().filter(|&&b| b == b'\r' || b == b'\n').count() as u64;
+        let crlf = bytes.windows(2).filter(|pair| pair == b"\r\n").count() as u64;
         Corpus {
             kind,
             bytes,
             expected,
             line_breaks,
+            lines: line_breaks - crlf,
         }
     }
 

@@ -9,9 +9,9 @@
 use std::{io, pin::pin};
 
 use futures::{executor::block_on, stream, Stream, StreamExt, TryStreamExt};
-use ssewire::parse::{Item, Limits, Parser};
+use ssewire::parse::{Item, Limits, Parser, Token, Tokenizer};
 
-use crate::Digest;
+use crate::{corpus::Corpus, Digest};
 
 /// A parser under test: reads `input` in `chunk`-byte pieces, with `event_type` the type the
 /// corpus gives every event.
@@ -165,6 +165,53 @@ pub fn async_sse(input: &[u8], chunk: usize, event_type: &str) -> Digest {
     })
 }
 
+/// A reference row, measured beside the parsers on the same chunks: part of the work a parser
+/// does, alone. It returns a count, which must equal `expected` of the corpus.
+pub struct Floor {
+    /// The row's name.
+    pub name: &'static str,
+    /// What it counts, for the table's note.
+    pub counts: &'static str,
+    /// Runs it over the input in chunks of the given size.
+    pub run: fn(input: &[u8], chunk: usize) -> u64,
+    /// The count it must return for a corpus.
+    pub expected: fn(corpus: &Corpus) -> u64,
+}
+
+/// The floors, measured after the parsers.
+pub const FLOORS: &[Floor] = &[
+    Floor {
+        name: "ssewire tokenizer alone",
+        counts: "the lines its Tokenizer ends (no event assembled, nothing copied or checked)",
+        run: tokenizer_floor,
+        expected: |corpus| corpus.lines,
+    },
+    Floor {
+        name: "memchr2 line-scan floor",
+        counts: "CR and LF bytes",
+        run: memchr2_floor,
+        expected: |corpus| corpus.line_breaks,
+    },
+];
+
+/// ssewire's `Tokenizer` alone over the same chunks: the values are borrowed pieces of the
+/// input, so this is the line scan and the field state machine without the event assembly
+/// (copying into storage, the UTF-8 check, dispatch). Returns the number of lines.
+#[must_use]
+pub fn tokenizer_floor(input: &[u8], chunk: usize) -> u64 {
+    let mut tokenizer = Tokenizer::new();
+    let mut lines = 0;
+    for piece in input.chunks(chunk) {
+        let mut piece = piece;
+        while let Some(token) = tokenizer.feed(&mut piece) {
+            if matches!(token, Token::BlankLine | Token::Value { last: true, .. }) {
+                lines += 1;
+            }
+        }
+    }
+    lines
+}
+
 /// The floor: `memchr::memchr2` finding every CR and LF in the same chunks; returns the count.
 #[must_use]
 pub fn memchr2_floor(input: &[u8], chunk: usize) -> u64 {
@@ -191,7 +238,10 @@ mod tests {
             for chunk in [1, 7, 64, 8192] {
                 let digest = ssewire(&corpus.bytes, chunk, kind.event_type());
                 assert_eq!(digest, corpus.expected, "{kind:?} in {chunk}-byte chunks");
-                assert_eq!(memchr2_floor(&corpus.bytes, chunk), corpus.line_breaks);
+                for floor in FLOORS {
+                    let count = (floor.run)(&corpus.bytes, chunk);
+                    assert_eq!(count, (floor.expected)(&corpus), "{}", floor.name);
+                }
             }
         }
     }

@@ -4,7 +4,7 @@
 //! this program for the allocation counts:
 //!
 //! ```text
-//! count-allocs parse KIND CHUNK LEN INDEX   # parser INDEX of PARSERS (or the floor, after them)
+//! count-allocs parse KIND CHUNK LEN INDEX   # parser INDEX of PARSERS (or of FLOORS, after them)
 //! count-allocs encode COUNT INDEX           # encoder INDEX of ENCODERS
 //! ```
 //!
@@ -41,9 +41,10 @@ fn count(args: &[&str]) -> Option<u64> {
             let (chunk, len, index) = (number(chunk)?, number(len)?, number(index)?);
             let corpus = Corpus::build(kind, len);
             parsers::prepare();
-            if index == PARSERS.len() {
+            if let Some(floor) = index.checked_sub(PARSERS.len()) {
+                let floor = parsers::FLOORS.get(floor)?;
                 return Some(count_allocations(
-                    || parsers::memchr2_floor(&corpus.bytes, chunk),
+                    || (floor.run)(&corpus.bytes, chunk),
                     &allocations,
                 ));
             }
