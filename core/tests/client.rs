@@ -11,7 +11,7 @@ use ssewire::parse::Item;
 
 /// A client, the virtual time, and helpers that play the network's part.
 struct Sim<'s> {
-    client: Client<'s>,
+    client: Client<&'s mut [u8]>,
     now: Instant,
 }
 
@@ -20,7 +20,7 @@ const SSE: Option<&str> = Some("text/event-stream");
 /// Hands `client` a response head with these parts and `extra` header lines, read back with
 /// `http::read_response` as an adapter would.
 fn respond(
-    client: &mut Client<'_>,
+    client: &mut Client<&mut [u8]>,
     now: Instant,
     status: u16,
     content_type: Option<&str>,
@@ -706,7 +706,7 @@ proptest! {
     fn random_operations_keep_invariants(ops in prop::collection::vec(op(), 0..64), budget in prop::option::of(0u32..4)) {
         let mut storage = [0u8; 600];
         let config = Config { retry_budget: budget, retry_server_errors: budget == Some(1), ..Config::new() };
-        let mut client = Client::new(&mut storage, config, 42);
+        let mut client = Client::new(&mut storage[..], config, 42);
         let mut now = Instant::from_millis(0);
         for op in ops {
             match op {

@@ -10,6 +10,7 @@
 //!
 //! Client side:
 //!
+//! - [`Url`] parses a URL, and resolves a redirect's `Location` against it ([`Url::join`]).
 //! - [`Request`] writes the request head (`Host`, `Accept`, `Last-Event-ID`, your headers).
 //! - [`read_response`] reads a response head ([`ResponseHead`]: status, content type, body
 //!   framing, `Location`, `Retry-After`); [`is_event_stream`] checks a content type.
@@ -99,6 +100,7 @@ mod body;
 mod chunked;
 mod head;
 pub(crate) mod syntax;
+mod url;
 mod write;
 
 pub use httparse::{Header, EMPTY_HEADER};
@@ -112,4 +114,6 @@ pub use head::{
     is_event_stream, read_request, read_response, Body, HeadError, RequestHead, ResponseHead,
     DEFAULT_MAX_HEAD_LEN,
 };
+pub use url::{Scheme, Url, UrlError};
+pub(crate) use write::HeaderLines;
 pub use write::{Cors, ErrorResponse, Framing, Request, Response, WriteError};

@@ -32,6 +32,36 @@ pub(crate) const fn is_field_char(b: u8) -> bool {
     matches!(b, b'\t' | b' '..=b'~' | 0x80..=0xFF)
 }
 
+/// A byte of `uri-host [":" port]`: unreserved, percent-encoded, sub-delims, and the colons and
+/// brackets of ports and IP literals.
+pub(crate) const fn is_host_char(b: u8) -> bool {
+    matches!(
+        b,
+        b'a'..=b'z'
+            | b'A'..=b'Z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'%'
+            | b'!'
+            | b'$'
+            | b'&'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*'
+            | b'+'
+            | b','
+            | b';'
+            | b'='
+            | b':'
+            | b'['
+            | b']'
+    )
+}
+
 /// `OWS`: optional whitespace, SP or HTAB.
 #[inline]
 pub(crate) const fn is_ows(b: u8) -> bool {

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::syntax::{decimal, is_field_char, is_token};
+use super::syntax::{decimal, is_field_char, is_host_char, is_token};
 use crate::out::{Out, Writes};
 
 /// Why a head could not be written.
@@ -379,8 +379,11 @@ impl Writes for ErrorResponse {
 pub struct Request<'a> {
     host: &'a str,
     path: &'a str,
+    query: Option<&'a str>,
     last_event_id: &'a str,
     headers: &'a [(&'a str, &'a str)],
+    /// Header lines checked and encoded already ([`HeaderLines`]), written after `headers`.
+    lines: &'a [u8],
 }
 
 /// Headers a [`Request`] does not take as extra headers.
@@ -400,9 +403,21 @@ impl<'a> Request<'a> {
         Request {
             host,
             path,
+            query: None,
             last_event_id: "",
             headers: &[],
+            lines: &[],
         }
+    }
+
+    /// Sets a query, written after the path and a `?` (such as [`Url::query`](super::Url)).
+    pub const fn query(self, query: Option<&'a str>) -> Self {
+        Request { query, ..self }
+    }
+
+    /// Header lines that [`HeaderLines`] checked and encoded, written after the others.
+    pub(crate) const fn lines(self, lines: &'a [u8]) -> Self {
+        Request { lines, ..self }
     }
 
     /// Sets the last event ID to send; the empty string sends none.
@@ -442,8 +457,10 @@ impl<'a> Request<'a> {
     }
 
     fn check(&self) -> Result<(), WriteError> {
+        let sendable = |s: &[u8]| s.iter().all(|&b| b.is_ascii_graphic() && b != b'#');
         let path = self.path.as_bytes();
-        if path.is_empty() || !path.iter().all(|&b| b.is_ascii_graphic() && b != b'#') {
+        let query = self.query.unwrap_or_default().as_bytes();
+        if path.is_empty() || !sendable(path) || !sendable(query) {
             return Err(WriteError::InvalidPath);
         }
         let host = self.host.as_bytes();
@@ -463,6 +480,10 @@ impl Writes for Request<'_> {
     fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
         out.put(b"GET ");
         out.put(self.path.as_bytes());
+        if let Some(query) = self.query {
+            out.put(b"?");
+            out.put(query.as_bytes());
+        }
         out.put(b" HTTP/1.1\r\n");
         field(out, "Host", self.host.as_bytes());
         field(out, "Accept", b"text/event-stream");
@@ -473,38 +494,37 @@ impl Writes for Request<'_> {
         for (name, value) in self.headers {
             field(out, name, value.as_bytes());
         }
+        out.put(self.lines);
         out.put(b"\r\n");
     }
 }
 
-/// A byte of `uri-host [":" port]`: unreserved, percent-encoded, sub-delims, and the colons and
-/// brackets of ports and IP literals.
-const fn is_host_char(b: u8) -> bool {
-    matches!(
-        b,
-        b'a'..=b'z'
-            | b'A'..=b'Z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'%'
-            | b'!'
-            | b'$'
-            | b'&'
-            | b'\''
-            | b'('
-            | b')'
-            | b'*'
-            | b'+'
-            | b','
-            | b';'
-            | b'='
-            | b':'
-            | b'['
-            | b']'
-    )
+/// A client's extra request headers, checked as [`Request`] checks them and encoded once as
+/// `Name: value` lines, to be written with every request ([`Request::lines`]).
+pub(crate) struct HeaderLines<'a>(pub(crate) &'a [(&'a str, &'a str)]);
+
+impl HeaderLines<'_> {
+    /// The exact length of the lines.
+    pub(crate) fn encoded_len(&self) -> Result<usize, WriteError> {
+        check_headers(self.0, REQUEST_RESERVED)?;
+        Ok(self.counted_len())
+    }
+
+    /// Writes the lines into the front of `buf`.
+    pub(crate) fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
+        let len = self.encoded_len()?;
+        self.write_into(buf, len).ok_or(WriteError::BufferTooSmall)
+    }
+}
+
+impl Writes for HeaderLines<'_> {
+    const COMPACT: bool = false;
+
+    fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
+        for (name, value) in self.0 {
+            field(out, name, value.as_bytes());
+        }
+    }
 }
 
 fn check_headers(headers: &[(&str, &str)], reserved: &[&str]) -> Result<(), WriteError> {

@@ -315,6 +315,17 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Parser<B> {
     pub fn into_inner(self) -> B {
         self.buf
     }
+
+    /// The storage, for owners that keep more in it than the parser's part.
+    pub(crate) fn storage(&self) -> &B {
+        &self.buf
+    }
+
+    /// The storage, for owners that keep more in it than the parser's part; the parser's part
+    /// is not to be changed.
+    pub(crate) fn storage_mut(&mut self) -> &mut B {
+        &mut self.buf
+    }
 }
 
 /// An item complete in the parser's storage, from [`Parser::feed_ready`]; see

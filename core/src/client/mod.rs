@@ -85,8 +85,12 @@
 
 use core::{fmt, ops};
 
-use crate::http::{BodyDecoder, Progress, ResponseHead};
+use crate::http::{BodyDecoder, ChunkedError, Progress, ResponseHead};
 use crate::parse::{Item, Limits, ParseError, Parser, Ready};
+
+mod session;
+
+pub use session::{Error, Output, Session, Target, Update, MAX_RESPONSE_HEADERS};
 
 /// A point in time, in milliseconds since an origin the caller picks (boot, the epoch, …).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -170,6 +174,10 @@ pub struct Config {
     /// [`handle_connected`](Client::handle_connected); then the attempt counts as failed and
     /// [`poll_abort`](Client::poll_abort) asks to drop it. `None` waits forever. Default: 30 s.
     pub response_timeout: Option<Duration>,
+    /// How long opening a connection may take, for a [`Session`], which asks for one with
+    /// [`poll_connect`](Session::poll_connect); then the attempt counts as failed. `None` waits
+    /// as long as the connector does. Default: 10 s.
+    pub connect_timeout: Option<Duration>,
     /// Redirects followed in a row before failing. Default: 10.
     pub max_redirects: u8,
     /// Retry `5xx` and `429` responses (after `Retry-After`, if longer than the delay) instead
@@ -192,6 +200,7 @@ impl Config {
             healthy_after: Duration::from_secs(10),
             retry_budget: None,
             response_timeout: Some(Duration::from_secs(30)),
+            connect_timeout: Some(Duration::from_secs(10)),
             max_redirects: 10,
             retry_server_errors: false,
             max_location: 256,
@@ -275,8 +284,8 @@ enum Phase {
     Connect,
     /// Connecting, then waiting for the response head until `deadline`, once connected.
     Request { deadline: Option<Instant> },
-    /// The stream is open since `since`.
-    Open { since: Instant },
+    /// The stream is open since `since`; `delivered` once a byte of its body arrived.
+    Open { since: Instant, delivered: bool },
     /// Waiting until `until` to reconnect.
     Wait { until: Instant },
     /// Stopped.
@@ -285,13 +294,14 @@ enum Phase {
 
 /// The reconnecting client state machine. See the [module docs](self) for the call order.
 ///
-/// It owns an event [`Parser`] over the storage it is given (minus [`Config::max_location`]
-/// bytes for a redirect target), and the last event ID lives there.
+/// It owns an event [`Parser`] over the storage `B` it is given (`&mut [u8]` lent by the
+/// caller, or a `Vec<u8>` or array it owns), minus [`Config::max_location`] bytes in front for a
+/// redirect target; the last event ID lives there.
 #[derive(Debug)]
-pub struct Client<'s> {
+pub struct Client<B> {
     config: Config,
-    parser: Parser<&'s mut [u8]>,
-    location: &'s mut [u8],
+    /// The parser, over the storage after the first `split` bytes, which hold the location.
+    parser: Parser<Tail<B>>,
     /// Length of the redirect target in `location`, if connecting to one.
     location_len: Option<usize>,
     phase: Phase,
@@ -299,6 +309,8 @@ pub struct Client<'s> {
     failure: Option<Failure>,
     /// The connection in use is to be dropped.
     abort: bool,
+    /// Why the body framing of the last connection broke, until taken.
+    malformed: Option<ChunkedError>,
     /// The reconnection time: `initial_delay` until the server sends `retry`.
     retry: Duration,
     /// Attempts in a row that did not end in a healthy connection.
@@ -307,20 +319,42 @@ pub struct Client<'s> {
     rng: u64,
 }
 
-impl<'s> Client<'s> {
-    /// A client about to connect. `seed` seeds the jitter; give each client a different one.
-    pub fn new(storage: &'s mut [u8], config: Config, seed: u64) -> Self {
-        let split = config.max_location.min(storage.len());
-        let (location, rest) = storage.split_at_mut(split);
+/// Storage after its first `start` bytes: the parser's part of a client's storage.
+#[derive(Clone, Debug)]
+struct Tail<B> {
+    storage: B,
+    start: usize,
+}
+
+impl<B: AsRef<[u8]>> AsRef<[u8]> for Tail<B> {
+    fn as_ref(&self) -> &[u8] {
+        self.storage.as_ref().get(self.start..).unwrap_or_default()
+    }
+}
+
+impl<B: AsMut<[u8]>> AsMut<[u8]> for Tail<B> {
+    fn as_mut(&mut self) -> &mut [u8] {
+        self.storage
+            .as_mut()
+            .get_mut(self.start..)
+            .unwrap_or_default()
+    }
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
+    /// A client about to connect, with `storage` for the redirect target and the parser (see
+    /// [`Config::storage_len`]). `seed` seeds the jitter; give each client a different one.
+    pub fn new(storage: B, config: Config, seed: u64) -> Self {
+        let start = config.max_location.min(storage.as_ref().len());
         Client {
             config,
-            parser: Parser::with_limits(rest, config.limits),
-            location,
+            parser: Parser::with_limits(Tail { storage, start }, config.limits),
             location_len: None,
             phase: Phase::Connect,
             body: BodyDecoder::new(crate::http::Body::Close),
             failure: None,
             abort: false,
+            malformed: None,
             retry: config.initial_delay,
             failures: 0,
             redirects: 0,
@@ -368,13 +402,19 @@ impl<'s> Client<'s> {
             return None;
         }
         self.phase = Phase::Request { deadline: None };
-        let location = self
-            .location_len
-            .map(|len| core::str::from_utf8(&self.location[..len]).unwrap_or_default());
-        Some(Connect {
+        Some(self.connect())
+    }
+
+    /// The connection the current attempt is for.
+    fn connect(&self) -> Connect<'_> {
+        let location = self.location_len.map(|len| {
+            let bytes = self.parser.storage().storage.as_ref().get(..len);
+            core::str::from_utf8(bytes.unwrap_or_default()).unwrap_or_default()
+        });
+        Connect {
             location,
             last_event_id: self.parser.last_event_id(),
-        })
+        }
     }
 
     /// When [`handle_timeout`](Client::handle_timeout) is due: the end of the wait before a
@@ -422,7 +462,10 @@ impl<'s> Client<'s> {
         match head.status {
             100 | 102 | 103 => {}
             200 if head.is_event_stream() => {
-                self.phase = Phase::Open { since: now };
+                self.phase = Phase::Open {
+                    since: now,
+                    delivered: false,
+                };
                 self.body = BodyDecoder::new(head.body);
                 self.redirects = 0;
                 self.parser.reset();
@@ -465,10 +508,11 @@ impl<'s> Client<'s> {
         now: Instant,
         body: &mut &[u8],
     ) -> Option<Result<Ready, ParseError>> {
-        if !matches!(self.phase, Phase::Open { .. }) {
+        let Phase::Open { delivered, .. } = &mut self.phase else {
             *body = &[];
             return None;
-        }
+        };
+        *delivered |= !body.is_empty();
         match self.body.feed_ready(&mut self.parser, body) {
             Progress::Item(ready) => {
                 if let Ok(ms) = ready.as_ref().map(Ready::retry) {
@@ -477,7 +521,10 @@ impl<'s> Client<'s> {
                 Some(ready)
             }
             Progress::NeedMore => None,
-            Progress::End | Progress::Malformed(_) => {
+            ended @ (Progress::End | Progress::Malformed(_)) => {
+                if let Progress::Malformed(error) = ended {
+                    self.malformed = Some(error);
+                }
                 // Done with this connection: what is left of `body` is not the stream's.
                 *body = &[];
                 self.abort = true;
@@ -535,8 +582,11 @@ impl<'s> Client<'s> {
 
     fn connection_lost(&mut self, now: Instant) {
         match self.phase {
-            Phase::Open { since } => {
-                if now.saturating_duration_since(since) >= self.config.healthy_after {
+            Phase::Open { since, delivered } => {
+                // As browsers: a stream that opened and delivered its body is a success, and
+                // the next wait is the reconnection time itself; one that opened and stayed
+                // silent counts as a failure unless it stayed open `healthy_after`.
+                if delivered || now.saturating_duration_since(since) >= self.config.healthy_after {
                     self.failures = 0;
                 }
                 self.reconnect(now, Duration::ZERO);
@@ -583,15 +633,19 @@ impl<'s> Client<'s> {
     }
 
     fn redirect(&mut self, location: Option<&str>) {
-        let Some(location) = location.filter(|l| !l.is_empty() && l.len() <= self.location.len())
-        else {
+        let room = self.parser.storage().start;
+        let Some(location) = location.filter(|l| !l.is_empty() && l.len() <= room) else {
             return self.fail(Failure::BadRedirect);
         };
         if self.redirects >= self.config.max_redirects {
             return self.fail(Failure::TooManyRedirects);
         }
         self.redirects += 1;
-        self.location[..location.len()].copy_from_slice(location.as_bytes());
+        let storage = self.parser.storage_mut().storage.as_mut();
+        let Some(dest) = storage.get_mut(..location.len()) else {
+            return self.fail(Failure::BadRedirect);
+        };
+        dest.copy_from_slice(location.as_bytes());
         self.location_len = Some(location.len());
         self.phase = Phase::Connect;
     }

@@ -1,0 +1,629 @@
+//! The whole client without I/O: [`Session`].
+
+use core::fmt;
+
+use super::{Client, Instant, State};
+use crate::http::{
+    self, ChunkedError, HeadError, HeaderLines, Request, Url, UrlError, WriteError, EMPTY_HEADER,
+};
+use crate::parse::{Item, ParseError, Ready};
+
+/// The most header fields a response head may have; more is [`HeadError::TooManyHeaders`].
+pub const MAX_RESPONSE_HEADERS: usize = 64;
+
+/// Why a step of a [`Session`] went wrong. Except for [`Url`](Error::Url) and
+/// [`Request`](Error::Request) of the original URL, which stop the session for good, the
+/// attempt counts as failed and the session reconnects as its [`Client`] says; the error is
+/// reported so that it can be logged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL, or a redirect's `Location`, is not one the session can request.
+    Url(UrlError),
+    /// The request head could not be written: a last event ID with a control character, or
+    /// a head longer than the buffer.
+    Request(WriteError),
+    /// The connection did not open within
+    /// [`Config::connect_timeout`](super::Config::connect_timeout).
+    ConnectTimeout,
+    /// The response head did not come within
+    /// [`Config::response_timeout`](super::Config::response_timeout).
+    ResponseTimeout,
+    /// The connection closed before the response head was complete, or before the end of a
+    /// chunked or `Content-Length` body.
+    UnexpectedEof,
+    /// The response head is malformed, or longer than the buffer ([`HeadError::TooLarge`]).
+    Head(HeadError),
+    /// The chunked framing of the body is broken.
+    Body(ChunkedError),
+    /// An event is over a parser limit; it is dropped and reading goes on.
+    Parse(ParseError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Url(error) => error.fmt(f),
+            Error::Request(error) => error.fmt(f),
+            Error::ConnectTimeout => f.write_str("connection not opened in time"),
+            Error::ResponseTimeout => f.write_str("response head not received in time"),
+            Error::UnexpectedEof => f.write_str("connection closed before the end of the response"),
+            Error::Head(error) => error.fmt(f),
+            Error::Body(error) => error.fmt(f),
+            Error::Parse(error) => error.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Error::Url(error) => Some(error),
+            Error::Request(error) => Some(error),
+            Error::Head(error) => Some(error),
+            Error::Body(error) => Some(error),
+            Error::Parse(error) => Some(error),
+            Error::ConnectTimeout | Error::ResponseTimeout | Error::UnexpectedEof => None,
+        }
+    }
+}
+
+/// What a [`Session`] reports: an item of the stream, or news that a stream opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Update<'a> {
+    /// A stream opened: a `200` `text/event-stream` head was accepted (a browser's `open`
+    /// event). Its items follow.
+    Open,
+    /// An event, a comment or a `retry` value.
+    Item(Item<'a>),
+}
+
+/// An [`Update`] that does not borrow the session, from [`Session::poll_ready`]; see
+/// [`Session::resolve`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// [`Update::Open`].
+    Open,
+    /// [`Update::Item`], as the parser's [`Ready`].
+    Item(Ready),
+}
+
+/// A connection to open, from [`Session::poll_connect`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Target<'a> {
+    /// Where to connect (scheme, host, port): the original URL, or the one a redirect named.
+    pub url: Url<'a>,
+    /// The URL the session was made for.
+    pub origin: Url<'a>,
+}
+
+impl Target<'_> {
+    /// Whether the connection goes to the original URL's host (a name compared without ASCII
+    /// case), whatever the port: a connector that knows the address of that host only (no
+    /// DNS) can still follow a redirect to another port of it.
+    #[must_use]
+    pub fn is_origin_host(&self) -> bool {
+        self.url.host.eq_ignore_ascii_case(self.origin.host)
+    }
+}
+
+/// Where the connection stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Io {
+    /// No connection.
+    Idle,
+    /// Asked for a connection; the request head is in the window, `len` bytes.
+    Connecting { len: usize },
+    /// Sending the request head: `sent` of its `len` bytes.
+    Transmit { len: usize, sent: usize },
+    /// Reading the response head: `filled` bytes of the window received.
+    Head { filled: usize },
+    /// Reading the body: the window's bytes `start..end` are received and not parsed yet.
+    Body { start: usize, end: usize },
+}
+
+/// The whole client of an event stream, without I/O: what a browser's `EventSource` does,
+/// in the manner of quinn-proto and str0m. It writes the request head, reads the response
+/// head (interim `1xx` heads skipped, redirects resolved against the URL with [`Url::join`]),
+/// decodes the body (close-delimited, `Content-Length` or chunked), parses events, and times
+/// connecting, the response head and the wait before reconnecting — all decided by its
+/// [`Client`], whose rules the [module docs](super) give. The caller moves the bytes.
+///
+/// # Storage
+///
+/// Two buffers of type `B` (`&mut [u8]` lent by the caller, or a `Vec<u8>` or an array it
+/// owns): the [`Client`]'s storage for events, and `buf` for the I/O. `buf` keeps the
+/// original URL and the extra header lines in front, checked and encoded once at
+/// [`new`](Session::new); the rest, the window, holds the request head while it is sent, the
+/// response head while it arrives (so it bounds the head's length), and body reads. 512 bytes
+/// is plenty for a small device; more means fewer reads.
+///
+/// # Call order
+///
+/// Loop, doing the first thing that applies:
+///
+/// 1. [`poll_disconnect`](Session::poll_disconnect) is `true`: drop the connection.
+/// 2. [`poll_ready`](Session::poll_ready) (or [`poll_update`](Session::poll_update)) gives
+///    something: report it. Call it until `None` before reading more.
+/// 3. [`state`](Session::state) is [`Closed`](State::Closed): stop.
+/// 4. [`poll_connect`](Session::poll_connect) gives a [`Target`]: open a connection to it,
+///    then [`handle_connected`](Session::handle_connected), or
+///    [`handle_io_error`](Session::handle_io_error) if that failed.
+/// 5. [`poll_transmit`](Session::poll_transmit) gives bytes: write them (some or all),
+///    then [`handle_transmitted`](Session::handle_transmitted); flush once it gives none.
+/// 6. [`poll_read`](Session::poll_read) gives a window: read into it, then
+///    [`handle_received`](Session::handle_received) with the count (0 at the end of the
+///    stream), or [`handle_io_error`](Session::handle_io_error).
+/// 7. Otherwise wait until [`poll_timeout`](Session::poll_timeout) and call
+///    [`handle_timeout`](Session::handle_timeout).
+///
+/// Race every wait of 4 to 6 against [`poll_timeout`](Session::poll_timeout), and call
+/// [`handle_timeout`](Session::handle_timeout) when it passes: the session then gives up on
+/// the connection (1). If the caller loses a connection on its own (a cancelled future),
+/// it calls [`handle_io_error`](Session::handle_io_error);
+/// [`has_connection`](Session::has_connection) tells whether the session still counts on one.
+///
+/// ```
+/// use ssewire::client::{Client, Config, Instant, Session, Update};
+/// use ssewire::parse::Item;
+///
+/// let (mut storage, mut buf) = ([0u8; 1024], [0u8; 512]);
+/// let client = Client::new(&mut storage[..], Config::new(), 7);
+/// let mut session = Session::new(client, &mut buf[..], "http://example.com/events", &[])?;
+/// let now = Instant::from_millis(0);
+///
+/// let target = session.poll_connect(now).unwrap();
+/// assert_eq!((target.url.host, target.url.port), ("example.com", 80));
+/// session.handle_connected(now);
+/// let request = session.poll_transmit().unwrap();
+/// assert!(request.starts_with(b"GET /events HTTP/1.1\r\nHost: example.com\r\n"));
+/// let len = request.len();
+/// session.handle_transmitted(len);
+///
+/// let response = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: hi\n\n";
+/// let window = session.poll_read().unwrap();
+/// window[..response.len()].copy_from_slice(response);
+/// session.handle_received(now, response.len());
+/// assert!(matches!(session.poll_update(now), Some(Ok(Update::Open))));
+/// assert!(matches!(
+///     session.poll_update(now),
+///     Some(Ok(Update::Item(Item::Event(event)))) if event.data == "hi"
+/// ));
+/// assert!(session.poll_update(now).is_none());
+/// # Ok::<(), ssewire::client::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Session<B> {
+    client: Client<B>,
+    buf: B,
+    /// The original URL, then the extra header lines, at the front of `buf`.
+    url_len: usize,
+    lines_len: usize,
+    io: Io,
+    /// When connecting gives up, while [`Io::Connecting`].
+    connect_deadline: Option<Instant>,
+    /// The connection is to be dropped.
+    disconnect: bool,
+    /// An error to report first.
+    error: Option<Error>,
+    /// A stream opened, not reported yet.
+    opened: bool,
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
+    /// A session for `url` (`http://` or `https://`, see [`Url`]) that sends these extra
+    /// `headers` with each request, as (name, value) pairs (see [`Request::headers`]), driving
+    /// `client` with `buf` for the I/O. Nothing happens until
+    /// [`poll_connect`](Session::poll_connect).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Url`] for a URL that cannot be requested; [`Error::Request`] for an invalid
+    /// header, or a `buf` too small for the URL, the header lines and a request head.
+    pub fn new(
+        client: Client<B>,
+        mut buf: B,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Self, Error> {
+        let parsed = Url::parse(url).map_err(Error::Url)?;
+        let lines = HeaderLines(headers);
+        let lines_len = lines.encoded_len().map_err(Error::Request)?;
+        let too_small = Error::Request(WriteError::BufferTooSmall);
+        let bytes = buf.as_mut();
+        let (template, window) = bytes
+            .split_at_mut_checked(url.len().saturating_add(lines_len))
+            .ok_or(too_small)?;
+        let (url_part, lines_part) = template.split_at_mut(url.len());
+        url_part.copy_from_slice(url.as_bytes());
+        lines.encode(lines_part).map_err(Error::Request)?;
+        // The request without a last event ID must fit: nothing else can make it not fit
+        // later but a long ID.
+        request(&parsed, "", lines_part)
+            .encode(window)
+            .map_err(Error::Request)?;
+        Ok(Session {
+            client,
+            buf,
+            url_len: url.len(),
+            lines_len,
+            io: Io::Idle,
+            connect_deadline: None,
+            disconnect: false,
+            error: None,
+            opened: false,
+        })
+    }
+
+    /// The reconnection machine: [`last_event_id`](Client::last_event_id),
+    /// [`reconnection_time`](Client::reconnection_time), [`poll_failure`](Client::poll_failure).
+    pub fn client(&self) -> &Client<B> {
+        &self.client
+    }
+
+    /// Where the session stands.
+    pub fn state(&self) -> State {
+        self.client.state()
+    }
+
+    /// The URL the session was made for.
+    pub fn url(&self) -> Url<'_> {
+        self.origin()
+    }
+
+    /// Whether the session counts on a connection now: from
+    /// [`poll_connect`](Session::poll_connect) until it gives up on it.
+    pub fn has_connection(&self) -> bool {
+        self.io != Io::Idle
+    }
+
+    /// Stops for good: drop the connection ([`poll_disconnect`](Session::poll_disconnect)).
+    pub fn close(&mut self) {
+        self.client.close();
+        self.drop_connection();
+    }
+
+    /// `true` once when the connection in use is to be dropped: the session gave up on it (a
+    /// redirect, an error response, the body's end, a broken framing, a deadline) or was
+    /// closed.
+    pub fn poll_disconnect(&mut self) -> bool {
+        core::mem::take(&mut self.disconnect)
+    }
+
+    /// A connection to open now, once per attempt: connect to [`Target::url`]'s host and
+    /// port, in its scheme; the request for it is ready. `None` if there is none to open. The
+    /// [`Config::connect_timeout`](super::Config::connect_timeout) starts `now`.
+    pub fn poll_connect(&mut self, now: Instant) -> Option<Target<'_>> {
+        if self.io != Io::Idle {
+            return None;
+        }
+        let connect = self.client.poll_connect()?;
+        let redirected = connect.location.is_some();
+        let (template, window) = split(self.buf.as_mut(), self.url_len + self.lines_len);
+        let (url, lines) = template.split_at(self.url_len);
+        let origin = Url::parse(as_str(url)).map_err(Error::Url);
+        let target = origin.and_then(|origin| match connect.location {
+            Some(location) => origin.join(location).map_err(Error::Url),
+            None => Ok(origin),
+        });
+        let written = target.and_then(|target| {
+            let request = request(&target, connect.last_event_id, lines);
+            request.encode(window).map_err(Error::Request)
+        });
+        match written {
+            Ok(len) => {
+                self.io = Io::Connecting { len };
+                self.connect_deadline = self.client.config.connect_timeout.map(|t| now + t);
+            }
+            Err(error) => {
+                self.error = Some(error);
+                // A redirect target that cannot be requested fails this attempt; the original
+                // URL cannot be requested ever.
+                if redirected {
+                    self.client.handle_io_error(now);
+                } else {
+                    self.client.close();
+                }
+                return None;
+            }
+        }
+        self.connecting()
+    }
+
+    /// The connection [`poll_connect`](Session::poll_connect) asked for, while it is being
+    /// opened (until [`handle_connected`](Session::handle_connected)).
+    pub fn connecting(&self) -> Option<Target<'_>> {
+        if !matches!(self.io, Io::Connecting { .. }) {
+            return None;
+        }
+        Some(Target {
+            url: self.target().ok()?,
+            origin: self.origin(),
+        })
+    }
+
+    /// The connection asked for by [`poll_connect`](Session::poll_connect) is open: the request
+    /// goes out next ([`poll_transmit`](Session::poll_transmit)), and the
+    /// [`Config::response_timeout`](super::Config::response_timeout) starts.
+    pub fn handle_connected(&mut self, now: Instant) {
+        if let Io::Connecting { len } = self.io {
+            self.io = Io::Transmit { len, sent: 0 };
+            self.connect_deadline = None;
+            self.client.handle_connected(now);
+        }
+    }
+
+    /// The bytes of the request head still to send, if any.
+    pub fn poll_transmit(&self) -> Option<&[u8]> {
+        let Io::Transmit { len, sent } = self.io else {
+            return None;
+        };
+        self.window().get(sent..len)
+    }
+
+    /// `n` bytes of [`poll_transmit`](Session::poll_transmit) were sent.
+    pub fn handle_transmitted(&mut self, n: usize) {
+        if let Io::Transmit { len, sent } = self.io {
+            let sent = sent.saturating_add(n);
+            self.io = if sent >= len {
+                Io::Head { filled: 0 }
+            } else {
+                Io::Transmit { len, sent }
+            };
+        }
+    }
+
+    /// Where to read the connection's next bytes into, if the session is reading; `None` while
+    /// items wait to be taken with [`poll_ready`](Session::poll_ready).
+    pub fn poll_read(&mut self) -> Option<&mut [u8]> {
+        let from = match self.io {
+            Io::Head { filled } => filled,
+            Io::Body { start, end } if start >= end => 0,
+            _ => return None,
+        };
+        let window = self.window_mut();
+        window.get_mut(from..)
+    }
+
+    /// `n` bytes were read into the window of [`poll_read`](Session::poll_read); 0 for the end
+    /// of the stream (the peer closed the connection).
+    pub fn handle_received(&mut self, now: Instant, n: usize) {
+        match self.io {
+            Io::Head { filled } if n > 0 => {
+                let filled = filled.saturating_add(n).min(self.window().len());
+                self.io = Io::Head { filled };
+                self.read_head(now);
+            }
+            Io::Body { .. } if n > 0 => {
+                let end = n.min(self.window().len());
+                self.io = Io::Body { start: 0, end };
+            }
+            Io::Head { .. } => {
+                self.error = Some(Error::UnexpectedEof);
+                self.client.handle_io_error(now);
+                self.drop_connection();
+            }
+            Io::Body { .. } => {
+                // A chunked or Content-Length body closed before its end was cut short.
+                if self.client.is_body_delimited() {
+                    self.error = Some(Error::UnexpectedEof);
+                }
+                self.client.handle_end_of_body(now);
+                self.drop_connection();
+            }
+            Io::Idle | Io::Connecting { .. } | Io::Transmit { .. } => {}
+        }
+    }
+
+    /// Connecting, sending or receiving failed, or the caller dropped the connection on its
+    /// own: the attempt counts as failed, and the session reconnects as its client says.
+    pub fn handle_io_error(&mut self, now: Instant) {
+        if self.io != Io::Idle {
+            self.client.handle_io_error(now);
+            self.io = Io::Idle;
+            self.connect_deadline = None;
+        }
+    }
+
+    /// When [`handle_timeout`](Session::handle_timeout) is due: a deadline for connecting or
+    /// for the response head, or the end of the wait before reconnecting.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.io {
+            Io::Connecting { .. } => self.connect_deadline,
+            _ => self.client.poll_timeout(),
+        }
+    }
+
+    /// Time passed: past a deadline the session gives up on the connection (and reports
+    /// [`Error::ConnectTimeout`] or [`Error::ResponseTimeout`]); past the wait it asks to
+    /// connect again.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Io::Connecting { .. } = self.io {
+            if self.connect_deadline.is_some_and(|at| now >= at) {
+                self.error = Some(Error::ConnectTimeout);
+                self.client.handle_io_error(now);
+                self.drop_connection();
+            }
+            return;
+        }
+        self.client.handle_timeout(now);
+        if self.client.poll_abort() {
+            self.error = Some(Error::ResponseTimeout);
+            self.drop_connection();
+        }
+    }
+
+    /// What to report next, as an [`Output`] that does not borrow the session (see
+    /// [`resolve`](Session::resolve)): an error, a stream opened, or an item of the body
+    /// received so far. `None` when there is nothing until more is read.
+    pub fn poll_ready(&mut self, now: Instant) -> Option<Result<Output, Error>> {
+        if let Some(error) = self.error.take() {
+            return Some(Err(error));
+        }
+        if core::mem::take(&mut self.opened) {
+            return Some(Ok(Output::Open));
+        }
+        let Io::Body { start, end } = self.io else {
+            return None;
+        };
+        if start >= end {
+            return None;
+        }
+        let window = window(self.buf.as_ref(), self.url_len + self.lines_len);
+        let mut input = window.get(start..end).unwrap_or_default();
+        let ready = self.client.handle_body_ready(now, &mut input);
+        self.io = Io::Body {
+            start: end - input.len(),
+            end,
+        };
+        if self.client.poll_abort() {
+            // The body ended by its framing, or the framing broke.
+            if let Some(error) = self.client.malformed.take() {
+                self.error = Some(Error::Body(error));
+            }
+            self.drop_connection();
+        }
+        match ready? {
+            Ok(ready) => Some(Ok(Output::Item(ready))),
+            Err(error) => Some(Err(Error::Parse(error))),
+        }
+    }
+
+    /// The [`Update`] an [`Output`] of the last [`poll_ready`](Session::poll_ready) stands for.
+    pub fn resolve(&self, output: Output) -> Update<'_> {
+        match output {
+            Output::Open => Update::Open,
+            Output::Item(ready) => Update::Item(self.client.resolve(ready)),
+        }
+    }
+
+    /// [`poll_ready`](Session::poll_ready) and [`resolve`](Session::resolve) in one.
+    pub fn poll_update(&mut self, now: Instant) -> Option<Result<Update<'_>, Error>> {
+        let ready = self.poll_ready(now)?;
+        Some(ready.map(|output| self.resolve(output)))
+    }
+
+    /// Reads the response head received so far, if complete, and hands it to the client.
+    fn read_head(&mut self, now: Instant) {
+        loop {
+            let Io::Head { filled } = self.io else {
+                return;
+            };
+            let window = window(self.buf.as_ref(), self.url_len + self.lines_len);
+            let received = window.get(..filled).unwrap_or_default();
+            let head = match read_response(&mut self.client, now, received, window.len()) {
+                Ok(Some(head)) => head,
+                Ok(None) => return,
+                Err(error) => {
+                    self.error = Some(Error::Head(error));
+                    self.client.handle_io_error(now);
+                    return self.drop_connection();
+                }
+            };
+            let (len, status) = head;
+            match self.client.state() {
+                State::Open => {
+                    self.opened = true;
+                    self.io = Io::Body {
+                        start: len,
+                        end: filled,
+                    };
+                    return;
+                }
+                State::Connecting if (100..200).contains(&status) => {
+                    // An interim response: the final head follows.
+                    self.window_mut().copy_within(len..filled, 0);
+                    self.io = Io::Head {
+                        filled: filled - len,
+                    };
+                }
+                // A redirect, an error response retried later, or a failure.
+                State::Connecting | State::Closed => return self.drop_connection(),
+            }
+        }
+    }
+
+    fn drop_connection(&mut self) {
+        self.client.abort = false;
+        self.io = Io::Idle;
+        self.connect_deadline = None;
+        self.opened = false;
+        self.disconnect = true;
+    }
+
+    /// The original URL, from the front of `buf` (checked at [`new`](Session::new)).
+    fn origin(&self) -> Url<'_> {
+        let url = as_str(self.buf.as_ref().get(..self.url_len).unwrap_or_default());
+        Url::parse(url).unwrap_or(PLACEHOLDER)
+    }
+
+    /// Where the current attempt goes: the original URL or a redirect's target.
+    fn target(&self) -> Result<Url<'_>, UrlError> {
+        let origin = as_str(self.buf.as_ref().get(..self.url_len).unwrap_or_default());
+        let origin = Url::parse(origin)?;
+        match self.client.connect().location {
+            Some(location) => origin.join(location),
+            None => Ok(origin),
+        }
+    }
+
+    fn window(&self) -> &[u8] {
+        window(self.buf.as_ref(), self.url_len + self.lines_len)
+    }
+
+    fn window_mut(&mut self) -> &mut [u8] {
+        let start = self.url_len + self.lines_len;
+        self.buf.as_mut().get_mut(start..).unwrap_or_default()
+    }
+}
+
+/// Never used: the original URL was parsed once at [`Session::new`] and its bytes are not
+/// changed since. Here so that no path can panic.
+const PLACEHOLDER: Url<'static> = Url {
+    scheme: http::Scheme::Http,
+    host: "invalid",
+    port: 80,
+    authority: "invalid",
+    path: "/",
+    query: None,
+};
+
+/// The request for `url`.
+fn request<'a>(url: &Url<'a>, last_event_id: &'a str, lines: &'a [u8]) -> Request<'a> {
+    Request::new(url.authority, url.path)
+        .query(url.query)
+        .last_event_id(last_event_id)
+        .lines(lines)
+}
+
+fn split(bytes: &mut [u8], at: usize) -> (&[u8], &mut [u8]) {
+    let at = at.min(bytes.len());
+    let (front, back) = bytes.split_at_mut(at);
+    (front, back)
+}
+
+/// The part of `buf` after the request template, `start` bytes.
+fn window(buf: &[u8], start: usize) -> &[u8] {
+    buf.get(start..).unwrap_or_default()
+}
+
+fn as_str(bytes: &[u8]) -> &str {
+    core::str::from_utf8(bytes).unwrap_or_default()
+}
+
+/// Reads the response head at the front of `received`, if complete, hands it to `client`, and
+/// returns its length and status. The header array lives only in this call.
+fn read_response<B: AsRef<[u8]> + AsMut<[u8]>>(
+    client: &mut Client<B>,
+    now: Instant,
+    received: &[u8],
+    max_len: usize,
+) -> Result<Option<(usize, u16)>, HeadError> {
+    let mut headers = [EMPTY_HEADER; MAX_RESPONSE_HEADERS];
+    let Some(head) = http::read_response(received, &mut headers, max_len)? else {
+        return Ok(None);
+    };
+    client.handle_response_head(now, &head);
+    Ok(Some((head.len, head.status)))
+}
