@@ -218,8 +218,7 @@ impl Seen {
 #[test]
 fn event_source_gets_every_event_once_across_drops() {
     let server = Server::start();
-    let mut config = client::Config::new();
-    config.client.retry_budget = Some(5);
+    let config = client::Config::new().retry_budget(Some(5));
     let mut source = EventSource::new::<Smol>(&server.url(), config).unwrap();
     let mut events = Vec::new();
     let mut log: Vec<(Instant, Seen)> = Vec::new();

@@ -38,11 +38,13 @@
 //!     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
 //!     let socket = Socket::new(stack, &mut rx, &mut tx);
 //!     let server = IpEndpoint::new(Ipv4Address::new(192, 168, 1, 2).into(), 8080);
-//!     let connector = Connector::new(&socket, server).host("sensors.local:8080");
+//!     let connector = Connector::new(&socket, server);
 //!     let (mut storage, mut buf) = ([0u8; 1024], [0u8; 512]);
-//!     let client = Client::new(&mut storage, Config::new(), 0x5eed);
-//!     let mut source =
-//!         EventSource::new(client, connector, Time, &mut buf, "sensors.local:8080", "/events");
+//!     let client = Client::new(&mut storage[..], Config::new(), 0x5eed);
+//!     let url = "http://sensors.local:8080/events";
+//!     let Ok(mut source) = EventSource::new(client, connector, Time, &mut buf, url) else {
+//!         return; // a URL that cannot be requested, or a buffer too small for it
+//!     };
 //!     while let Some(item) = source.next().await {
 //!         let _ = item; // an event, a comment, a `retry` value, or an error to log
 //!     }
@@ -59,6 +61,7 @@ use embassy_time::{with_timeout, Duration, Timer};
 use embedded_io_async::{ErrorType, Read, Write};
 
 use crate::client::{Clock, Connect, Instant, Target};
+use crate::http::Scheme;
 use crate::server::Delay;
 
 /// The crates this module is built on, re-exported so that an application uses the same
@@ -162,50 +165,35 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// connection.
 const RESET_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// The port of a redirect target that names none: 80, as `http`.
-const HTTP_PORT: u16 = 80;
-
 /// A [`Connect`] that opens TCP connections to one endpoint, on a [`Socket`].
 ///
 /// [`connect`](Connect::connect) first ends what is left of the previous connection (a
 /// connection still closing is aborted, and the RST given up to 500 ms to go out), then
 /// connects within the [`connect_timeout`](Connector::connect_timeout).
 ///
-/// Redirects (`Location`) are resolved without DNS, and kept simple:
+/// The endpoint serves the host of the [`EventSource`](crate::EventSource)'s URL. Redirects,
+/// resolved by the core against that URL, are followed without DNS:
 ///
-/// - a relative target (`/elsewhere`) goes to the same endpoint;
-/// - an absolute `http://` or `//` target whose authority is the [`host`](Connector::host)
-///   (ASCII case ignored) goes to the same endpoint; the same host name with another port goes
-///   to the endpoint's address on that port;
-/// - an absolute target whose host is an IPv4 literal (`http://192.168.1.7:8080/events`) goes
-///   there (port 80 if none);
-/// - anything else (another host name, an IPv6 literal, user info, a scheme other than
-///   `http` such as `https`, a malformed port) is refused with [`ConnectError::Redirect`].
+/// - to the URL's host and port (host ASCII case ignored): the endpoint; to another port of
+///   that host: the endpoint's address on that port;
+/// - to an IPv4 literal (`http://192.168.1.7:8080/events`): there;
+/// - anything else (another host name, an IPv6 literal, a scheme other than `http` such as
+///   `https`) is refused with [`ConnectError::Redirect`].
 #[derive(Debug)]
 pub struct Connector<'a, 'd> {
     socket: &'a Socket<'d>,
     endpoint: IpEndpoint,
-    host: &'a str,
     connect_timeout: Duration,
 }
 
 impl<'a, 'd> Connector<'a, 'd> {
-    /// A connector to `endpoint` on `socket`. No host is set: absolute redirects are followed
-    /// only to IP literals.
+    /// A connector to `endpoint` (the address of the URL's host) on `socket`.
     pub fn new(socket: &'a Socket<'d>, endpoint: IpEndpoint) -> Self {
         Connector {
             socket,
             endpoint,
-            host: "",
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
-    }
-
-    /// The host that `endpoint` serves, as in the URL (`sensors.local` or
-    /// `sensors.local:8080`): an absolute redirect to it goes to the same endpoint.
-    #[must_use]
-    pub fn host(self, host: &'a str) -> Self {
-        Connector { host, ..self }
     }
 
     /// The time to open a connection; past it,
@@ -219,52 +207,26 @@ impl<'a, 'd> Connector<'a, 'd> {
     }
 }
 
-/// The endpoint to connect to for `target`, from a connector to `endpoint` serving `host`;
-/// see [`Connector`].
-fn resolve(
-    target: Target<'_>,
-    endpoint: IpEndpoint,
-    host: &str,
-) -> Result<IpEndpoint, ConnectError> {
-    let Target::Redirect { scheme, authority } = target else {
-        return Ok(endpoint);
-    };
-    if scheme.is_some_and(|scheme| !scheme.eq_ignore_ascii_case("http")) {
+/// The endpoint to connect to for `target`, from a connector to `endpoint` serving the
+/// original URL's host; see [`Connector`].
+fn resolve(target: &Target<'_>, endpoint: IpEndpoint) -> Result<IpEndpoint, ConnectError> {
+    let url = target.url;
+    if url.scheme != Scheme::Http {
         return Err(ConnectError::Redirect);
     }
-    if !host.is_empty() && authority.eq_ignore_ascii_case(host) {
-        return Ok(endpoint);
+    if target.is_origin_host() {
+        // The endpoint is where the URL's host and port are (its port may differ: a NAT).
+        let port = if url.port == target.origin.port {
+            endpoint.port
+        } else {
+            url.port
+        };
+        return Ok(IpEndpoint::new(endpoint.addr, port));
     }
-    let (name, port) = split_port(authority)?;
-    if !host.is_empty() {
-        let (own, _) = split_port(host)?;
-        if name.eq_ignore_ascii_case(own) {
-            return Ok(IpEndpoint::new(endpoint.addr, port));
-        }
-    }
-    match name.parse::<Ipv4Addr>() {
-        Ok(addr) => Ok(IpEndpoint::new(IpAddress::Ipv4(addr), port)),
+    match url.host.parse::<Ipv4Addr>() {
+        Ok(addr) => Ok(IpEndpoint::new(IpAddress::Ipv4(addr), url.port)),
         Err(_) => Err(ConnectError::Redirect),
     }
-}
-
-/// A host name and port (80 if none) of an authority; user info, IPv6 literals and bad ports
-/// are refused.
-fn split_port(authority: &str) -> Result<(&str, u16), ConnectError> {
-    if authority.contains(['@', '[']) {
-        return Err(ConnectError::Redirect);
-    }
-    let (name, port) = match authority.split_once(':') {
-        None => (authority, HTTP_PORT),
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
-            (name, port.parse().map_err(|_| ConnectError::Redirect)?)
-        }
-        Some(_) => return Err(ConnectError::Redirect),
-    };
-    if name.is_empty() || port == 0 {
-        return Err(ConnectError::Redirect);
-    }
-    Ok((name, port))
 }
 
 impl<'a, 'd> Connect for Connector<'a, 'd> {
@@ -276,7 +238,7 @@ impl<'a, 'd> Connect for Connector<'a, 'd> {
         reason = "the borrow is the lease of the socket to the connection; others use try_borrow"
     )]
     async fn connect(&mut self, target: Target<'_>) -> Result<Connection<'a, 'd>, ConnectError> {
-        let endpoint = resolve(target, self.endpoint, self.host)?;
+        let endpoint = resolve(&target, self.endpoint)?;
         let socket = self.socket.socket.try_borrow_mut();
         let mut socket = socket.map_err(|_| ConnectError::Busy)?;
         if !matches!(socket.state(), TcpState::Closed | TcpState::TimeWait)
@@ -455,33 +417,27 @@ pub async fn close(socket: &mut TcpSocket<'_>, timeout: Duration) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn split_port_of_authority() {
-        assert_eq!(split_port("a.example"), Ok(("a.example", 80)));
-        assert_eq!(split_port("a.example:8080"), Ok(("a.example", 8080)));
-        assert_eq!(split_port("a.example:0"), Err(ConnectError::Redirect));
-        assert_eq!(split_port("a.example:+80"), Err(ConnectError::Redirect));
-        assert_eq!(split_port("a.example:"), Err(ConnectError::Redirect));
-        assert_eq!(split_port(":80"), Err(ConnectError::Redirect));
-        assert_eq!(split_port("u@a.example"), Err(ConnectError::Redirect));
-        assert_eq!(split_port("[::1]:80"), Err(ConnectError::Redirect));
-    }
+    use crate::http::Url;
 
     #[test]
     fn resolve_redirect_target() {
         let own = IpEndpoint::new(IpAddress::Ipv4(Ipv4Addr::new(192, 0, 2, 1)), 8080);
         let at =
             |a, b, c, d, port| IpEndpoint::new(IpAddress::Ipv4(Ipv4Addr::new(a, b, c, d)), port);
-        // Through the `Location` parsing of the `EventSource`, as connections are made.
-        let to = |location, host| {
-            let (target, _, _) = crate::client::target(location, host, "/events");
-            resolve(target, own, host)
+        // Through the core's resolution of `Location`, as the session makes connections.
+        let to = |location: Option<&str>, url: &str| {
+            let origin = Url::parse(url).unwrap();
+            let url = match location {
+                Some(location) => origin.join(location).map_err(|_| ConnectError::Redirect)?,
+                None => origin,
+            };
+            resolve(&Target { url, origin }, own)
         };
-        let r = |location| to(location, "Sensors.local:8080");
+        let r = |location| to(location, "http://Sensors.local:8080/events");
         assert_eq!(r(None), Ok(own));
         assert_eq!(r(Some("/other?x=1")), Ok(own));
-        assert_eq!(r(Some("relative")), Ok(own));
+        // Not resolved by the core: the session never asks to connect for it.
+        assert_eq!(r(Some("relative")), Err(ConnectError::Redirect));
         assert_eq!(r(Some("http://sensors.LOCAL:8080/s")), Ok(own));
         assert_eq!(r(Some("//sensors.local:8080")), Ok(own));
         assert_eq!(r(Some("HTTP://sensors.local/s")), Ok(at(192, 0, 2, 1, 80)));
@@ -507,11 +463,13 @@ mod tests {
             r(Some("http://192.0.2.7:99999/")),
             Err(ConnectError::Redirect)
         );
-        // Without a host, only IP literals.
+        // From a URL with an IP literal, only IP literals.
+        let ip = "http://192.0.2.1:8080/events";
         assert_eq!(
-            to(Some("http://sensors.local/"), ""),
+            to(Some("http://sensors.local/"), ip),
             Err(ConnectError::Redirect)
         );
-        assert_eq!(to(Some("http://192.0.2.7/"), ""), Ok(at(192, 0, 2, 7, 80)));
+        assert_eq!(to(Some("http://192.0.2.7/"), ip), Ok(at(192, 0, 2, 7, 80)));
+        assert_eq!(to(Some("/moved"), ip), Ok(own));
     }
 }

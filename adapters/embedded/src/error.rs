@@ -73,16 +73,35 @@ impl<E: core::error::Error + 'static> core::error::Error for Error<E> {
     }
 }
 
-/// Writes all of `bytes`; a write of no byte is [`Error::WriteZero`], not a panic.
+/// Why [`write_all`] stopped.
+#[derive(Debug)]
+pub(crate) enum WriteAll<E> {
+    /// The write failed.
+    Io(E),
+    /// A write accepted no byte.
+    Zero,
+}
+
+impl<E> From<WriteAll<E>> for Error<E> {
+    fn from(error: WriteAll<E>) -> Self {
+        match error {
+            WriteAll::Io(error) => Error::Io(error),
+            WriteAll::Zero => Error::WriteZero,
+        }
+    }
+}
+
+/// Writes all of `bytes`; a write of no byte is [`WriteAll::Zero`], not a panic (as
+/// `embedded_io_async::Write::write_all` would). The one write-all loop of the adapters.
 pub(crate) async fn write_all<W: embedded_io_async::Write>(
     io: &mut W,
     mut bytes: &[u8],
-) -> Result<(), Error<W::Error>> {
+) -> Result<(), WriteAll<W::Error>> {
     while !bytes.is_empty() {
         match io.write(bytes).await {
-            Ok(0) => return Err(Error::WriteZero),
+            Ok(0) => return Err(WriteAll::Zero),
             Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
-            Err(error) => return Err(Error::Io(error)),
+            Err(error) => return Err(WriteAll::Io(error)),
         }
     }
     Ok(())

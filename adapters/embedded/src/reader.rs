@@ -1,7 +1,7 @@
 //! Reading an event stream.
 
 use embedded_io_async::Read;
-use ssewire::http::{Body, BodyDecoder, Framing, Progress};
+use ssewire::http::{Body, BodyReader, Framing, ReadError};
 use ssewire::parse::{Item, Parser};
 
 use crate::error::Error;
@@ -30,13 +30,7 @@ use crate::error::Error;
 #[derive(Debug)]
 pub struct EventReader<'b, R> {
     io: R,
-    buf: &'b mut [u8],
-    /// The bytes of `buf` received and not yet used.
-    start: usize,
-    end: usize,
-    parser: Parser<&'b mut [u8]>,
-    body: BodyDecoder,
-    done: bool,
+    reader: BodyReader<&'b mut [u8]>,
 }
 
 impl<'b, R: Read> EventReader<'b, R> {
@@ -54,17 +48,13 @@ impl<'b, R: Read> EventReader<'b, R> {
         parser: Parser<&'b mut [u8]>,
         framing: Framing,
     ) -> Self {
+        let body = match framing {
+            Framing::Close => Body::Close,
+            Framing::Chunked => Body::Chunked,
+        };
         EventReader {
             io,
-            buf,
-            start: 0,
-            end: 0,
-            parser,
-            body: BodyDecoder::new(match framing {
-                Framing::Close => Body::Close,
-                Framing::Chunked => Body::Chunked,
-            }),
-            done: false,
+            reader: BodyReader::new(parser, buf, body),
         }
     }
 
@@ -72,10 +62,11 @@ impl<'b, R: Read> EventReader<'b, R> {
     /// anything else: the part of the body that arrived with the head, moved to the front of
     /// the buffer by the caller. `len` is cut to the buffer's length.
     #[must_use]
-    pub fn with_received(mut self, len: usize) -> Self {
-        self.start = 0;
-        self.end = len.min(self.buf.len());
-        self
+    pub fn with_received(self, len: usize) -> Self {
+        EventReader {
+            io: self.io,
+            reader: self.reader.with_received(len),
+        }
     }
 
     /// The next item of the stream; see [`EventReader`] for what each result means.
@@ -83,49 +74,19 @@ impl<'b, R: Read> EventReader<'b, R> {
     /// Cancel-safe between reads: dropping the future loses no byte already received.
     pub async fn next(&mut self) -> Option<Result<Item<'_>, Error<R::Error>>> {
         loop {
-            if self.done {
-                return None;
+            if let Some(ready) = self.reader.poll_ready() {
+                return Some(match ready {
+                    Ok(ready) => Ok(self.reader.resolve(ready)),
+                    Err(ReadError::Parse(error)) => Err(Error::Parse(error)),
+                    Err(ReadError::Body(error)) => Err(Error::Chunked(error)),
+                    Err(_) => Err(Error::UnexpectedEof),
+                });
             }
-            if self.start < self.end {
-                let mut input = &self.buf[self.start..self.end];
-                let progress = self.body.feed_ready(&mut self.parser, &mut input);
-                self.start = self.end - input.len();
-                match progress {
-                    Progress::Item(ready) => {
-                        return Some(
-                            ready
-                                .map(|ready| self.parser.resolve(ready))
-                                .map_err(Error::Parse),
-                        );
-                    }
-                    Progress::NeedMore => {}
-                    Progress::End => {
-                        self.parser.reset();
-                        self.done = true;
-                        return None;
-                    }
-                    Progress::Malformed(error) => {
-                        self.done = true;
-                        return Some(Err(Error::Chunked(error)));
-                    }
-                }
-                continue;
-            }
-            self.start = 0;
-            self.end = 0;
-            match self.io.read(self.buf).await {
-                Ok(0) => {
-                    self.done = true;
-                    self.parser.reset();
-                    if self.body.is_delimited() {
-                        return Some(Err(Error::UnexpectedEof));
-                    }
-                    return None;
-                }
-                Ok(n) => self.end = n.min(self.buf.len()),
+            let window = self.reader.poll_read()?;
+            match self.io.read(window).await {
+                Ok(n) => self.reader.handle_received(n),
                 Err(error) => {
-                    self.done = true;
-                    self.parser.reset();
+                    self.reader.handle_io_error();
                     return Some(Err(Error::Io(error)));
                 }
             }
@@ -135,16 +96,16 @@ impl<'b, R: Read> EventReader<'b, R> {
     /// The parser: its [`last_event_id`](Parser::last_event_id), to send as `Last-Event-ID`
     /// when reconnecting.
     pub fn parser(&self) -> &Parser<&'b mut [u8]> {
-        &self.parser
+        self.reader.parser()
     }
 
     /// Whether the stream is over: [`next`](EventReader::next) returns `None` from now on.
     pub fn is_done(&self) -> bool {
-        self.done
+        self.reader.is_done()
     }
 
     /// Hands back the connection and the parser (which keeps the last event ID).
     pub fn into_inner(self) -> (R, Parser<&'b mut [u8]>) {
-        (self.io, self.parser)
+        (self.io, self.reader.into_inner().0)
     }
 }

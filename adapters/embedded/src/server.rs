@@ -398,7 +398,7 @@ async fn reject<S: Write>(
         Err(write) => return Error::Response(write),
     };
     if let Err(io) = write_all(socket, &buf[..len]).await {
-        return io;
+        return io.into();
     }
     match socket.flush().await {
         Ok(()) => error,

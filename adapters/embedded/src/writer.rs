@@ -81,12 +81,12 @@ impl<'b, W: Write> EventWriter<'b, W> {
             return Ok(());
         }
         match self.framing {
-            Framing::Close => write_all(&mut self.io, frames).await,
+            Framing::Close => Ok(write_all(&mut self.io, frames).await?),
             Framing::Chunked => {
                 let header = ChunkHeader::new(frames.len() as u64);
                 write_all(&mut self.io, header.as_bytes()).await?;
                 write_all(&mut self.io, frames).await?;
-                write_all(&mut self.io, CHUNK_END).await
+                Ok(write_all(&mut self.io, CHUNK_END).await?)
             }
         }
     }
@@ -152,6 +152,6 @@ impl<'b, W: Write> EventWriter<'b, W> {
                 self.buf.get(start..end + CHUNK_END.len())
             }
         };
-        write_all(&mut self.io, frame.unwrap_or_default()).await
+        Ok(write_all(&mut self.io, frame.unwrap_or_default()).await?)
     }
 }

@@ -9,8 +9,9 @@ use std::vec::Vec;
 
 use embassy_futures::block_on;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
+use ssewire::http::{UrlError, WriteError};
 use ssewire::parse::Item;
-use ssewire_embedded::client::{Client, Config, Duration, Failure, Instant, State};
+use ssewire_embedded::client::{Client, Config, Duration, Error, Failure, Instant, State};
 use ssewire_embedded::{Clock, Connect, EventSource, SourceError, Target, Update};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,8 +83,8 @@ impl Write for Conn {
 }
 
 /// Hands out the scripted connections in order (an error where there is `None`), then
-/// refuses; records the targets asked for (`None` for the origin, `scheme://authority` for a
-/// redirect) and the requests written.
+/// refuses; records the targets asked for (`None` for the origin's server,
+/// `scheme://authority` for another one) and the requests written.
 #[derive(Default)]
 struct Server {
     script: VecDeque<Option<Conn>>,
@@ -132,17 +133,11 @@ impl Connect for Server {
     type Error = Refused;
 
     async fn connect(&mut self, target: Target<'_>) -> Result<Conn, Refused> {
-        self.targets.borrow_mut().push(match target {
-            Target::Origin => None,
-            Target::Redirect {
-                scheme: Some(scheme),
-                authority,
-            } => Some(format!("{scheme}://{authority}")),
-            Target::Redirect {
-                scheme: None,
-                authority,
-            } => Some(format!("//{authority}")),
-        });
+        let url = target.url;
+        let origin = (url.scheme, url.authority) == (target.origin.scheme, target.origin.authority);
+        self.targets
+            .borrow_mut()
+            .push((!origin).then(|| format!("{}://{}", url.scheme.as_str(), url.authority)));
         self.script.pop_front().flatten().ok_or(Refused)
     }
 }
@@ -208,15 +203,15 @@ fn run(server: Server, config: Config, buf_len: usize, limit: usize) -> Run {
     let mut buf = vec![0u8; buf_len];
     let mut got = Vec::new();
     let (state, failure) = block_on(async {
-        let client = Client::new(&mut storage, config, 1);
+        let client = Client::new(&mut storage[..], config, 1);
         let mut source = EventSource::new(
             client,
             server,
             clock.clone(),
             &mut buf,
-            "a.example",
-            "/events",
-        );
+            "http://a.example/events",
+        )
+        .unwrap();
         while let Some(result) = source.next().await {
             got.push(match result {
                 Ok(Item::Event(e)) => Got::Event(e.data.to_string(), e.id.to_string()),
@@ -444,12 +439,14 @@ fn one_byte_reads() {
 
 #[test]
 fn tiny_buffer_reads_body_in_pieces() {
-    // The buffer holds the longest head, not the events: they are collected in the storage.
+    // The buffer holds the URL and the longest head, not the events: they are collected in
+    // the storage. 120 bytes: 23 of URL, 97 for the request head (93) and then the response
+    // head (52) with the start of the body.
     let body = format!("{OPEN}data: a rather long line of data\n\n");
     let run = run(
         Server::default().serve(body.as_bytes(), &[1000]),
         NO_JITTER,
-        100,
+        120,
         1,
     );
     assert_eq!(run.got, [ev("a rather long line of data", "")]);
@@ -466,7 +463,9 @@ fn head_too_large_is_reported_and_retried() {
     assert_eq!(
         run.got,
         [
-            Got::Error(SourceError::Head(ssewire::http::HeadError::TooLarge)),
+            Got::Error(SourceError::Session(Error::Head(
+                ssewire::http::HeadError::TooLarge
+            ))),
             ev("ok", "")
         ]
     );
@@ -482,7 +481,13 @@ fn response_timeout() {
         .hang()
         .serve(again.as_bytes(), &[1000]);
     let run = run(server, config, 512, 2);
-    assert_eq!(run.got, [Got::Error(SourceError::Timeout), ev("ok", "")]);
+    assert_eq!(
+        run.got,
+        [
+            Got::Error(SourceError::Session(Error::ResponseTimeout)),
+            ev("ok", "")
+        ]
+    );
     assert_eq!(run.sleeps, [700, 3700]);
 }
 
@@ -495,7 +500,10 @@ fn eof_in_head_is_reported() {
     let run = run(server, NO_JITTER, 512, 2);
     assert_eq!(
         run.got,
-        [Got::Error(SourceError::UnexpectedEof), ev("ok", "")]
+        [
+            Got::Error(SourceError::Session(Error::UnexpectedEof)),
+            ev("ok", "")
+        ]
     );
 }
 
@@ -512,29 +520,50 @@ fn interim_response_is_skipped() {
 }
 
 #[test]
-fn invalid_original_url_stops() {
-    let clock = VirtualClock::default();
+fn invalid_original_url_is_refused_up_front() {
     let mut storage = [0u8; 512];
     let mut buf = [0u8; 256];
-    block_on(async {
-        let client = Client::new(&mut storage, NO_JITTER, 1);
-        let mut source = EventSource::new(
+    for (url, error) in [
+        ("http://a.example/no path", Error::Url(UrlError::Invalid)),
+        ("a.example/events", Error::Url(UrlError::Invalid)),
+        ("ftp://a.example/", Error::Url(UrlError::UnsupportedScheme)),
+    ] {
+        let client = Client::new(&mut storage[..], NO_JITTER, 1);
+        let source = EventSource::new(
             client,
             Server::default(),
-            clock,
+            VirtualClock::default(),
             &mut buf,
-            "a.example",
-            "no path",
+            url,
         );
-        assert!(matches!(
-            source.next().await,
-            Some(Err(SourceError::Request(
-                ssewire::http::WriteError::InvalidPath
-            )))
-        ));
-        assert!(source.next().await.is_none());
-        assert_eq!(source.state(), State::Closed);
-    });
+        assert_eq!(source.err(), Some(error), "{url}");
+    }
+    let client = Client::new(&mut storage[..], NO_JITTER, 1);
+    let mut tiny = [0u8; 40];
+    let source = EventSource::new(
+        client,
+        Server::default(),
+        VirtualClock::default(),
+        &mut tiny,
+        "http://a.example/events",
+    );
+    assert_eq!(
+        source.err(),
+        Some(Error::Request(WriteError::BufferTooSmall))
+    );
+    let client = Client::new(&mut storage[..], NO_JITTER, 1);
+    let source = EventSource::with_headers(
+        client,
+        Server::default(),
+        VirtualClock::default(),
+        &mut buf,
+        "http://a.example/events",
+        &[("Bad\r\nName", "x")],
+    );
+    assert_eq!(
+        source.err(),
+        Some(Error::Request(WriteError::InvalidHeaderName))
+    );
 }
 
 #[test]
@@ -545,16 +574,16 @@ fn extra_headers_are_sent() {
     let mut storage = [0u8; 512];
     let mut buf = [0u8; 256];
     block_on(async {
-        let client = Client::new(&mut storage, NO_JITTER, 1);
-        let mut source = EventSource::new(
+        let client = Client::new(&mut storage[..], NO_JITTER, 1);
+        let mut source = EventSource::with_headers(
             client,
             server,
             VirtualClock::default(),
             &mut buf,
-            "a.example",
-            "/events",
+            "http://a.example/events",
+            &[("Authorization", "Bearer t")],
         )
-        .headers(&[("Authorization", "Bearer t")]);
+        .unwrap();
         assert!(matches!(source.next().await, Some(Ok(Item::Event(_)))));
     });
     assert!(String::from_utf8(written.borrow().clone())
@@ -614,8 +643,9 @@ fn next_update_reports_each_opening() {
     let mut storage = [0u8; 1024];
     let mut buf = [0u8; 512];
     let got = block_on(async {
-        let client = Client::new(&mut storage, NO_JITTER, 1);
-        let mut source = EventSource::new(client, server, clock, &mut buf, "a.example", "/events");
+        let client = Client::new(&mut storage[..], NO_JITTER, 1);
+        let mut source =
+            EventSource::new(client, server, clock, &mut buf, "http://a.example/events").unwrap();
         let mut got = Vec::new();
         while let Some(update) = source.next_update().await {
             got.push(match update {
@@ -662,7 +692,7 @@ fn delimited_body_cut_short_is_reported() {
                 run.got,
                 [
                     ev("one", ""),
-                    Got::Error(SourceError::UnexpectedEof),
+                    Got::Error(SourceError::Session(Error::UnexpectedEof)),
                     ev("two", "")
                 ],
                 "{cut:?} {sizes:?}"

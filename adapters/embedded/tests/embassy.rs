@@ -29,7 +29,7 @@ use ssewire_embedded::embassy::embassy_net::{
 use ssewire_embedded::embassy::embassy_time::{Duration, Instant, Timer};
 use ssewire_embedded::embassy::{close, CloseError, ConnectError, Connector, Socket, Time};
 use ssewire_embedded::encode::Event;
-use ssewire_embedded::http::{self, Framing, EMPTY_HEADER};
+use ssewire_embedded::http::{self, Framing, Url, EMPTY_HEADER};
 use ssewire_embedded::parse::Item;
 use ssewire_embedded::{
     accept, Config, Connect, Error, EventSource, EventWriter, SourceError, Target,
@@ -39,7 +39,15 @@ const MTU: usize = 1514;
 const SERVER: Ipv4Address = Ipv4Address::new(192, 0, 2, 1);
 const CLIENT: Ipv4Address = Ipv4Address::new(192, 0, 2, 2);
 const PORT: u16 = 8080;
-const HOST: &str = "192.0.2.1:8080";
+const URL: &str = "http://192.0.2.1:8080/events";
+
+/// What an event source for [`URL`] asks its connector for: the URL's server, or where a
+/// redirect's `Location` goes.
+fn target(location: Option<&'static str>) -> Target<'static> {
+    let origin = Url::parse(URL).unwrap();
+    let url = location.map_or(origin, |location| origin.join(location).unwrap());
+    Target { url, origin }
+}
 
 /// Wakes the test thread.
 struct Unpark(Thread);
@@ -236,14 +244,14 @@ async fn client(stack: Stack<'static>) -> (Received, Option<Failure>) {
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
     let socket = Socket::new(stack, &mut rx, &mut tx);
     let server = IpEndpoint::new(IpAddress::Ipv4(SERVER), PORT);
-    let connector = Connector::new(&socket, server).host(HOST);
+    let connector = Connector::new(&socket, server);
     let mut config = ClientConfig::new();
     config.initial_delay = ClientDuration::from_millis(50);
     config.max_delay = ClientDuration::from_millis(200);
     config.jitter_percent = 0;
     let (mut storage, mut buf) = ([0u8; 1024], [0u8; 512]);
-    let client = Client::new(&mut storage, config, 7);
-    let mut source = EventSource::new(client, connector, Time, &mut buf, HOST, "/events");
+    let client = Client::new(&mut storage[..], config, 7);
+    let mut source = EventSource::new(client, connector, Time, &mut buf, URL).unwrap();
     let mut received = Received::default();
     while let Some(result) = source.next().await {
         match result {
@@ -292,7 +300,7 @@ fn reconnects_and_resumes(framing: Framing) {
         _ => (None, &received.errors[..]),
     };
     if framing == Framing::Chunked {
-        assert_eq!(cut, Some("UnexpectedEof"), "{:?}", received.errors);
+        assert_eq!(cut, Some("Session(UnexpectedEof)"), "{:?}", received.errors);
     }
     assert!(
         rest.iter().all(|e| e.starts_with("Io(")),
@@ -378,7 +386,7 @@ fn connector_errors_and_reuse() {
 
                 // Nobody listens on port 9: the server's stack answers RST.
                 let mut refused = Connector::new(&socket, endpoint(SERVER, 9));
-                let error = refused.connect(Target::Origin).await.err();
+                let error = refused.connect(target(None)).await.err();
                 assert_eq!(
                     error,
                     Some(ConnectError::Tcp(tcp::ConnectError::ConnectionReset))
@@ -390,23 +398,20 @@ fn connector_errors_and_reuse() {
                     .connect_timeout(Duration::from_millis(300));
                 let started = Instant::now();
                 assert_eq!(
-                    silent.connect(Target::Origin).await.err(),
+                    silent.connect(target(None)).await.err(),
                     Some(ConnectError::Timeout)
                 );
                 assert!(started.elapsed() >= Duration::from_millis(300));
 
-                let mut connector = Connector::new(&socket, endpoint(SERVER, PORT)).host(HOST);
+                let mut connector = Connector::new(&socket, endpoint(SERVER, PORT));
                 let other = connector
-                    .connect(Target::Redirect {
-                        scheme: Some("http"),
-                        authority: "other.example",
-                    })
+                    .connect(target(Some("http://other.example/")))
                     .await;
                 assert_eq!(other.err(), Some(ConnectError::Redirect));
 
-                let mut first = connector.connect(Target::Origin).await.expect("connect");
+                let mut first = connector.connect(target(None)).await.expect("connect");
                 assert_eq!(
-                    connector.connect(Target::Origin).await.err(),
+                    connector.connect(target(None)).await.err(),
                     Some(ConnectError::Busy)
                 );
                 first.write_all(b"x").await.unwrap();
@@ -417,10 +422,7 @@ fn connector_errors_and_reuse() {
 
                 // The same socket and buffers, again, through a redirect to the same server.
                 let mut second = connector
-                    .connect(Target::Redirect {
-                        scheme: Some("http"),
-                        authority: "192.0.2.1:8080",
-                    })
+                    .connect(target(Some("http://192.0.2.1:8080/moved")))
                     .await
                     .expect("reconnect");
                 let remote = second.socket().remote_endpoint();
@@ -452,8 +454,8 @@ fn event_source_reports_refused_connections() {
             config.jitter_percent = 0;
             config.retry_budget = Some(2);
             let (mut storage, mut buf) = ([0u8; 512], [0u8; 512]);
-            let client = Client::new(&mut storage, config, 7);
-            let mut source = EventSource::new(client, connector, Time, &mut buf, HOST, "/events");
+            let client = Client::new(&mut storage[..], config, 7);
+            let mut source = EventSource::new(client, connector, Time, &mut buf, URL).unwrap();
             let mut errors = Vec::new();
             while let Some(result) = source.next().await {
                 errors.push(result.err());

@@ -1,4 +1,5 @@
-//! A reconnecting client, as a browser's `EventSource`, on a runtime's TCP sockets.
+//! A reconnecting client, as a browser's `EventSource`, on a runtime's TCP sockets: the loop
+//! that drives the core's [`Session`] from [`Stream::poll_next`].
 
 use core::fmt;
 use core::future::Future;
@@ -6,18 +7,17 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::hash::{BuildHasher, Hasher};
 use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
-use embedded_io_adapters::futures_03::FromFutures;
-use futures_lite::future::or;
 use futures_lite::{AsyncRead, AsyncWrite, Stream};
-use ssewire::client::Client;
-pub use ssewire::client::{Duration, Failure, State};
+use ssewire::client::{Client, Output, Session};
+pub use ssewire::client::{Error, Failure, State, Target};
+pub use ssewire::http::{Scheme, Url, UrlError};
 use ssewire::parse::{Item, Limits};
-use ssewire_embedded::{Connect, SourceError, Target, Update as RawUpdate};
+use ssewire_embedded::SourceError;
 
-use crate::generator::{Generator, Yielder};
-use crate::rt::{Runtime, Timer};
+use crate::event::RetryCarry;
+use crate::rt::Runtime;
 use crate::Event;
 
 /// What went wrong on the way; the client goes on (see [`EventSource`]).
@@ -35,146 +35,147 @@ pub enum Update {
     Comment(String),
 }
 
-/// Why a URL was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UrlError {
-    /// Not `http://`: `https://` needs TLS, which is not here yet.
-    UnsupportedScheme,
-    /// No host, a bad port, user info, or a character that cannot be sent.
-    Invalid,
-}
+/// The parser limits of this crate's readers by default: 16 MiB of data in one event (a
+/// single JSON document of several MiB fits), and the core's defaults for the rest (an event
+/// type of 64 bytes, ids of 128, comments of 128).
+///
+/// The storage for it is allocated zeroed when a stream starts, and the operating system
+/// gives memory to its pages only as they are first written: a stream's memory grows with the
+/// largest event it received, up to this bound, and no further.
+pub const DEFAULT_LIMITS: Limits = Limits {
+    data: 16 << 20,
+    ..Limits::DEFAULT
+};
 
-impl fmt::Display for UrlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            UrlError::UnsupportedScheme => "unsupported URL scheme (only http:// is supported)",
-            UrlError::Invalid => "invalid URL",
-        })
-    }
-}
-
-impl std::error::Error for UrlError {}
-
-/// An `http://` URL, split into what a request needs.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Url {
-    /// The host, without brackets for an IPv6 literal.
-    pub host: String,
-    /// The port (80 if none was given).
-    pub port: u16,
-    /// The `Host` header: the authority as written (`example.com:8080`, `[::1]:8080`).
-    pub authority: String,
-    /// The path and query, `/` at least; the fragment is dropped.
-    pub target: String,
-}
-
-impl Url {
-    /// Parses an `http://host[:port][/path][?query][#fragment]` URL.
-    ///
-    /// # Errors
-    ///
-    /// [`UrlError`] for another scheme or a malformed URL.
-    pub fn parse(url: &str) -> Result<Url, UrlError> {
-        let url = url.split('#').next().unwrap_or_default();
-        let (scheme, rest) = url.split_once("://").ok_or(UrlError::Invalid)?;
-        if scheme.is_empty() {
-            return Err(UrlError::Invalid);
-        }
-        if !scheme.eq_ignore_ascii_case("http") {
-            return Err(UrlError::UnsupportedScheme);
-        }
-        Self::from_authority(rest, None)
-    }
-
-    /// Splits `authority[/path]`; a missing port is `default_port`, or 80.
-    fn from_authority(rest: &str, default_port: Option<u16>) -> Result<Url, UrlError> {
-        let end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, target) = rest.split_at(end);
-        if authority.is_empty() || authority.contains('@') {
-            return Err(UrlError::Invalid);
-        }
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (host, after) = v6.split_once(']').ok_or(UrlError::Invalid)?;
-            match after {
-                "" => (host, None),
-                port => (host, Some(port.strip_prefix(':').ok_or(UrlError::Invalid)?)),
-            }
-        } else {
-            match authority.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (authority, None),
-            }
-        };
-        let port = match port {
-            None | Some("") => default_port.unwrap_or(80),
-            Some(port) => port.parse().map_err(|_| UrlError::Invalid)?,
-        };
-        let target = match target {
-            "" => "/".to_owned(),
-            t if t.starts_with('?') => format!("/{t}"),
-            t => t.to_owned(),
-        };
-        let sendable = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
-        if host.is_empty() || !sendable(authority) || !sendable(&target) {
-            return Err(UrlError::Invalid);
-        }
-        Ok(Url {
-            host: host.to_owned(),
-            port,
-            authority: authority.to_owned(),
-            target,
-        })
-    }
-}
-
-impl fmt::Display for Url {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "http://{}{}", self.authority, self.target)
-    }
-}
-
-/// How an [`EventSource`] connects and reconnects.
+/// How an [`EventSource`] connects and reconnects: a flat builder of `const fn` setters over
+/// the core client's settings (see [`ssewire::client::Config`] for each), plus what this
+/// crate adds. Times are [`std::time::Duration`]s (kept to the millisecond).
+///
+/// ```
+/// use std::time::Duration;
+/// use ssewire_futures::client::Config;
+///
+/// let config = Config::new()
+///     .initial_delay(Duration::from_millis(500))
+///     .retry_budget(Some(10))
+///     .header("Authorization", "Bearer abc");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[must_use]
 pub struct Config {
-    /// The reconnection state machine's settings: delays, backoff, budget, redirects,
-    /// response timeout. Default: the core's defaults, with 64 KiB of data per event.
-    pub client: ssewire::client::Config,
-    /// Extra request headers, as (name, value).
-    pub headers: Vec<(String, String)>,
-    /// The `Last-Event-ID` of the first request, to resume from an ID saved earlier.
-    pub last_event_id: Option<String>,
-    /// Time to open a connection. Default: 10 s.
-    pub connect_timeout: Duration,
-    /// Bytes of the buffer for heads and reads; it bounds the response head. Default: 8192.
-    pub buffer: usize,
+    core: ssewire::client::Config,
+    headers: Vec<(String, String)>,
+    last_event_id: Option<String>,
+    buffer: usize,
+}
+
+/// Milliseconds of a [`std::time::Duration`], saturating.
+const fn millis(duration: std::time::Duration) -> ssewire::client::Duration {
+    let ms = duration.as_millis();
+    ssewire::client::Duration::from_millis(if ms > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        ms as u64
+    })
+}
+
+const fn millis_opt(duration: Option<std::time::Duration>) -> Option<ssewire::client::Duration> {
+    match duration {
+        Some(duration) => Some(millis(duration)),
+        None => None,
+    }
 }
 
 impl Config {
-    /// The defaults.
-    pub fn new() -> Self {
-        let mut client = ssewire::client::Config::new();
-        client.limits = Limits {
-            data: 64 * 1024,
-            ..Limits::DEFAULT
-        };
+    /// The defaults: the core's, with [`DEFAULT_LIMITS`] and an 8 KiB buffer.
+    pub const fn new() -> Self {
+        let mut core = ssewire::client::Config::new();
+        core.limits = DEFAULT_LIMITS;
         Config {
-            client,
+            core,
             headers: Vec::new(),
             last_event_id: None,
-            connect_timeout: Duration::from_secs(10),
             buffer: 8192,
         }
     }
 
-    /// Adds a request header.
+    /// The reconnection time until the server sends `retry`. Default: 3 s.
+    pub const fn initial_delay(mut self, delay: std::time::Duration) -> Self {
+        self.core.initial_delay = millis(delay);
+        self
+    }
+
+    /// The longest the delay grows to by backing off. Default: 60 s.
+    pub const fn max_delay(mut self, delay: std::time::Duration) -> Self {
+        self.core.max_delay = millis(delay);
+        self
+    }
+
+    /// Random jitter added to each delay, as a percentage of it (0 to 100). Default: 20.
+    pub const fn jitter_percent(mut self, percent: u8) -> Self {
+        self.core.jitter_percent = percent;
+        self
+    }
+
+    /// A silent connection open this long resets the count of failures (one that delivered a
+    /// byte of its body always does). Default: 10 s.
+    pub const fn healthy_after(mut self, time: std::time::Duration) -> Self {
+        self.core.healthy_after = millis(time);
+        self
+    }
+
+    /// Failed attempts in a row after which the client gives up; `None` for never. Default:
+    /// `None`.
+    pub const fn retry_budget(mut self, attempts: Option<u32>) -> Self {
+        self.core.retry_budget = attempts;
+        self
+    }
+
+    /// Time for the response head once connected; `None` waits forever. Default: 30 s.
+    pub const fn response_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.core.response_timeout = millis_opt(timeout);
+        self
+    }
+
+    /// Time to open a connection; `None` waits as long as the connector does. Default: 10 s.
+    pub const fn connect_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.core.connect_timeout = millis_opt(timeout);
+        self
+    }
+
+    /// Redirects followed in a row before failing. Default: 10.
+    pub const fn max_redirects(mut self, redirects: u8) -> Self {
+        self.core.max_redirects = redirects;
+        self
+    }
+
+    /// Retry `5xx` and `429` responses (honouring `Retry-After`) instead of failing. Default:
+    /// `false`, as browsers.
+    pub const fn retry_server_errors(mut self, retry: bool) -> Self {
+        self.core.retry_server_errors = retry;
+        self
+    }
+
+    /// The parser limits. Default: [`DEFAULT_LIMITS`].
+    pub const fn limits(mut self, limits: Limits) -> Self {
+        self.core.limits = limits;
+        self
+    }
+
+    /// Bytes of the buffer for the URL, the header lines, heads and reads; it bounds the
+    /// response head. Default: 8192.
+    pub const fn buffer(mut self, bytes: usize) -> Self {
+        self.buffer = bytes;
+        self
+    }
+
+    /// Adds a request header, sent with every request.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 
-    /// Sets the `Last-Event-ID` of the first request.
+    /// Sets the `Last-Event-ID` of the first request, to resume from an ID saved earlier.
     pub fn last_event_id(self, id: impl Into<String>) -> Self {
         Config {
             last_event_id: Some(id.into()),
@@ -189,23 +190,46 @@ impl Default for Config {
     }
 }
 
-/// Where an [`EventSource`] stands, shared with its driving task.
-#[derive(Clone, Debug)]
-struct Status {
-    state: State,
-    failure: Option<Failure>,
-    last_event_id: String,
+/// A future this module keeps across polls.
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A connection, whatever the [`Connector`] gave.
+trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
+
+/// A [`Connector`] behind a pointer: one [`EventSource`] type for every connector.
+trait Dial: Send + Sync {
+    fn dial(&self, target: &Target<'_>) -> BoxFuture<io::Result<Box<dyn Connection>>>;
+}
+
+impl<C: Connector> Dial for C {
+    fn dial(&self, target: &Target<'_>) -> BoxFuture<io::Result<Box<dyn Connection>>> {
+        let connecting = self.connect(target);
+        Box::pin(async move { Ok(Box::new(connecting.await?) as Box<dyn Connection>) })
+    }
+}
+
+/// Where the connection stands.
+enum Link {
+    None,
+    Connecting(BoxFuture<io::Result<Box<dyn Connection>>>),
+    Open {
+        io: Box<dyn Connection>,
+        /// A flush is due once the request is written, before reading.
+        flush: bool,
+    },
 }
 
 /// A reconnecting event stream over HTTP, as a browser's `EventSource`, on runtime `R`'s
 /// sockets and timers: a [`Stream`] of `Result<Update, ClientError>`.
 ///
-/// It sends `Accept: text/event-stream`, `Cache-Control: no-cache`, `Last-Event-ID` once an
-/// event had an ID, and the extra headers; checks the status and content type; follows
-/// redirects; reads close-delimited, `Content-Length` or chunked bodies; and reconnects after
-/// the reconnection time (the server's `retry` overrides it), backing off with jitter on
-/// failures. All of it is the embedded adapter's [`EventSource`](ssewire_embedded::EventSource)
-/// driving the core [`Client`].
+/// Every protocol decision is the core [`Session`]'s: the request (`Accept:
+/// text/event-stream`, `Cache-Control: no-cache`, `Last-Event-ID` once an event had an ID,
+/// the extra headers), the status and content type, redirects, close-delimited,
+/// `Content-Length` or chunked bodies, deadlines for connecting and for the response head,
+/// and reconnecting after the reconnection time (the server's `retry` overrides it),
+/// backing off with jitter on failures. [`poll_next`](Stream::poll_next) moves the bytes.
 ///
 /// - `Ok(Update::Open)` each time a stream opens, `Ok(Update::Event(_))` for each event (with
 ///   the `retry` value received since the previous event, if any; the client applies it),
@@ -217,27 +241,40 @@ struct Status {
 ///
 /// Dropping it closes the connection.
 pub struct EventSource {
-    inner: Generator<Result<Update, ClientError>>,
-    status: Arc<Mutex<Status>>,
-    url: Url,
+    session: Session<Vec<u8>>,
+    dial: Arc<dyn Dial>,
+    sleep: fn(std::time::Duration) -> BoxFuture<()>,
+    origin: std::time::Instant,
+    link: Link,
+    /// The wait in progress, and the deadline it is for.
+    timer: Option<(ssewire::client::Instant, BoxFuture<()>)>,
+    retry: RetryCarry,
 }
 
 impl fmt::Debug for EventSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventSource")
-            .field("url", &self.url)
-            .field("status", &*self.status())
+            .field("url", &self.url())
+            .field("state", &self.state())
+            .field("last_event_id", &self.last_event_id())
             .finish_non_exhaustive()
     }
 }
 
 impl EventSource {
-    /// An event source for `url` on runtime `R`; it connects when first polled.
+    /// An event source for `url` on runtime `R`'s TCP sockets; it connects when first
+    /// polled.
     ///
     /// # Errors
     ///
-    /// [`UrlError`] for a URL that is not `http://host[:port]/path`.
-    pub fn new<R: Runtime>(url: &str, config: Config) -> Result<Self, UrlError> {
+    /// [`Error::Url`] for a URL that is not `http://host[:port]/path` (`https://` needs a TLS
+    /// connector: [`with_connector`](EventSource::with_connector)), [`Error::Request`] for an
+    /// invalid header or a buffer too small, [`Error::Parse`] for a
+    /// [`last_event_id`](Config::last_event_id) over the id limit.
+    pub fn new<R: Runtime>(url: &str, config: Config) -> Result<Self, Error> {
+        if Url::parse(url).map_err(Error::Url)?.scheme != Scheme::Http {
+            return Err(Error::Url(UrlError::UnsupportedScheme));
+        }
         Self::with_connector::<R, _>(url, config, Tcp::<R>::new())
     }
 
@@ -246,131 +283,197 @@ impl EventSource {
     ///
     /// # Errors
     ///
-    /// [`UrlError`] for a URL that is not `http://host[:port]/path`.
+    /// As [`new`](EventSource::new), except that any scheme [`Url`] parses is taken.
     pub fn with_connector<R: Runtime, C: Connector>(
         url: &str,
         config: Config,
         connector: C,
-    ) -> Result<Self, UrlError> {
-        let url = Url::parse(url)?;
-        let status = Arc::new(Mutex::new(Status {
-            state: State::Connecting,
-            failure: None,
-            last_event_id: config.last_event_id.clone().unwrap_or_default(),
-        }));
-        let shared = status.clone();
-        let target = url.clone();
-        let inner = Generator::new(move |out| async move {
-            drive::<R, C>(target, config, connector, &shared, &out).await;
-        });
-        Ok(EventSource { inner, status, url })
+    ) -> Result<Self, Error> {
+        let storage = vec![0; config.core.storage_len()];
+        let mut client = Client::new(storage, config.core, seed());
+        if let Some(id) = &config.last_event_id {
+            client.set_last_event_id(id).map_err(Error::Parse)?;
+        }
+        let headers: Vec<(&str, &str)> = config
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let buf = vec![0; config.buffer.max(256)];
+        Ok(EventSource {
+            session: Session::new(client, buf, url, &headers)?,
+            dial: Arc::new(connector),
+            sleep: sleep::<R>,
+            origin: std::time::Instant::now(),
+            link: Link::None,
+            timer: None,
+            retry: RetryCarry::default(),
+        })
     }
 
     /// The URL connected to (before redirects).
     #[must_use]
-    pub fn url(&self) -> &Url {
-        &self.url
+    pub fn url(&self) -> Url<'_> {
+        self.session.url()
     }
 
     /// Where the client stands: connecting (or waiting to reconnect), open, or closed.
     #[must_use]
     pub fn state(&self) -> State {
-        self.status().state
+        self.session.state()
     }
 
     /// Why the client stopped for good, if it failed.
     #[must_use]
     pub fn failure(&self) -> Option<Failure> {
-        self.status().failure
+        self.session.client().poll_failure()
     }
 
     /// The last event ID received (or given in [`Config::last_event_id`]).
     #[must_use]
-    pub fn last_event_id(&self) -> String {
-        self.status().last_event_id.clone()
+    pub fn last_event_id(&self) -> &str {
+        self.session.client().last_event_id()
     }
 
     /// Stops for good and closes the connection: the stream ends.
     pub fn close(&mut self) {
-        self.inner.stop();
-        self.status().state = State::Closed;
+        self.session.close();
+        self.link = Link::None;
+        self.timer = None;
     }
 
-    fn status(&self) -> std::sync::MutexGuard<'_, Status> {
-        self.status.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The session's clock: milliseconds since this source was made.
+    fn now(&self) -> ssewire::client::Instant {
+        let ms = self.origin.elapsed().as_millis();
+        ssewire::client::Instant::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+    }
+
+    /// Polls the wait for the session's deadline; `true` once it passed (handled).
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(at) = self.session.poll_timeout() else {
+            self.timer = None;
+            return false;
+        };
+        let now = self.now();
+        if now < at {
+            let timer = match &mut self.timer {
+                Some((deadline, timer)) if *deadline == at => timer,
+                _ => {
+                    let wait = std::time::Duration::from_millis(
+                        at.saturating_duration_since(now).as_millis(),
+                    );
+                    &mut self.timer.insert((at, (self.sleep)(wait))).1
+                }
+            };
+            if timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+        }
+        self.timer = None;
+        self.session.handle_timeout(self.now());
+        true
+    }
+
+    /// The connection failed: reported, and the session reconnects as it says.
+    fn failed(&mut self, error: ClientError) -> Poll<Option<Result<Update, ClientError>>> {
+        self.link = Link::None;
+        self.session.handle_io_error(self.now());
+        Poll::Ready(Some(Err(error)))
     }
 }
 
 impl Stream for EventSource {
     type Item = Result<Update, ClientError>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.inner).poll_next(cx)
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.session.poll_disconnect() {
+                this.link = Link::None;
+            }
+            let now = this.now();
+            match this.session.poll_ready(now) {
+                Some(Ok(Output::Open)) => return Poll::Ready(Some(Ok(Update::Open))),
+                Some(Ok(Output::Item(ready))) => {
+                    let update = match this.session.client().resolve(ready) {
+                        Item::Event(event) => Update::Event(this.retry.event(&event)),
+                        Item::Comment(text) => Update::Comment(text.to_owned()),
+                        Item::Retry(ms) => {
+                            this.retry.set(ms);
+                            continue;
+                        }
+                    };
+                    return Poll::Ready(Some(Ok(update)));
+                }
+                Some(Err(error)) => return Poll::Ready(Some(Err(SourceError::Session(error)))),
+                None => {}
+            }
+            if this.session.state() == State::Closed {
+                this.link = Link::None;
+                return Poll::Ready(None);
+            }
+            if this.poll_timer(cx) {
+                continue;
+            }
+            match &mut this.link {
+                Link::None => {
+                    if let Some(target) = this.session.poll_connect(now) {
+                        this.link = Link::Connecting(this.dial.dial(&target));
+                    } else if this.session.has_connection() {
+                        // The session counts on a connection this loop does not have.
+                        this.session.handle_io_error(now);
+                    } else if this.session.has_update() || this.session.state() == State::Closed {
+                        // The attempt failed before connecting (a redirect target that cannot
+                        // be requested): report it.
+                    } else {
+                        // Waiting to reconnect: the timer is set.
+                        return Poll::Pending;
+                    }
+                }
+                Link::Connecting(connecting) => match connecting.as_mut().poll(cx) {
+                    Poll::Ready(Ok(io)) => {
+                        this.link = Link::Open { io, flush: false };
+                        this.session.handle_connected(this.now());
+                    }
+                    Poll::Ready(Err(error)) => return this.failed(SourceError::Connect(error)),
+                    Poll::Pending => return Poll::Pending,
+                },
+                Link::Open { io, flush } => {
+                    if let Some(bytes) = this.session.poll_transmit() {
+                        match Pin::new(io).poll_write(cx, bytes) {
+                            Poll::Ready(Ok(0)) => return this.failed(SourceError::WriteZero),
+                            Poll::Ready(Ok(n)) => {
+                                this.session.handle_transmitted(n);
+                                *flush = true;
+                            }
+                            Poll::Ready(Err(error)) => return this.failed(SourceError::Io(error)),
+                            Poll::Pending => return Poll::Pending,
+                        }
+                    } else if *flush {
+                        match Pin::new(io).poll_flush(cx) {
+                            Poll::Ready(Ok(())) => *flush = false,
+                            Poll::Ready(Err(error)) => return this.failed(SourceError::Io(error)),
+                            Poll::Pending => return Poll::Pending,
+                        }
+                    } else if let Some(window) = this.session.poll_read() {
+                        match Pin::new(io).poll_read(cx, window) {
+                            Poll::Ready(Ok(n)) => this.session.handle_received(this.now(), n),
+                            Poll::Ready(Err(error)) => return this.failed(SourceError::Io(error)),
+                            Poll::Pending => return Poll::Pending,
+                        }
+                    } else {
+                        // The session holds no connection: drop it.
+                        this.link = Link::None;
+                    }
+                }
+            }
+        }
     }
 }
 
-/// Runs the embedded event source, handing each update, owned, to `give`.
-async fn drive<R: Runtime, C: Connector>(
-    url: Url,
-    config: Config,
-    connector: C,
-    status: &Mutex<Status>,
-    out: &Yielder<Result<Update, ClientError>>,
-) {
-    let mut storage = vec![0; config.client.storage_len()];
-    let mut buf = vec![0; config.buffer.max(256)];
-    let mut client = Client::new(&mut storage, config.client, seed());
-    let set = |status: &Mutex<Status>, client: &Client<'_>| {
-        let mut status = status.lock().unwrap_or_else(PoisonError::into_inner);
-        status.state = client.state();
-        status.failure = client.poll_failure();
-        client.last_event_id().clone_into(&mut status.last_event_id);
-    };
-    if let Some(id) = &config.last_event_id {
-        if let Err(error) = client.set_last_event_id(id) {
-            out.give(Err(SourceError::Parse(error))).await;
-        }
-    }
-    let headers: Vec<(&str, &str)> = config
-        .headers
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .collect();
-    let connect = Connecting::<R, C> {
-        connector,
-        url: url.clone(),
-        timeout: config.connect_timeout,
-        runtime: core::marker::PhantomData,
-    };
-    let mut source = ssewire_embedded::EventSource::new(
-        client,
-        connect,
-        Timer::<R>::new(),
-        &mut buf,
-        &url.authority,
-        &url.target,
-    )
-    .headers(&headers);
-    // A `retry` value goes with the event that follows it.
-    let mut retry = None;
-    while let Some(update) = source.next_update().await {
-        let update = match update {
-            Ok(RawUpdate::Open) => Ok(Update::Open),
-            Ok(RawUpdate::Item(Item::Event(event))) => {
-                Ok(Update::Event(Event::from_parsed(&event, retry.take())))
-            }
-            Ok(RawUpdate::Item(Item::Comment(text))) => Ok(Update::Comment(text.to_owned())),
-            Ok(RawUpdate::Item(Item::Retry(ms))) => {
-                retry = Some(ms);
-                continue;
-            }
-            Ok(_) => continue,
-            Err(error) => Err(error),
-        };
-        set(status, source.client());
-        out.give(update).await;
-    }
-    set(status, source.client());
+/// Runtime `R`'s timer, as the boxed future an [`EventSource`] keeps.
+fn sleep<R: Runtime>(duration: std::time::Duration) -> BoxFuture<()> {
+    Box::pin(R::sleep(duration))
 }
 
 /// A seed for the reconnection jitter, different for each client.
@@ -386,15 +489,22 @@ fn seed() -> u64 {
 
 /// A way to open connections for an [`EventSource`]: plain TCP on a runtime ([`Tcp`]), or
 /// anything else that gives a byte stream (TLS over TCP, a Unix socket, an in-memory pipe).
-pub trait Connector: Send + 'static {
+///
+/// The future owns what it needs (it outlives the call): copy the host out of the target.
+pub trait Connector: Send + Sync + 'static {
     /// An open connection.
     type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
 
-    /// Opens a connection to `url`'s host and port: the original URL, or a redirect target.
-    fn connect(&mut self, url: &Url) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+    /// Opens a connection to `target.url`'s host and port, in its scheme: the original URL,
+    /// or a redirect's target (resolved by the core).
+    fn connect(
+        &self,
+        target: &Target<'_>,
+    ) -> impl Future<Output = io::Result<Self::Stream>> + Send + 'static;
 }
 
-/// Plain TCP connections on runtime `R`, the host name resolved by the runtime.
+/// Plain TCP connections on runtime `R`, the host name resolved by the runtime; `https`
+/// targets are refused ([`io::ErrorKind::Unsupported`]).
 pub struct Tcp<R> {
     runtime: core::marker::PhantomData<fn() -> R>,
 }
@@ -424,116 +534,18 @@ impl<R> fmt::Debug for Tcp<R> {
 impl<R: Runtime> Connector for Tcp<R> {
     type Stream = R::TcpStream;
 
-    fn connect(&mut self, url: &Url) -> impl Future<Output = io::Result<Self::Stream>> + Send {
-        R::connect(&url.host, url.port)
-    }
-}
-
-/// The embedded [`Connect`] over a [`Connector`], with a time limit on runtime `R`: to the
-/// original URL, or to a redirect's.
-struct Connecting<R, C> {
-    connector: C,
-    url: Url,
-    timeout: Duration,
-    runtime: core::marker::PhantomData<fn() -> R>,
-}
-
-impl<R: Runtime, C: Connector> Connect for Connecting<R, C> {
-    type Connection = FromFutures<C::Stream>;
-    type Error = io::Error;
-
-    async fn connect(&mut self, target: Target<'_>) -> io::Result<Self::Connection> {
-        let redirect;
-        let url = match target {
-            Target::Origin => &self.url,
-            Target::Redirect { scheme, authority }
-                if scheme.map_or(true, |scheme| scheme.eq_ignore_ascii_case("http")) =>
-            {
-                redirect = Url::from_authority(authority, None)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-                &redirect
-            }
-            Target::Redirect { .. } => {
+    fn connect(
+        &self,
+        target: &Target<'_>,
+    ) -> impl Future<Output = io::Result<Self::Stream>> + Send + 'static {
+        let scheme = target.url.scheme;
+        let (host, port) = (target.url.host.to_owned(), target.url.port);
+        async move {
+            if scheme != Scheme::Http {
                 let error = UrlError::UnsupportedScheme;
                 return Err(io::Error::new(io::ErrorKind::Unsupported, error));
             }
-        };
-        let timeout = std::time::Duration::from_millis(self.timeout.as_millis());
-        let stream = or(self.connector.connect(url), async {
-            R::sleep(timeout).await;
-            Err(io::ErrorKind::TimedOut.into())
-        })
-        .await?;
-        Ok(FromFutures::new(stream))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Url, UrlError};
-
-    fn url(host: &str, port: u16, authority: &str, target: &str) -> Url {
-        Url {
-            host: host.to_owned(),
-            port,
-            authority: authority.to_owned(),
-            target: target.to_owned(),
-        }
-    }
-
-    #[test]
-    fn parses_http_urls() {
-        let parse = |s| Url::parse(s);
-        assert_eq!(
-            parse("http://a.example/events"),
-            Ok(url("a.example", 80, "a.example", "/events"))
-        );
-        assert_eq!(
-            parse("HTTP://a.example:8080"),
-            Ok(url("a.example", 8080, "a.example:8080", "/"))
-        );
-        assert_eq!(
-            parse("http://a.example?x=1#frag"),
-            Ok(url("a.example", 80, "a.example", "/?x=1"))
-        );
-        assert_eq!(
-            parse("http://[::1]:9/s?q"),
-            Ok(url("::1", 9, "[::1]:9", "/s?q"))
-        );
-        assert_eq!(parse("http://[::1]/"), Ok(url("::1", 80, "[::1]", "/")));
-        assert_eq!(
-            parse("http://127.0.0.1:/x"),
-            Ok(url("127.0.0.1", 80, "127.0.0.1:", "/x"))
-        );
-        assert_eq!(
-            parse("http://a.example/events").unwrap().to_string(),
-            "http://a.example/events"
-        );
-    }
-
-    #[test]
-    fn refuses_what_it_cannot_request() {
-        let parse = |s| Url::parse(s);
-        assert_eq!(
-            parse("https://a.example/"),
-            Err(UrlError::UnsupportedScheme)
-        );
-        assert_eq!(parse("ftp://a.example/"), Err(UrlError::UnsupportedScheme));
-        for bad in [
-            "a.example/events",
-            "://a.example",
-            "http://",
-            "http:///path",
-            "http://user@a.example/",
-            "http://a.example:99999/",
-            "http://a.example:port/",
-            "http://[::1/",
-            "http://[::1]x/",
-            "http://a.example/with space",
-            "http://a.example/\r\nX: injected",
-            "http://:80/",
-        ] {
-            assert_eq!(parse(bad), Err(UrlError::Invalid), "{bad}");
+            R::connect(&host, port).await
         }
     }
 }

@@ -101,3 +101,20 @@ impl Event {
         Ok(bytes)
     }
 }
+
+/// The one rule for `retry` values received: each goes with the event that follows it (as
+/// [`Event::retry`]), for the readers of this crate that yield events only.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RetryCarry(Option<u64>);
+
+impl RetryCarry {
+    /// A `retry` value was received.
+    pub(crate) fn set(&mut self, milliseconds: u64) {
+        self.0 = Some(milliseconds);
+    }
+
+    /// The owned event, with the `retry` value received since the previous one.
+    pub(crate) fn event(&mut self, event: &parse::Event<'_>) -> Event {
+        Event::from_parsed(event, self.0.take())
+    }
+}

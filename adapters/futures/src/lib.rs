@@ -4,7 +4,6 @@
 
 pub mod client;
 mod event;
-mod generator;
 pub mod hub;
 pub mod rt;
 pub mod server;

@@ -7,11 +7,12 @@ use std::io;
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_lite::{AsyncRead, AsyncWrite, Stream};
 use ssewire::encode::Comment;
-use ssewire::http::Framing;
+use ssewire::http::{Body, BodyReader, Framing, ReadError};
 use ssewire::parse::{Item, Limits, Parser};
-use ssewire_embedded::{EventReader, EventWriter, CHUNK_OVERHEAD};
+use ssewire_embedded::{EventWriter, CHUNK_OVERHEAD};
 
-use crate::generator::Generator;
+use crate::client::DEFAULT_LIMITS;
+use crate::event::RetryCarry;
 use crate::{Error, Event};
 
 /// How an [`EventStream`] reads: body framing, parser limits, read buffer.
@@ -21,8 +22,8 @@ pub struct ReadConfig {
     /// The body framing: close-delimited (the event stream bytes themselves) or chunked.
     /// Default: [`Framing::Close`].
     pub framing: Framing,
-    /// Limits for each event; the parser's storage is sized from them. Default: 64 KiB of
-    /// data, and the core's defaults for the rest.
+    /// Limits for each event; the parser's storage is sized from them. Default:
+    /// [`DEFAULT_LIMITS`](crate::client::DEFAULT_LIMITS) (16 MiB of data).
     pub limits: Limits,
     /// Bytes of the read buffer. Default: 8192.
     pub read_buffer: usize,
@@ -33,10 +34,7 @@ impl ReadConfig {
     pub const fn new() -> Self {
         ReadConfig {
             framing: Framing::Close,
-            limits: Limits {
-                data: 64 * 1024,
-                ..Limits::DEFAULT
-            },
+            limits: DEFAULT_LIMITS,
             read_buffer: 8192,
         }
     }
@@ -59,11 +57,15 @@ impl Default for ReadConfig {
 }
 
 /// The events of a body read from any futures-io reader, as a [`Stream`] of
-/// `Result<Event, Error>`.
+/// `Result<Event, Error>`: the loop that drives the core's [`BodyReader`] from
+/// [`poll_next`](Stream::poll_next).
 ///
 /// Items are owned [`Event`]s; comments are skipped, and a `retry` value is attached to the
 /// event that follows it. An event over a limit is an `Err(Error::Parse(_))` and the stream
 /// goes on; any other error ends it (the next poll gives `None`), as does the end of the body.
+///
+/// `R` is any [`AsyncRead`] + [`Unpin`]: a socket, `&mut` one (read a body, then use the
+/// connection again), a reader that is not `Send`.
 ///
 /// ```
 /// use futures_lite::StreamExt;
@@ -79,58 +81,92 @@ impl Default for ReadConfig {
 /// # Ok::<(), ssewire_futures::Error<std::io::Error>>(())
 /// # }).unwrap();
 /// ```
-pub struct EventStream {
-    inner: Generator<Result<Event, Error<io::Error>>>,
+pub struct EventStream<R> {
+    io: R,
+    reader: BodyReader<Vec<u8>>,
+    retry: RetryCarry,
 }
 
-impl core::fmt::Debug for EventStream {
+impl<R> core::fmt::Debug for EventStream<R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("EventStream")
-            .field("ended", &self.inner.is_stopped())
+            .field("ended", &self.reader.is_done())
             .finish_non_exhaustive()
     }
 }
 
-impl EventStream {
+impl<R: AsyncRead + Unpin> EventStream<R> {
     /// The events of the close-delimited body `reader`, with the default [`ReadConfig`].
-    pub fn new<R: AsyncRead + Unpin + Send + 'static>(reader: R) -> Self {
+    pub fn new(reader: R) -> Self {
         Self::with_config(reader, ReadConfig::new())
     }
 
     /// The events of `reader`, read as `config` says.
-    pub fn with_config<R: AsyncRead + Unpin + Send + 'static>(
-        reader: R,
-        config: ReadConfig,
-    ) -> Self {
-        let inner = Generator::new(move |out| async move {
-            let mut buf = vec![0; config.read_buffer.max(1)];
-            let mut storage = vec![0; config.limits.storage_len()];
-            let parser = Parser::with_limits(&mut storage[..], config.limits);
-            let io = FromFutures::new(reader);
-            let mut reader = EventReader::with_parser(io, &mut buf, parser, config.framing);
-            let mut retry = None;
-            while let Some(item) = reader.next().await {
-                let event = match item {
-                    Ok(Item::Event(event)) => Ok(Event::from_parsed(&event, retry.take())),
-                    Ok(Item::Retry(ms)) => {
-                        retry = Some(ms);
-                        continue;
-                    }
-                    Ok(_) => continue,
-                    Err(error) => Err(error),
-                };
-                out.give(event).await;
-            }
-        });
-        EventStream { inner }
+    pub fn with_config(reader: R, config: ReadConfig) -> Self {
+        let buf = vec![0; config.read_buffer.max(1)];
+        let storage = vec![0; config.limits.storage_len()];
+        let parser = Parser::with_limits(storage, config.limits);
+        let body = match config.framing {
+            Framing::Close => Body::Close,
+            Framing::Chunked => Body::Chunked,
+        };
+        EventStream {
+            io: reader,
+            reader: BodyReader::new(parser, buf, body),
+            retry: RetryCarry::default(),
+        }
+    }
+
+    /// The last event ID received: to send as `Last-Event-ID` when reconnecting.
+    pub fn last_event_id(&self) -> &str {
+        self.reader.parser().last_event_id()
+    }
+
+    /// Hands back the reader.
+    pub fn into_inner(self) -> R {
+        self.io
     }
 }
 
-impl Stream for EventStream {
+impl<R: AsyncRead + Unpin> Stream for EventStream<R> {
     type Item = Result<Event, Error<io::Error>>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.inner).poll_next(cx)
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            match this.reader.poll_ready() {
+                Some(Ok(ready)) => {
+                    match this.reader.resolve(ready) {
+                        Item::Event(event) => {
+                            return Poll::Ready(Some(Ok(this.retry.event(&event))));
+                        }
+                        Item::Retry(ms) => this.retry.set(ms),
+                        Item::Comment(_) => {}
+                    }
+                    continue;
+                }
+                Some(Err(error)) => {
+                    let error = match error {
+                        ReadError::Parse(error) => Error::Parse(error),
+                        ReadError::Body(error) => Error::Chunked(error),
+                        _ => Error::UnexpectedEof,
+                    };
+                    return Poll::Ready(Some(Err(error)));
+                }
+                None => {}
+            }
+            let Some(window) = this.reader.poll_read() else {
+                return Poll::Ready(None);
+            };
+            match Pin::new(&mut this.io).poll_read(cx, window) {
+                Poll::Ready(Ok(n)) => this.reader.handle_received(n),
+                Poll::Ready(Err(error)) => {
+                    this.reader.handle_io_error();
+                    return Poll::Ready(Some(Err(Error::Io(error))));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
 

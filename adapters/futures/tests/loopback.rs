@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures_lite::future::or;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use ssewire::client::{Failure, State};
-use ssewire_futures::client::{Config as ClientConfig, Connector, EventSource, Update, Url};
+use ssewire_futures::client::{Config as ClientConfig, Connector, EventSource, Target, Update};
 use ssewire_futures::rt::Runtime;
 use ssewire_futures::server::{Config, OverCapacity, Reply, Request, Route, Server};
 use ssewire_futures::{Event, Hub, HubConfig};
@@ -95,10 +95,9 @@ fn not_found(_: &Request) -> Route {
 
 /// A client configuration that reconnects quickly.
 fn quick() -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config.client.initial_delay = ssewire::client::Duration::from_millis(50);
-    config.client.max_delay = ssewire::client::Duration::from_millis(200);
-    config
+    ClientConfig::new()
+        .initial_delay(Duration::from_millis(50))
+        .max_delay(Duration::from_millis(200))
 }
 
 /// The next event of `source`, skipping opens and comments; panics on an error or the end.
@@ -214,8 +213,7 @@ fn retry_is_honoured<R: Rt>() {
         let hub = Hub::new(HubConfig::new());
         let config = Config::new().retry(400);
         let (addr, _, seen) = start::<R>(config, &hub, not_found);
-        let mut config = ClientConfig::new();
-        config.client.jitter_percent = 0;
+        let config = ClientConfig::new().jitter_percent(0);
         let url = format!("http://{addr}/events");
         let mut source = EventSource::new::<R>(&url, config).unwrap();
         assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
@@ -528,9 +526,11 @@ fn thousand_subscribers<R: Rt>() {
             let url = url.clone();
             let results = results.clone();
             R::spawn(async move {
-                let mut config = quick();
-                config.buffer = 1024;
-                config.client.limits.data = 1024;
+                let limits = ssewire::parse::Limits {
+                    data: 1024,
+                    ..ssewire::parse::Limits::DEFAULT
+                };
+                let config = quick().buffer(1024).limits(limits);
                 let mut source = EventSource::new::<R>(&url, config).unwrap();
                 let mut got = Vec::new();
                 while got.len() < EVENTS {
@@ -565,8 +565,14 @@ struct Fixed<R> {
 impl<R: Rt> Connector for Fixed<R> {
     type Stream = R::TcpStream;
 
-    fn connect(&mut self, url: &Url) -> impl Future<Output = std::io::Result<R::TcpStream>> + Send {
-        self.hosts.lock().unwrap().push(url.authority.clone());
+    fn connect(
+        &self,
+        target: &Target<'_>,
+    ) -> impl Future<Output = std::io::Result<R::TcpStream>> + Send + 'static {
+        self.hosts
+            .lock()
+            .unwrap()
+            .push(target.url.authority.to_owned());
         R::connect("127.0.0.1", self.port)
     }
 }

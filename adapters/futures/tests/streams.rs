@@ -50,7 +50,7 @@ impl AsyncRead for Trickle {
     }
 }
 
-fn collect(stream: EventStream) -> Vec<Result<Event, Error<io::Error>>> {
+fn collect<R: AsyncRead + Unpin>(stream: EventStream<R>) -> Vec<Result<Event, Error<io::Error>>> {
     block_on(stream.collect())
 }
 

@@ -278,6 +278,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         self.io != Io::Idle
     }
 
+    /// Whether [`poll_ready`](Session::poll_ready) has something to report now; after any
+    /// `handle_*` or `poll_*` call that returned nothing, such as a
+    /// [`poll_connect`](Session::poll_connect) that found a redirect target it cannot
+    /// request.
+    pub fn has_update(&self) -> bool {
+        self.error.is_some()
+            || self.opened
+            || matches!(self.io, Io::Body { start, end } if start < end)
+    }
+
     /// Stops for good: drop the connection ([`poll_disconnect`](Session::poll_disconnect)).
     pub fn close(&mut self) {
         self.client.close();

@@ -115,3 +115,203 @@ impl BodyDecoder {
         }
     }
 }
+
+/// Why reading a body went wrong, from [`BodyReader`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The connection closed before the end of a chunked or `Content-Length` body. The
+    /// stream is over.
+    UnexpectedEof,
+    /// The chunked framing is broken. The stream is over.
+    Body(ChunkedError),
+    /// An event is over a parser limit; it is dropped and reading goes on.
+    Parse(ParseError),
+}
+
+impl core::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ReadError::UnexpectedEof => f.write_str("body cut short"),
+            ReadError::Body(error) => error.fmt(f),
+            ReadError::Parse(error) => error.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            ReadError::UnexpectedEof => None,
+            ReadError::Body(error) => Some(error),
+            ReadError::Parse(error) => Some(error),
+        }
+    }
+}
+
+/// An event-stream body read from a connection, without I/O: a read buffer, the body's
+/// framing ([`BodyDecoder`]) and a [`Parser`]. The caller reads into
+/// [`poll_read`](BodyReader::poll_read)'s window, reports the count with
+/// [`handle_received`](BodyReader::handle_received), and takes items with
+/// [`poll_item`](BodyReader::poll_item) (or [`poll_ready`](BodyReader::poll_ready)) until it
+/// gives `None`.
+///
+/// The body starts at the first byte received: read the response head first (or use it
+/// server-side on a request body). Bytes of the body that came with the head can be handed
+/// over with [`with_received`](BodyReader::with_received).
+///
+/// ```
+/// use ssewire::http::{Body, BodyReader};
+/// use ssewire::parse::{Item, Parser};
+///
+/// let mut reader = BodyReader::new(Parser::new([0u8; 256]), [0u8; 16], Body::Chunked);
+/// let mut wire: &[u8] = b"6\r\ndata: \r\n4\r\nhi\n\n\r\n0\r\n\r\n";
+/// let mut events = 0;
+/// while let Some(window) = reader.poll_read() {
+///     let n = window.len().min(wire.len());
+///     window[..n].copy_from_slice(&wire[..n]);
+///     wire = &wire[n..];
+///     reader.handle_received(n);
+///     while let Some(item) = reader.poll_item() {
+///         assert!(matches!(item, Ok(Item::Event(e)) if e.data == "hi"));
+///         events += 1;
+///     }
+/// }
+/// assert_eq!(events, 1);
+/// assert!(reader.is_done()); // the last chunk
+/// ```
+#[derive(Clone, Debug)]
+pub struct BodyReader<B> {
+    parser: Parser<B>,
+    buf: B,
+    body: BodyDecoder,
+    /// The bytes of `buf` received and not yet parsed.
+    start: usize,
+    end: usize,
+    /// An error to report, then the stream is over.
+    error: Option<ReadError>,
+    done: bool,
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> BodyReader<B> {
+    /// A reader of a body framed as `body` says, reading into `buf` (any size from 1 byte;
+    /// larger means fewer reads), collecting events with `parser` (its storage bounds an
+    /// event).
+    pub fn new(parser: Parser<B>, buf: B, body: Body) -> Self {
+        BodyReader {
+            parser,
+            buf,
+            body: BodyDecoder::new(body),
+            start: 0,
+            end: 0,
+            error: None,
+            done: false,
+        }
+    }
+
+    /// Takes the first `len` bytes of the read buffer as received body bytes, to be parsed
+    /// before anything else: the part of the body that arrived with the head, moved to the
+    /// front of the buffer by the caller. `len` is cut to the buffer's length.
+    #[must_use]
+    pub fn with_received(mut self, len: usize) -> Self {
+        self.start = 0;
+        self.end = len.min(self.buf.as_ref().len());
+        self
+    }
+
+    /// Where to read the connection's next bytes into; `None` while items wait to be taken,
+    /// or once the stream is over.
+    pub fn poll_read(&mut self) -> Option<&mut [u8]> {
+        if self.done || self.error.is_some() || self.start < self.end {
+            return None;
+        }
+        Some(self.buf.as_mut())
+    }
+
+    /// `n` bytes were read into [`poll_read`](BodyReader::poll_read)'s window; 0 for the end
+    /// of the stream (the peer closed the connection).
+    pub fn handle_received(&mut self, n: usize) {
+        if self.done {
+            return;
+        }
+        if n == 0 {
+            if self.body.is_delimited() {
+                self.error = Some(ReadError::UnexpectedEof);
+            }
+            self.finish();
+        } else {
+            self.start = 0;
+            self.end = n.min(self.buf.as_ref().len());
+        }
+    }
+
+    /// Reading failed: the stream is over.
+    pub fn handle_io_error(&mut self) {
+        self.finish();
+    }
+
+    /// The next item of what was received, as a [`Ready`] that does not borrow the reader
+    /// (see [`resolve`](BodyReader::resolve)), or an error; `None` until more is received, or
+    /// once the stream is over. A [`ReadError::Parse`] drops one event and reading goes on;
+    /// after any other error the stream is over.
+    pub fn poll_ready(&mut self) -> Option<Result<Ready, ReadError>> {
+        if let Some(error) = self.error.take() {
+            return Some(Err(error));
+        }
+        if self.done || self.start >= self.end {
+            return None;
+        }
+        let received = self.buf.as_ref().get(self.start..self.end);
+        let mut input = received.unwrap_or_default();
+        let progress = self.body.feed_ready(&mut self.parser, &mut input);
+        self.start = self.end - input.len();
+        match progress {
+            Progress::Item(ready) => Some(ready.map_err(ReadError::Parse)),
+            Progress::NeedMore => None,
+            Progress::End => {
+                self.finish();
+                None
+            }
+            Progress::Malformed(error) => {
+                self.finish();
+                Some(Err(ReadError::Body(error)))
+            }
+        }
+    }
+
+    /// The item a [`Ready`] from the last [`poll_ready`](BodyReader::poll_ready) stands for.
+    pub fn resolve(&self, ready: Ready) -> crate::parse::Item<'_> {
+        self.parser.resolve(ready)
+    }
+
+    /// [`poll_ready`](BodyReader::poll_ready) and [`resolve`](BodyReader::resolve) in one.
+    pub fn poll_item(&mut self) -> Option<Result<crate::parse::Item<'_>, ReadError>> {
+        let ready = self.poll_ready()?;
+        Some(ready.map(|ready| self.resolve(ready)))
+    }
+
+    /// Whether the stream is over: the connection closed (close-delimited), the body's end
+    /// (its length, or the last chunk), or an error; nothing more is read or yielded.
+    pub fn is_done(&self) -> bool {
+        self.done && self.error.is_none()
+    }
+
+    /// The parser: its [`last_event_id`](Parser::last_event_id), to send as `Last-Event-ID`
+    /// when reconnecting.
+    pub fn parser(&self) -> &Parser<B> {
+        &self.parser
+    }
+
+    /// Hands back the parser (which keeps the last event ID) and the read buffer.
+    pub fn into_inner(self) -> (Parser<B>, B) {
+        (self.parser, self.buf)
+    }
+
+    /// The stream is over: a block left unterminated is discarded.
+    fn finish(&mut self) {
+        self.done = true;
+        self.start = 0;
+        self.end = 0;
+        self.parser.reset();
+    }
+}

@@ -154,18 +154,21 @@ fn parse_header(header: &str) -> Result<(String, String), UsageError> {
     if name.is_empty() || !name.bytes().all(token) {
         return Err(invalid());
     }
-    // The library checks values (no CR, LF or NUL) when it writes the request.
+    // The library checks values (no CR, LF or NUL) before it connects.
     Ok((name.to_owned(), value.trim().to_owned()))
 }
 
 fn main() {
     let options = args::parse_or_exit("sse-cat", HELP, parse);
-    let mut config = client::Config::new();
-    config.headers.clone_from(&options.headers);
-    config.last_event_id.clone_from(&options.last_event_id);
-    config.client.retry_budget = options.max_retries;
+    let mut config = client::Config::new().retry_budget(options.max_retries);
+    for (name, value) in &options.headers {
+        config = config.header(name, value);
+    }
+    if let Some(id) = &options.last_event_id {
+        config = config.last_event_id(id);
+    }
     if let Some(ms) = options.reconnect_ms {
-        config.client.initial_delay = ssewire::client::Duration::from_millis(ms);
+        config = config.initial_delay(std::time::Duration::from_millis(ms));
     }
     let source = match EventSource::new::<Smol>(&options.url, config) {
         Ok(source) => source,

@@ -28,7 +28,7 @@ use pipe::Pipe;
 fn main() -> ! {
     hprintln!("Parser<&mut [u8]>\t{}", size_of::<Parser<&mut [u8]>>());
     hprintln!("Tokenizer\t{}", size_of::<Tokenizer>());
-    hprintln!("client::Client\t{}", size_of::<Client<'static>>());
+    hprintln!("client::Client\t{}", size_of::<Client<&'static mut [u8]>>());
     hprintln!(
         "EventReader<Pipe>\t{}",
         size_of::<EventReader<'static, Pipe>>()
