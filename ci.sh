@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
-FUZZ_TARGETS=(parse round_trip request_head response_head chunked client_ops)
+FUZZ_TARGETS=(parse round_trip request_head response_head chunked client_ops session)
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT

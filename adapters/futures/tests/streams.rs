@@ -328,3 +328,43 @@ fn hub_can_replay_the_window_to_new_subscribers() {
         );
     });
 }
+
+#[test]
+fn stream_reads_through_a_mutable_reference_and_hands_the_reader_back() {
+    let mut reader = Trickle::new(BODY, 5);
+    let events = collect(EventStream::new(&mut reader));
+    let events: Vec<Event> = events.into_iter().map(Result::unwrap).collect();
+    assert_eq!(events, expected());
+    // The reader is still the caller's, read to its end.
+    assert_eq!(reader.at, BODY.len());
+    let stream = EventStream::new(Trickle::new(BODY, 5));
+    assert_eq!(stream.into_inner().at, 0);
+}
+
+/// A reader that is neither `Send` nor `Sync` (it shares its bytes through an `Rc`).
+struct Local(std::rc::Rc<std::cell::RefCell<Trickle>>);
+
+impl AsyncRead for Local {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0.borrow_mut()).poll_read(cx, buf)
+    }
+}
+
+#[test]
+fn stream_works_over_a_reader_that_is_not_send() {
+    let shared = std::rc::Rc::new(std::cell::RefCell::new(Trickle::new(BODY, 3)));
+    let mut stream = EventStream::new(Local(shared.clone()));
+    let first = block_on(stream.next()).unwrap().unwrap();
+    assert_eq!(first, expected()[0]);
+    assert_eq!(stream.last_event_id(), "1");
+    let rest: Vec<Event> = block_on(stream.collect::<Vec<_>>())
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rest, expected()[1..]);
+    assert_eq!(shared.borrow().at, BODY.len());
+}

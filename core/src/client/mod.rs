@@ -476,7 +476,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             429 | 500..=599 if self.config.retry_server_errors => {
                 let at_least = Duration::from_secs(head.retry_after.unwrap_or(0));
                 self.abort = true;
-                self.reconnect(now, at_least);
+                self.reconnect(now, at_least, true);
             }
             status => self.fail(Failure::Status(status)),
         }
@@ -586,18 +586,21 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
                 // As browsers: a stream that opened and delivered its body is a success, and
                 // the next wait is the reconnection time itself; one that opened and stayed
                 // silent counts as a failure unless it stayed open `healthy_after`.
-                if delivered || now.saturating_duration_since(since) >= self.config.healthy_after {
+                let success =
+                    delivered || now.saturating_duration_since(since) >= self.config.healthy_after;
+                if success {
                     self.failures = 0;
                 }
-                self.reconnect(now, Duration::ZERO);
+                self.reconnect(now, Duration::ZERO, !success);
             }
-            Phase::Request { .. } => self.reconnect(now, Duration::ZERO),
+            Phase::Request { .. } => self.reconnect(now, Duration::ZERO, true),
             Phase::Connect | Phase::Wait { .. } | Phase::Closed => {}
         }
     }
 
-    /// Schedules a reconnection to the original URL, waiting at least `at_least`.
-    fn reconnect(&mut self, now: Instant, at_least: Duration) {
+    /// Schedules a reconnection to the original URL, waiting at least `at_least`; the attempt
+    /// that ended counts as failed if `failed`, for the backoff and the budget.
+    fn reconnect(&mut self, now: Instant, at_least: Duration, failed: bool) {
         self.parser.reset();
         self.location_len = None;
         self.redirects = 0;
@@ -609,7 +612,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             return self.fail(Failure::RetryBudgetExhausted);
         }
         let delay = self.delay().max(at_least);
-        self.failures = self.failures.saturating_add(1);
+        if failed {
+            self.failures = self.failures.saturating_add(1);
+        }
         self.phase = Phase::Wait { until: now + delay };
     }
 

@@ -278,10 +278,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         self.io != Io::Idle
     }
 
-    /// Whether [`poll_ready`](Session::poll_ready) has something to report now; after any
-    /// `handle_*` or `poll_*` call that returned nothing, such as a
-    /// [`poll_connect`](Session::poll_connect) that found a redirect target it cannot
-    /// request.
+    /// Whether [`poll_ready`](Session::poll_ready) may have something to report (an error, a
+    /// stream opened, body bytes not parsed yet): `false` once it returned `None`. For a loop
+    /// that asks after a call that gave nothing, such as a
+    /// [`poll_connect`](Session::poll_connect) that found a redirect target it cannot request.
     pub fn has_update(&self) -> bool {
         self.error.is_some()
             || self.opened
@@ -494,9 +494,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
             }
             self.drop_connection();
         }
-        match ready? {
-            Ok(ready) => Some(Ok(Output::Item(ready))),
-            Err(error) => Some(Err(Error::Parse(error))),
+        match ready {
+            Some(Ok(ready)) => Some(Ok(Output::Item(ready))),
+            Some(Err(error)) => Some(Err(Error::Parse(error))),
+            None => self.error.take().map(Err),
         }
     }
 

@@ -1,0 +1,581 @@
+//! The client session driven through whole exchanges on a virtual clock: the bytes it sends,
+//! byte for byte, and what it reports for the bytes it receives, split anywhere.
+
+use proptest::prelude::*;
+use ssewire::client::{Client, Config, Duration, Error, Failure, Instant, Session, State, Update};
+use ssewire::http::{ChunkedError, HeadError, UrlError, WriteError};
+use ssewire::parse::Item;
+
+/// What the session reported, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Got {
+    Open,
+    /// Data and last event ID.
+    Event(String, String),
+    Comment(String),
+    Retry(u64),
+    Error(Error),
+    /// The session asked to drop the connection.
+    Disconnect,
+}
+
+fn ev(data: &str, id: &str) -> Got {
+    Got::Event(data.to_owned(), id.to_owned())
+}
+
+const OPEN: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
+
+fn no_jitter() -> Config {
+    Config {
+        jitter_percent: 0,
+        ..Config::new()
+    }
+}
+
+/// A session and the virtual time; the test plays the network.
+struct Sim {
+    session: Session<Vec<u8>>,
+    now: Instant,
+}
+
+impl Sim {
+    fn new(url: &str, headers: &[(&str, &str)], config: Config) -> Self {
+        Self::with_buffer(url, headers, config, 512)
+    }
+
+    fn with_buffer(url: &str, headers: &[(&str, &str)], config: Config, buf: usize) -> Self {
+        let client = Client::new(vec![0; 2048], config, 0x5eed);
+        Sim {
+            session: Session::new(client, vec![0; buf], url, headers).unwrap(),
+            now: Instant::from_millis(1_000),
+        }
+    }
+
+    /// Takes the connection the session asks for: `scheme://authority`.
+    fn connect(&mut self) -> String {
+        let target = self
+            .session
+            .poll_connect(self.now)
+            .expect("the session should ask to connect");
+        let to = format!("{}://{}", target.url.scheme.as_str(), target.url.authority);
+        assert!(self.session.poll_connect(self.now).is_none(), "asked twice");
+        assert!(
+            self.session.poll_read().is_none(),
+            "reads before connecting"
+        );
+        self.session.handle_connected(self.now);
+        to
+    }
+
+    /// Sends the request head, `step` bytes per write; returns it.
+    fn transmit(&mut self, step: usize) -> String {
+        let mut sent = Vec::new();
+        while let Some(bytes) = self.session.poll_transmit() {
+            let n = bytes.len().min(step);
+            sent.extend_from_slice(&bytes[..n]);
+            self.session.handle_transmitted(n);
+        }
+        String::from_utf8(sent).unwrap()
+    }
+
+    /// Connects and sends the request; returns the target and the request.
+    fn request(&mut self) -> (String, String) {
+        let to = self.connect();
+        (to, self.transmit(7))
+    }
+
+    /// Everything the session reports now.
+    fn updates(&mut self) -> Vec<Got> {
+        let mut got = Vec::new();
+        loop {
+            if self.session.poll_disconnect() {
+                got.push(Got::Disconnect);
+            }
+            let Some(update) = self.session.poll_update(self.now) else {
+                break;
+            };
+            got.push(match update {
+                Ok(Update::Open) => Got::Open,
+                Ok(Update::Item(Item::Event(e))) => ev(e.data, e.id),
+                Ok(Update::Item(Item::Comment(c))) => Got::Comment(c.to_owned()),
+                Ok(Update::Item(Item::Retry(ms))) => Got::Retry(ms),
+                Ok(other) => panic!("{other:?}"),
+                Err(error) => Got::Error(error),
+            });
+        }
+        if self.session.poll_disconnect() {
+            got.push(Got::Disconnect);
+        }
+        got
+    }
+
+    /// The server sends `bytes`, read `step` at a most at a time; what they complete.
+    fn receive(&mut self, bytes: &[u8], step: usize) -> Vec<Got> {
+        let mut got = Vec::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let Some(window) = self.session.poll_read() else {
+                break;
+            };
+            let n = rest.len().min(step).min(window.len());
+            window[..n].copy_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            self.session.handle_received(self.now, n);
+            got.extend(self.updates());
+        }
+        got
+    }
+
+    /// The server closes the connection.
+    fn close(&mut self) -> Vec<Got> {
+        if self.session.poll_read().is_some() {
+            self.session.handle_received(self.now, 0);
+        }
+        self.updates()
+    }
+
+    /// Sleeps until the session's deadline and fires it; how long that was.
+    fn wait(&mut self) -> u64 {
+        let until = self.session.poll_timeout().expect("a deadline");
+        let waited = until.saturating_duration_since(self.now).as_millis();
+        self.now = until;
+        self.session.handle_timeout(self.now);
+        waited
+    }
+
+    fn advance(&mut self, ms: u64) {
+        self.now = self.now + Duration::from_millis(ms);
+    }
+}
+
+fn request(target: &str, host: &str, last_event_id: Option<&str>, extra: &str) -> String {
+    let id = last_event_id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
+    format!(
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\
+         Cache-Control: no-cache\r\n{id}{extra}\r\n"
+    )
+}
+
+const CHUNKED: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n\
+    Transfer-Encoding: chunked\r\n\r\n\
+    21\r\nretry: 500\n: hi\nid: 1\ndata: one\n\n\r\n\
+    3;ext=1\r\nid:\r\nf\r\n 2\ndata: two\nda\r\n5\r\nta: 2\r\n3\r\n\n\n\n\r\n0\r\n\r\n";
+
+fn chunked_updates() -> Vec<Got> {
+    vec![
+        Got::Open,
+        Got::Retry(500),
+        Got::Comment("hi".into()),
+        ev("one", "1"),
+        ev("two\n2", "2"),
+        Got::Disconnect,
+    ]
+}
+
+#[test]
+fn whole_exchange_byte_for_byte_at_every_read_size() {
+    for step in 1..=CHUNKED.len() {
+        let mut sim = Sim::new(
+            "http://a.example:8080/events?topic=a#top",
+            &[("Authorization", "Bearer t")],
+            no_jitter(),
+        );
+        let (to, sent) = sim.request();
+        assert_eq!(to, "http://a.example:8080");
+        let auth = "Authorization: Bearer t\r\n";
+        assert_eq!(
+            sent,
+            request("/events?topic=a", "a.example:8080", None, auth)
+        );
+        assert_eq!(
+            sim.receive(CHUNKED.as_bytes(), step),
+            chunked_updates(),
+            "reads of {step}"
+        );
+        assert_eq!(sim.session.state(), State::Connecting);
+        // The server's `retry`, no backoff after a stream that delivered.
+        assert_eq!(sim.wait(), 500);
+        let (_, again) = sim.request();
+        assert_eq!(
+            again,
+            request("/events?topic=a", "a.example:8080", Some("2"), auth)
+        );
+    }
+}
+
+#[test]
+fn short_streams_wait_the_reconnection_time_each_time() {
+    let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+    let mut waits = Vec::new();
+    let delivering = format!("{OPEN}retry: 500\ndata: x\n\n");
+    for _ in 0..4 {
+        sim.request();
+        sim.receive(delivering.as_bytes(), 1000);
+        sim.close();
+        waits.push(sim.wait());
+    }
+    // Streams that opened and stayed silent back off, as failures do.
+    for _ in 0..3 {
+        sim.request();
+        sim.receive(OPEN.as_bytes(), 1000);
+        sim.close();
+        waits.push(sim.wait());
+    }
+    sim.request();
+    sim.receive(delivering.as_bytes(), 1000);
+    sim.close();
+    waits.push(sim.wait());
+    assert_eq!(waits, [500, 500, 500, 500, 500, 1000, 2000, 500]);
+}
+
+#[test]
+fn interim_responses_are_skipped() {
+    let body = format!(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\n{OPEN}data: x\n\n"
+    );
+    for step in [1, 5, 1000] {
+        let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+        sim.request();
+        assert_eq!(sim.receive(body.as_bytes(), step), [Got::Open, ev("x", "")]);
+    }
+}
+
+#[test]
+fn redirects_go_where_location_says_and_reconnections_to_the_url() {
+    let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+    sim.request();
+    let moved = b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://b.example:8080/s?x=1\r\n\r\n";
+    assert_eq!(sim.receive(moved, 1000), [Got::Disconnect]);
+    // No wait before following.
+    let (to, sent) = sim.request();
+    assert_eq!(to, "http://b.example:8080");
+    assert_eq!(sent, request("/s?x=1", "b.example:8080", None, ""));
+    let relative = b"HTTP/1.1 302 Found\r\nLocation: //c.example/t\r\n\r\n";
+    sim.receive(relative, 1000);
+    let (to, sent) = sim.request();
+    assert_eq!(to, "http://c.example");
+    assert_eq!(sent, request("/t", "c.example", None, ""));
+    let path = b"HTTP/1.1 308 Permanent Redirect\r\nLocation: /u?v#w\r\n\r\n";
+    sim.receive(path, 1000);
+    let (to, sent) = sim.request();
+    // Relative to the URL of the original request.
+    assert_eq!(to, "http://a.example");
+    assert_eq!(sent, request("/u?v", "a.example", None, ""));
+    let stream = format!("{OPEN}id: 7\ndata: there\n\n");
+    assert_eq!(
+        sim.receive(stream.as_bytes(), 1000),
+        [Got::Open, ev("there", "7")]
+    );
+    sim.close();
+    assert_eq!(sim.wait(), 3000);
+    let (to, sent) = sim.request();
+    assert_eq!(to, "http://a.example");
+    assert_eq!(sent, request("/events", "a.example", Some("7"), ""));
+}
+
+#[test]
+fn a_redirect_it_cannot_follow_fails_the_attempt() {
+    let mut sim = Sim::new("http://a.example/a/events", &[], no_jitter());
+    sim.request();
+    let relative = b"HTTP/1.1 302 Found\r\nLocation: elsewhere\r\n\r\n";
+    assert_eq!(sim.receive(relative, 1000), [Got::Disconnect]);
+    assert!(sim.session.poll_connect(sim.now).is_none());
+    assert!(sim.session.has_update());
+    assert_eq!(sim.updates(), [Got::Error(Error::Url(UrlError::Relative))]);
+    assert_eq!(sim.wait(), 3000);
+    let (to, sent) = sim.request();
+    assert_eq!(to, "http://a.example");
+    assert_eq!(sent, request("/a/events", "a.example", None, ""));
+}
+
+#[test]
+fn too_many_redirects_fail_for_good() {
+    let config = Config {
+        max_redirects: 2,
+        ..no_jitter()
+    };
+    let mut sim = Sim::new("http://a.example/events", &[], config);
+    let moved = b"HTTP/1.1 302 Found\r\nLocation: /again\r\n\r\n";
+    for _ in 0..3 {
+        sim.request();
+        sim.receive(moved, 1000);
+    }
+    assert_eq!(sim.session.state(), State::Closed);
+    assert_eq!(
+        sim.session.client().poll_failure(),
+        Some(Failure::TooManyRedirects)
+    );
+    assert!(sim.session.poll_connect(sim.now).is_none());
+}
+
+#[test]
+fn connecting_and_the_response_head_have_deadlines() {
+    let config = Config {
+        connect_timeout: Some(Duration::from_millis(700)),
+        response_timeout: Some(Duration::from_millis(900)),
+        ..no_jitter()
+    };
+    let mut sim = Sim::new("http://a.example/events", &[], config);
+    assert!(sim.session.poll_connect(sim.now).is_some());
+    assert!(sim.session.has_connection());
+    assert_eq!(sim.wait(), 700);
+    assert_eq!(
+        sim.updates(),
+        [Got::Disconnect, Got::Error(Error::ConnectTimeout)]
+    );
+    assert!(!sim.session.has_connection());
+    assert_eq!(sim.wait(), 3000);
+    sim.request();
+    sim.receive(b"HTTP/1.1 200 OK\r\n", 1000);
+    assert_eq!(sim.wait(), 900);
+    assert_eq!(
+        sim.updates(),
+        [Got::Disconnect, Got::Error(Error::ResponseTimeout)]
+    );
+    // Two failures in a row: the wait doubles.
+    assert_eq!(sim.wait(), 6000);
+    sim.request();
+    sim.receive(OPEN.as_bytes(), 1000);
+    // Open: no deadline while the stream is quiet.
+    assert_eq!(sim.session.poll_timeout(), None);
+}
+
+#[test]
+fn cut_and_broken_responses_are_reported() {
+    let cases: [(&[u8], Vec<Got>); 5] = [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-",
+            vec![Got::Disconnect, Got::Error(Error::UnexpectedEof)],
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n\
+              b\r\ndata: one\n\n\r\n",
+            vec![Got::Open, ev("one", ""), Got::Disconnect, Got::Error(Error::UnexpectedEof)],
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 99\r\n\r\n\
+              data: one\n\n",
+            vec![Got::Open, ev("one", ""), Got::Disconnect, Got::Error(Error::UnexpectedEof)],
+        ),
+        // A close-delimited body ends with the connection: nothing to report.
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: one\n\n",
+            vec![Got::Open, ev("one", ""), Got::Disconnect],
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: one\n\ndata: cut",
+            vec![Got::Open, ev("one", ""), Got::Disconnect],
+        ),
+    ];
+    for (bytes, expected) in cases {
+        for step in [1, 1000] {
+            let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+            sim.request();
+            let mut got = sim.receive(bytes, step);
+            got.extend(sim.close());
+            assert_eq!(got, expected, "{:?} {step}", String::from_utf8_lossy(bytes));
+            assert_eq!(sim.session.state(), State::Connecting);
+        }
+    }
+    let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+    sim.request();
+    let broken =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n\
+                   5\r\ndata:\r\nXX";
+    let got = sim.receive(broken, 1000);
+    assert_eq!(
+        got,
+        [
+            Got::Open,
+            Got::Error(Error::Body(ChunkedError::MalformedSize)),
+            Got::Disconnect
+        ]
+    );
+    // A Content-Length body that ends by its length: the connection is dropped, no error.
+    let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+    sim.request();
+    let length =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 15\r\n\r\n\
+                   id: 4\ndata: a\n\nGARBAGE";
+    assert_eq!(
+        sim.receive(length, 1000),
+        [Got::Open, ev("a", "4"), Got::Disconnect]
+    );
+}
+
+#[test]
+fn a_head_longer_than_the_window_is_an_error() {
+    let mut sim = Sim::with_buffer("http://a.example/events", &[], no_jitter(), 300);
+    sim.request();
+    let head = format!("HTTP/1.1 200 OK\r\nX-Long: {}\r\n\r\n", "x".repeat(400));
+    assert_eq!(
+        sim.receive(head.as_bytes(), 1000),
+        [
+            Got::Disconnect,
+            Got::Error(Error::Head(HeadError::TooLarge))
+        ]
+    );
+    assert_eq!(sim.wait(), 3000);
+}
+
+#[test]
+fn status_and_content_type_decide() {
+    let fail = |head: &[u8]| {
+        let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+        sim.request();
+        let got = sim.receive(head, 1000);
+        (
+            got,
+            sim.session.client().poll_failure(),
+            sim.session.state(),
+        )
+    };
+    let closed = |failure| (vec![Got::Disconnect], Some(failure), State::Closed);
+    assert_eq!(
+        fail(b"HTTP/1.1 204 No Content\r\n\r\n"),
+        closed(Failure::NoContent)
+    );
+    assert_eq!(
+        fail(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\ndata: no\n\n"),
+        closed(Failure::ContentType)
+    );
+    assert_eq!(
+        fail(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"),
+        closed(Failure::Status(500))
+    );
+    // Opt-in: a 503 is retried after its Retry-After.
+    let config = Config {
+        retry_server_errors: true,
+        ..no_jitter()
+    };
+    let mut sim = Sim::new("http://a.example/events", &[], config);
+    sim.request();
+    let busy = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n\r\nbusy";
+    assert_eq!(sim.receive(busy, 1000), [Got::Disconnect]);
+    assert_eq!(sim.wait(), 5000);
+}
+
+#[test]
+fn what_cannot_be_requested_is_refused_when_made() {
+    let make = |url: &str, headers: &[(&str, &str)], buf: usize| {
+        let client = Client::new(vec![0; 1024], Config::new(), 1);
+        Session::new(client, vec![0; buf], url, headers).err()
+    };
+    assert_eq!(
+        make("ftp://a.example/", &[], 512),
+        Some(Error::Url(UrlError::UnsupportedScheme))
+    );
+    assert_eq!(
+        make("http://a.example/a b", &[], 512),
+        Some(Error::Url(UrlError::Invalid))
+    );
+    assert_eq!(
+        make("http://a.example/", &[("X", "a\r\nInjected: 1")], 512),
+        Some(Error::Request(WriteError::InvalidHeaderValue))
+    );
+    assert_eq!(
+        make("http://a.example/", &[("Host", "b.example")], 512),
+        Some(Error::Request(WriteError::ReservedHeader))
+    );
+    assert_eq!(
+        make("http://a.example/events", &[], 60),
+        Some(Error::Request(WriteError::BufferTooSmall))
+    );
+    assert_eq!(
+        make("http://a.example/events", &[], 10),
+        Some(Error::Request(WriteError::BufferTooSmall))
+    );
+    assert_eq!(make("https://a.example/events", &[], 512), None);
+}
+
+#[test]
+fn a_last_event_id_that_cannot_be_sent_stops_the_session() {
+    let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+    sim.request();
+    sim.receive(format!("{OPEN}id: a\u{1}b\ndata: x\n\n").as_bytes(), 1000);
+    sim.close();
+    sim.wait();
+    assert!(sim.session.poll_connect(sim.now).is_none());
+    assert_eq!(
+        sim.updates(),
+        [Got::Error(Error::Request(WriteError::InvalidLastEventId))]
+    );
+    assert_eq!(sim.session.state(), State::Closed);
+}
+
+#[test]
+fn a_connection_lost_by_the_caller_counts_as_failed() {
+    let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+    sim.request();
+    assert!(sim.session.has_connection());
+    sim.session.handle_io_error(sim.now);
+    assert!(!sim.session.has_connection());
+    assert!(sim.session.poll_read().is_none());
+    assert_eq!(sim.wait(), 3000);
+    // Once more while connecting.
+    assert!(sim.session.poll_connect(sim.now).is_some());
+    sim.session.handle_io_error(sim.now);
+    assert_eq!(sim.wait(), 6000);
+    sim.advance(1);
+    sim.session.close();
+    assert_eq!(sim.session.state(), State::Closed);
+    assert!(sim.session.poll_disconnect());
+    assert!(sim.session.poll_connect(sim.now).is_none());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Any reads of any response give what one read gives.
+    #[test]
+    fn any_split_gives_the_same_updates(
+        framing in 0..3u8,
+        events in prop::collection::vec(("[a-z\\n]{0,12}", "[0-9]{0,3}"), 0..6),
+        cuts in prop::collection::vec(1..40usize, 1..40),
+    ) {
+        let mut body = String::new();
+        for (data, id) in &events {
+            body += &format!("id: {id}\n");
+            for line in data.split('\n') {
+                body += &format!("data: {line}\n");
+            }
+            body += "\n";
+        }
+        let (framing_header, body) = match framing {
+            0 => ("", body),
+            1 => ("Content-Length", body),
+            _ => ("Transfer-Encoding", body),
+        };
+        let wire = match framing_header {
+            "" => format!("{OPEN}{body}"),
+            "Content-Length" => format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+            _ => {
+                let mut chunks = String::new();
+                for piece in body.as_bytes().chunks(9) {
+                    chunks += &format!("{:x}\r\n{}\r\n", piece.len(), std::str::from_utf8(piece).unwrap());
+                }
+                format!("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n{chunks}0\r\n\r\n")
+            }
+        };
+        let run = |cuts: &[usize]| {
+            let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+            sim.request();
+            let mut got = Vec::new();
+            let mut rest = wire.as_bytes();
+            for &cut in cuts.iter().cycle() {
+                if rest.is_empty() || sim.session.poll_read().is_none() {
+                    break;
+                }
+                let n = cut.min(rest.len());
+                got.extend(sim.receive(&rest[..n], n));
+                rest = &rest[n..];
+            }
+            got.extend(sim.close());
+            got
+        };
+        prop_assert_eq!(run(&cuts), run(&[usize::MAX]));
+    }
+}
