@@ -97,6 +97,9 @@ fuzz_target!(|input: &[u8]| {
             assert!(session.poll_timeout().is_none() || session.has_connection());
         }
         while session.poll_update(now).is_some() {}
-        assert!(!session.has_update(), "something left after poll_update said none");
+        assert!(
+            !session.has_update(),
+            "something left after poll_update said none"
+        );
     }
 });
