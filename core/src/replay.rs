@@ -286,9 +286,77 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Replay<B> {
         Some(as_str(self.state.ring(self.buf.as_ref()).id(last)))
     }
 
-    /// Drops every event and forgets what was evicted: the ring is as new.
+    /// Drops every event and forgets what was evicted: the ring is as new, except that
+    /// [`Cursor`]s taken before are behind it ([`Miss::Evicted`]), as their events are gone.
     pub fn clear(&mut self) {
+        let pushed = self.state.pushed;
         self.state = State::new(self.state.layout);
+        self.state.pushed = pushed;
+    }
+
+    /// A cursor at the first frame pushed after the newest event with id `last_event_id`
+    /// (at the oldest retained if `last_event_id` is empty): where to resume a client.
+    ///
+    /// # Errors
+    ///
+    /// As [`since`](Replay::since): [`Miss::Evicted`] or [`Miss::Unknown`]; then pick
+    /// [`oldest`](Replay::oldest) or [`latest`](Replay::latest).
+    pub fn cursor(&self, last_event_id: &str) -> Result<Cursor, Miss> {
+        let ring = self.state.ring(self.buf.as_ref());
+        let front = self.state.since(ring, last_event_id.as_bytes())?;
+        Ok(Cursor {
+            next: self.state.oldest_number() + front as u64,
+        })
+    }
+
+    /// A cursor at the oldest frame retained: the whole window.
+    #[must_use]
+    pub fn oldest(&self) -> Cursor {
+        Cursor {
+            next: self.state.oldest_number(),
+        }
+    }
+
+    /// A cursor at the newest `n` frames retained (all if fewer): `latest(0)` is after the
+    /// newest, for a client that gets only events pushed from now on.
+    #[must_use]
+    pub fn latest(&self, n: usize) -> Cursor {
+        Cursor {
+            next: self.state.pushed - n.min(self.state.len) as u64,
+        }
+    }
+
+    /// The frame at `cursor`, and the cursor moved past it; `Ok(None)` if no frame was pushed
+    /// there yet (the cursor is after the newest).
+    ///
+    /// # Errors
+    ///
+    /// [`Miss::Evicted`] if the frame at the cursor was evicted before it was read (the
+    /// reader fell behind by more than the window); the cursor stays. Move it with
+    /// [`oldest`](Replay::oldest) to go on with what is retained.
+    pub fn next_frame(&self, cursor: &mut Cursor) -> Result<Option<&[u8]>, Miss> {
+        let mut frames = self.frames_at(cursor)?;
+        let frame = frames.next();
+        if frame.is_some() {
+            cursor.advance(1);
+        }
+        Ok(frame)
+    }
+
+    /// The frames from `cursor` on, oldest first (advance the cursor by the number taken).
+    ///
+    /// # Errors
+    ///
+    /// As [`next_frame`](Replay::next_frame).
+    pub fn frames_at(&self, cursor: &Cursor) -> Result<Frames<'_>, Miss> {
+        let oldest = self.state.oldest_number();
+        let front = cursor.next.checked_sub(oldest).ok_or(Miss::Evicted)?;
+        let front = usize::try_from(front).map_or(self.state.len, |f| f.min(self.state.len));
+        Ok(Frames {
+            ring: self.state.ring(self.buf.as_ref()),
+            front,
+            back: self.state.len,
+        })
     }
 
     /// Hands back the storage.
@@ -309,6 +377,44 @@ impl<B: AsRef<[u8]>> fmt::Debug for Replay<B> {
             .field("oldest_id", &id((self.state.len > 0).then_some(0)))
             .field("newest_id", &id(self.state.len.checked_sub(1)))
             .finish_non_exhaustive()
+    }
+}
+
+/// A place in a [`Replay`]'s sequence of frames that borrows nothing, so it can be kept across
+/// an `.await` while the ring is locked only to read a frame (replay, then live events, from
+/// the same ring with no lock held while writing).
+///
+/// From [`Replay::cursor`], [`Replay::oldest`] or [`Replay::latest`]; read with
+/// [`Replay::next_frame`]. It counts the ring's pushes, so it stays right while frames are
+/// pushed and evicted: a reader that falls behind the window learns it ([`Miss::Evicted`]).
+///
+/// ```
+/// use ssewire::replay::{storage_len, Miss, Replay};
+///
+/// let mut replay = Replay::new(vec![0u8; storage_len(2, 256)], 2);
+/// replay.push("1", b"id: 1\ndata: a\n\n")?;
+/// let mut cursor = replay.cursor("1")?; // after event 1: nothing yet
+/// assert_eq!(replay.next_frame(&mut cursor), Ok(None));
+/// replay.push("2", b"id: 2\ndata: b\n\n")?;
+/// assert_eq!(replay.next_frame(&mut cursor), Ok(Some(&b"id: 2\ndata: b\n\n"[..])));
+/// for (id, frame) in [("3", b"id: 3\ndata: c\n\n"), ("4", b"id: 4\ndata: d\n\n"), ("5", b"id: 5\ndata: e\n\n")] {
+///     replay.push(id, frame)?; // two kept: event 3 is evicted before it was read
+/// }
+/// assert_eq!(replay.next_frame(&mut cursor), Err(Miss::Evicted));
+/// cursor = replay.oldest();
+/// assert_eq!(replay.next_frame(&mut cursor), Ok(Some(&b"id: 4\ndata: d\n\n"[..])));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Cursor {
+    /// The sequence number of the next frame to read.
+    next: u64,
+}
+
+impl Cursor {
+    /// Moves past `n` frames (taken from [`Replay::frames_at`]).
+    pub fn advance(&mut self, n: usize) {
+        self.next = self.next.saturating_add(n as u64);
     }
 }
 
@@ -507,6 +613,9 @@ struct State {
     newest: u64,
     /// The greatest decimal id evicted since the start or the last clear.
     evicted_max: Option<u64>,
+    /// Events pushed since the start (clearing does not reset it): the oldest retained is
+    /// number `pushed - len` of the sequence [`Cursor`]s count in.
+    pushed: u64,
 }
 
 impl State {
@@ -521,7 +630,13 @@ impl State {
             run: 0,
             newest: 0,
             evicted_max: None,
+            pushed: 0,
         }
+    }
+
+    /// The sequence number of the oldest event retained (of the next one pushed, if none).
+    fn oldest_number(&self) -> u64 {
+        self.pushed - self.len as u64
     }
 
     fn ring<'a>(&self, buf: &'a [u8]) -> Ring<'a> {
@@ -597,6 +712,7 @@ impl State {
             .write(dest);
         }
         self.len += 1;
+        self.pushed += 1;
         self.head = start + size as u64;
         self.used += size;
         match decimal(id) {

@@ -882,3 +882,85 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Readers holding cursors, pushes in between: each reader gets every frame once, in the
+    /// order pushed, until the window passes it by, and then learns it (`Miss::Evicted`) and
+    /// goes on from the oldest retained.
+    #[test]
+    fn cursors_read_every_frame_once_in_order(
+        max_events in 1usize..6,
+        ops in prop::collection::vec((0u8..4, 0usize..3, 1usize..40), 0..if cfg!(miri) { 24 } else { 120 }),
+    ) {
+        let mut replay = Replay::new(vec![0u8; storage_len(max_events, 96)], max_events);
+        // Every frame pushed, in order: a cursor's position is an index here.
+        let mut all: Vec<Vec<u8>> = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
+        let mut readers = [replay.oldest(), replay.latest(0), replay.oldest()];
+        let mut positions = [0usize; 3];
+        let mut seen: [Vec<Vec<u8>>; 3] = Default::default();
+        for (n, (op, reader, size)) in ops.into_iter().enumerate() {
+            match op {
+                0 | 1 => {
+                    let frame = frame(n, size);
+                    if replay.push(&n.to_string(), &frame).is_ok() {
+                        all.push(frame);
+                        ids.push(n.to_string());
+                    }
+                }
+                2 => {
+                    let oldest = all.len() - replay.len();
+                    let got = replay.next_frame(&mut readers[reader]).map(|f| f.map(<[u8]>::to_vec));
+                    let expected = if positions[reader] < oldest {
+                        Err(Miss::Evicted)
+                    } else {
+                        Ok(all.get(positions[reader]).cloned())
+                    };
+                    prop_assert_eq!(&got, &expected);
+                    match got {
+                        Ok(Some(frame)) => {
+                            positions[reader] += 1;
+                            seen[reader].push(frame);
+                        }
+                        Ok(None) => {}
+                        Err(_) => {
+                            readers[reader] = replay.oldest();
+                            positions[reader] = oldest;
+                        }
+                    }
+                }
+                _ => {
+                    // A reader that resumes from the id of the last frame it saw.
+                    if let Some(last) = positions[reader].checked_sub(1) {
+                        if let Ok(cursor) = replay.cursor(&ids[last]) {
+                            prop_assert_eq!(cursor, readers[reader]);
+                        }
+                    }
+                    let latest = replay.latest(1);
+                    let frames: Vec<&[u8]> = replay.frames_at(&latest).unwrap().collect();
+                    prop_assert_eq!(frames.len(), replay.len().min(1));
+                }
+            }
+        }
+        for reader in 0..3 {
+            // What a reader saw is a run of consecutive pushes, each once.
+            let start = all.iter().position(|f| Some(f) == seen[reader].first());
+            if let Some(start) = start {
+                let run: Vec<Vec<u8>> = seen[reader].clone();
+                let mut expected_run = Vec::new();
+                let mut i = start;
+                for frame in &run {
+                    while all.get(i) != Some(frame) {
+                        i += 1;
+                        prop_assert!(i < all.len(), "a frame out of order");
+                    }
+                    expected_run.push(all[i].clone());
+                    i += 1;
+                }
+                prop_assert_eq!(run, expected_run);
+            }
+        }
+    }
+}

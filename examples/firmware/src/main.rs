@@ -34,7 +34,7 @@ use embassy_sync::watch::{Receiver, Watch};
 use embedded_hal_bus::spi::ExclusiveDevice;
 use panic_halt as _;
 use ssewire::encode::{EncodeError, Frame};
-use ssewire::replay::{storage_len, ArrayReplay};
+use ssewire::replay::{storage_len, ArrayReplay, Cursor, Miss};
 use ssewire_embedded::embassy::embassy_net::tcp::{self, TcpSocket};
 use ssewire_embedded::embassy::embassy_net::{
     self, Ipv4Address, Ipv4Cidr, Stack, StackResources, StaticConfigV4,
@@ -324,13 +324,25 @@ async fn stream(
     newest: &mut Receiver<'static, CriticalSectionRawMutex, u64, CLIENTS>,
 ) -> Result<(), Error<tcp::Error>> {
     let accepted = accept(socket, head, &SSE, Time).await?;
-    let mut next = first_to_send(readings, accepted.last_event_id);
+    // Where this client is in the readings: held across the awaits below, while the readings
+    // are locked only to copy one frame out.
+    let mut cursor = readings.lock(|replay| {
+        let replay = replay.borrow();
+        match accepted.last_event_id.map(|id| replay.cursor(id)) {
+            // Resume right after the last reading it saw.
+            Some(Ok(cursor)) => cursor,
+            // Further behind than the replay reaches: what is kept, from the oldest.
+            Some(Err(Miss::Evicted)) => replay.oldest(),
+            // A new client, or an id this device did not give since it started: the newest.
+            Some(Err(_)) | None => replay.latest(1),
+        }
+    });
     // The writer's buffer only holds keep-alive comments; readings go out as encoded.
     let mut small = [0u8; 8 + CHUNK_OVERHEAD];
     let mut writer = EventWriter::new(socket, &mut small, accepted.framing);
     let mut frame = [0u8; FRAME_LEN];
     loop {
-        while let Some(len) = copy_frame(readings, &mut next, &mut frame) {
+        while let Some(len) = copy_frame(readings, &mut cursor, &mut frame) {
             writer.send_encoded(&frame[..len]).await?;
         }
         match select(newest.changed(), Timer::after(KEEP_ALIVE)).await {
@@ -340,39 +352,19 @@ async fn stream(
     }
 }
 
-/// The id of the first reading to send a client that sent this `Last-Event-ID`: the one after
-/// it, or for a new client (or an id this device did not give since it started) the newest.
-fn first_to_send(readings: &Readings, last_event_id: Option<&str>) -> u64 {
-    let newest = readings.lock(|replay| {
-        let replay = replay.borrow();
-        replay
-            .newest_id()
-            .and_then(|id| id.parse().ok())
-            .unwrap_or(0)
-    });
-    match last_event_id.and_then(|id| id.parse::<u64>().ok()) {
-        Some(last) if last < newest => last + 1,
-        _ => newest,
-    }
-}
-
-/// Copies the reading `next` (or the oldest kept, if `next` is older) into `out`, and moves
-/// `next` on; `None` if it has not been read yet.
-fn copy_frame(readings: &Readings, next: &mut u64, out: &mut [u8]) -> Option<usize> {
+/// Copies the reading at `cursor` into `out` and moves the cursor on; `None` if there is no
+/// new one. A client that fell behind the replay goes on from the oldest kept.
+fn copy_frame(readings: &Readings, cursor: &mut Cursor, out: &mut [u8]) -> Option<usize> {
     readings.lock(|replay| {
         let replay = replay.borrow();
-        let oldest: u64 = replay.oldest_id()?.parse().ok()?;
-        let newest: u64 = replay.newest_id()?.parse().ok()?;
-        if *next > newest {
-            return None;
-        }
-        // Further behind than the replay reaches: what is kept, from the oldest.
-        let wanted = (*next).max(oldest);
-        let frame = replay
-            .frames()
-            .nth(usize::try_from(wanted - oldest).ok()?)?;
+        let frame = match replay.next_frame(cursor) {
+            Ok(frame) => frame?,
+            Err(_) => {
+                *cursor = replay.oldest();
+                replay.next_frame(cursor).ok()??
+            }
+        };
         out.get_mut(..frame.len())?.copy_from_slice(frame);
-        *next = wanted + 1;
         Some(frame.len())
     })
 }
