@@ -944,11 +944,10 @@ proptest! {
                 }
             }
         }
-        for reader in 0..3 {
-            // What a reader saw is a run of consecutive pushes, each once.
-            let start = all.iter().position(|f| Some(f) == seen[reader].first());
+        for run in seen {
+            // What a reader saw is pushes in order, each once.
+            let start = all.iter().position(|f| Some(f) == run.first());
             if let Some(start) = start {
-                let run: Vec<Vec<u8>> = seen[reader].clone();
                 let mut expected_run = Vec::new();
                 let mut i = start;
                 for frame in &run {
