@@ -14,4 +14,5 @@ mod out;
 pub mod parse;
 pub mod replay;
 mod scan;
+pub mod server;
 mod utf8;

@@ -149,7 +149,7 @@ impl core::error::Error for ReadError {
     }
 }
 
-/// An event-stream body read from a connection, without I/O: a read buffer, the body's
+/// An event-stream body read from a connection, without I/O: a read buffer `B`, the body's
 /// framing ([`BodyDecoder`]) and a [`Parser`]. The caller reads into
 /// [`poll_read`](BodyReader::poll_read)'s window, reports the count with
 /// [`handle_received`](BodyReader::handle_received), and takes items with
@@ -164,7 +164,9 @@ impl core::error::Error for ReadError {
 /// use ssewire::http::{Body, BodyReader};
 /// use ssewire::parse::{Item, Parser};
 ///
-/// let mut reader = BodyReader::new(Parser::new([0u8; 256]), [0u8; 16], Body::Chunked);
+/// let (mut storage, mut buf) = ([0u8; 256], [0u8; 16]);
+/// let parser = Parser::new(&mut storage[..]);
+/// let mut reader = BodyReader::new(parser, &mut buf[..], Body::Chunked);
 /// let mut wire: &[u8] = b"6\r\ndata: \r\n4\r\nhi\n\n\r\n0\r\n\r\n";
 /// let mut events = 0;
 /// while let Some(window) = reader.poll_read() {
