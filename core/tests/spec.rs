@@ -285,7 +285,7 @@ fn id_over_limit() {
 }
 
 #[test]
-fn comment_over_limit() {
+fn comment_over_limit_is_skipped() {
     assert_eq!(parser_for(&COMMENT_LIMIT).limits(), SMALL);
     check_group(&COMMENT_LIMIT);
 }

@@ -1002,7 +1002,8 @@ pub(crate) const ID_LIMIT: Group = Group {
     ],
 };
 
-/// A comment over [`SMALL`]`.comment`.
+/// A comment over [`SMALL`]`.comment`: skipped, no item and no error (comments carry no event
+/// data; long ones are common padding). At the limit it is delivered whole.
 pub(crate) const COMMENT_LIMIT: Group = Group {
     name: "comment_limit",
     limits: SMALL,
@@ -1010,24 +1011,68 @@ pub(crate) const COMMENT_LIMIT: Group = Group {
     cases: &[
         case("comment_at_limit", b": 12345678\n", &[comment("12345678")]),
         case(
-            "comment_over_limit",
+            "comment_over_limit_is_skipped",
             b": 123456789\ndata: ok\n\n",
-            &[error(ParseError::CommentTooLong), msg("ok")],
+            &[msg("ok")],
         ),
         case(
             "comment_over_limit_counts_second_space",
             b":  12345678\n: ok\n",
-            &[error(ParseError::CommentTooLong), comment("ok")],
+            &[comment("ok")],
         ),
         case(
             "comment_over_limit_inside_event_leaves_it_alone",
             b"data: a\n: 123456789\ndata: b\n\n",
-            &[error(ParseError::CommentTooLong), msg("a\nb")],
+            &[msg("a\nb")],
         ),
+        case(
+            "comment_over_limit_before_blank_line_leaves_event_alone",
+            b"data: a\n: 123456789\n\n",
+            &[msg("a")],
+        ),
+        case(
+            "comment_over_limit_between_blocks",
+            b"data: a\n\n: 123456789\n\ndata: b\n\n",
+            &[msg("a"), msg("b")],
+        ),
+        case(
+            "comment_over_limit_then_comment_at_limit",
+            b": 123456789\n: 12345678\n",
+            &[comment("12345678")],
+        ),
+        case(
+            "comment_over_limit_ended_by_cr",
+            b": 123456789\rdata: ok\r\r",
+            &[msg("ok")],
+        ),
+        case(
+            "comment_far_over_limit_then_id_and_retry",
+            concat!(": ", x100!(), "\nid: 1\nretry: 5\ndata: ok\n\n").as_bytes(),
+            &[retry(5), msg_id("ok", "1")],
+        )
+        .last_id("1"),
+        case("comment_over_limit_unterminated", b": 123456789", &[]),
+        // Three U+FFFD are 9 bytes: over, though the raw bytes are 3.
         case(
             "comment_over_limit_after_replacement",
             b": \xFF\xFF\xFF\n: ok\n",
-            &[error(ParseError::CommentTooLong), comment("ok")],
+            &[comment("ok")],
+        ),
+        case(
+            "comment_at_limit_after_replacement",
+            b": \xFFab\xFF\n",
+            &[comment("\u{FFFD}ab\u{FFFD}")],
+        ),
+        case(
+            "comment_at_limit_multibyte",
+            ": éééé\n".as_bytes(),
+            &[comment("éééé")],
+        ),
+        // Skipped, not cut at a character boundary to "ééé".
+        case(
+            "comment_over_limit_mid_character_is_skipped",
+            ": ééé€\n: ok\n".as_bytes(),
+            &[comment("ok")],
         ),
     ],
 };
