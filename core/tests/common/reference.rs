@@ -111,6 +111,15 @@ fn one_space_removed(value: &str) -> &str {
 /// What the incremental parser yields for `chunks` fed in order (storage large enough that no
 /// limit applies), in the reference's terms, with the last event ID at the end.
 pub(crate) fn incremental(chunks: &[&[u8]]) -> (Vec<RefItem>, String) {
+    incremental_with(chunks, None)
+}
+
+/// Like [`incremental`], with [`Limits::comment`](ssewire::parse::Limits::comment) set to
+/// `comment_limit` if given: what [`parse_with`] must give with that limit.
+pub(crate) fn incremental_with(
+    chunks: &[&[u8]],
+    comment_limit: Option<usize>,
+) -> (Vec<RefItem>, String) {
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     // Replacement can triple the bytes; every fixed part gets room for the whole input.
     let room = 3 * total + 16;
@@ -118,9 +127,10 @@ pub(crate) fn incremental(chunks: &[&[u8]]) -> (Vec<RefItem>, String) {
         data: room,
         event_type: room,
         id: room,
-        comment: room,
+        comment: comment_limit.unwrap_or(room),
     };
     let mut parser = ssewire::parse::Parser::with_limits(vec![0u8; limits.storage_len()], limits);
+    assert_eq!(parser.limits(), limits);
     let mut items = Vec::new();
     for chunk in chunks {
         let mut input = *chunk;
