@@ -140,6 +140,30 @@ impl core::error::Error for ParseError {}
 /// up to its limit. A buffer of [`storage_len`](Limits::storage_len)
 /// bytes or more gives exactly these limits; in a smaller one the fixed parts take at most half
 /// of it, scaled down together. [`Parser::limits`] tells the limits in force.
+///
+/// # The defaults in common storage sizes
+///
+/// What [`Limits::DEFAULT`] (which [`Parser::new`] and [`ArrayParser`] use) gives, in bytes, the
+/// same on every target. The fixed parts need 704 bytes; from 1408 bytes of storage on they
+/// keep their defaults and data takes the rest.
+///
+/// | storage | data  | event type | id  | comment |
+/// | ------: | ----: | ---------: | --: | ------: |
+/// | 1 KiB   | 513   | 46         | 93  | 93      |
+/// | 4 KiB   | 3392  | 64         | 128 | 128     |
+/// | 64 KiB  | 64832 | 64         | 128 | 128     |
+///
+/// ```
+/// use ssewire::parse::{Limits, Parser};
+///
+/// let fitted = |storage: &mut [u8]| Parser::with_limits(storage, Limits::DEFAULT).limits();
+/// let limits = |data, event_type, id, comment| Limits { data, event_type, id, comment };
+/// assert_eq!(fitted(&mut [0; 1024]), limits(513, 46, 93, 93));
+/// assert_eq!(fitted(&mut [0; 1407]).id, 127);
+/// assert_eq!(fitted(&mut [0; 1408]), limits(704, 64, 128, 128));
+/// assert_eq!(fitted(&mut [0; 4096]), limits(3392, 64, 128, 128));
+/// assert_eq!(fitted(&mut [0; 65536]), limits(64832, 64, 128, 128));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Bytes of data in one event (LFs between lines included). Default: all storage left.
