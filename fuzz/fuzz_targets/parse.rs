@@ -1,5 +1,6 @@
 //! The incremental parser, fed arbitrary bytes in arbitrary chunkings, must agree with the
-//! whole-input reference parser; with tiny limits it must stay within them and never panic.
+//! whole-input reference parser, also with a tiny comment limit (comments over it skipped);
+//! with tiny limits it must stay within them and never panic.
 #![no_main]
 
 mod pieces;
@@ -12,6 +13,10 @@ use ssewire::parse::{Item, Limits, Parser};
 fuzz_target!(|input: &[u8]| {
     let (stream, chunks) = pieces::pieces(input);
     assert_eq!(reference::incremental(&chunks), reference::parse(stream));
+    assert_eq!(
+        reference::incremental_with(&chunks, Some(4)),
+        reference::parse_with(stream, 4)
+    );
 
     let limits = Limits {
         data: 16,

@@ -36,7 +36,8 @@
 //! - A UTF-8 BOM at the very start of the stream is stripped, once.
 //! - CR, LF and CRLF end lines, also when CR and LF arrive in different chunks. A CR ends its
 //!   line at once: an event dispatches without waiting for the next byte.
-//! - A line starting with `:` is a comment ([`Item::Comment`], one leading space removed).
+//! - A line starting with `:` is a comment ([`Item::Comment`], one leading space removed);
+//!   one longer than [`Limits::comment`] is skipped (see [Limits](#limits)).
 //! - `name: value` sets a field; one leading space is removed from the value; a line without a
 //!   colon is a field with an empty value; unknown field names are ignored.
 //! - `data` lines are joined with LF; `event` sets the type of the next event (default
@@ -50,10 +51,25 @@
 //!
 //! # Limits
 //!
-//! Data, event type, id and comments each have a limit ([`Limits`]). A value over its limit is
-//! an error, never truncated: [`feed`](Parser::feed) returns the [`ParseError`] once, the
-//! event's data and type are dropped, and the rest of the block is still read for its `id` and
-//! `retry`. Parsing goes on with the next event. Memory never grows.
+//! Data, event type, id and comments each have a limit in bytes ([`Limits`]), cut from the
+//! storage lent to the parser. Memory never grows, whatever the input.
+//!
+//! - **Data, event type, id.** A value over its limit is an error, never truncated:
+//!   [`feed`](Parser::feed) returns the [`ParseError`] once, the event's data and type are
+//!   dropped, and the rest of the block is still read for its `id` and `retry`. Parsing goes on
+//!   with the next event.
+//! - **Comments.** A comment whose text is longer than [`Limits::comment`] is skipped: no item
+//!   and no error. The block around it is not affected: `data` lines before and after it in
+//!   the same block still make the event. Its bytes are collected up to the limit and no
+//!   further, so a comment of any length costs no more memory. A comment of exactly the limit
+//!   is delivered whole.
+//!
+//! Skipping is the one place where the parser passes over a line without reporting it
+//! (comments are otherwise reported, so that keep-alives can be watched). A comment carries no
+//! event data, and servers commonly open a stream with a long one, 2 KiB of padding so that
+//! proxies which buffer pass the stream on at once: an error would make a valid stream look
+//! broken, and a cut-down text would report words the server did not send. Keep-alive comments
+//! are short and still arrive; raise [`Limits::comment`] to see longer ones.
 
 mod tokenizer;
 
@@ -83,13 +99,16 @@ pub struct Event<'a> {
 pub enum Item<'a> {
     /// A dispatched event.
     Event(Event<'a>),
-    /// A comment line's text (after the colon and one space), such as a keep-alive.
+    /// A comment line's text (after the colon and one space), such as a keep-alive; a comment
+    /// over [`Limits::comment`] is skipped, not reported ([Limits](crate::parse#limits)).
     Comment(&'a str),
     /// A valid `retry` field: the reconnection time in milliseconds, to take effect now.
     Retry(u64),
 }
 
 /// A value over its limit. The event it belongs to is dropped; parsing goes on.
+///
+/// A comment over [`Limits::comment`] is no error: it is skipped ([Limits](crate::parse#limits)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ParseError {
@@ -99,8 +118,6 @@ pub enum ParseError {
     EventTypeTooLong,
     /// An `id` is longer than [`Limits::id`]; the last event ID stays as it was.
     IdTooLong,
-    /// A comment is longer than [`Limits::comment`]; the event around it is not affected.
-    CommentTooLong,
 }
 
 impl fmt::Display for ParseError {
@@ -109,7 +126,6 @@ impl fmt::Display for ParseError {
             ParseError::DataTooLong => "event data over the limit",
             ParseError::EventTypeTooLong => "event type over the limit",
             ParseError::IdTooLong => "event id over the limit",
-            ParseError::CommentTooLong => "comment over the limit",
         })
     }
 }
@@ -124,6 +140,30 @@ impl core::error::Error for ParseError {}
 /// up to its limit. A buffer of [`storage_len`](Limits::storage_len)
 /// bytes or more gives exactly these limits; in a smaller one the fixed parts take at most half
 /// of it, scaled down together. [`Parser::limits`] tells the limits in force.
+///
+/// # The defaults in common storage sizes
+///
+/// What [`Limits::DEFAULT`] (which [`Parser::new`] and [`ArrayParser`] use) gives, in bytes, the
+/// same on every target. The fixed parts need 704 bytes; from 1408 bytes of storage on they
+/// keep their defaults and data takes the rest.
+///
+/// | storage | data  | event type | id  | comment |
+/// | ------: | ----: | ---------: | --: | ------: |
+/// | 1 KiB   | 513   | 46         | 93  | 93      |
+/// | 4 KiB   | 3392  | 64         | 128 | 128     |
+/// | 64 KiB  | 64832 | 64         | 128 | 128     |
+///
+/// ```
+/// use ssewire::parse::{Limits, Parser};
+///
+/// let fitted = |storage: &mut [u8]| Parser::with_limits(storage, Limits::DEFAULT).limits();
+/// let limits = |data, event_type, id, comment| Limits { data, event_type, id, comment };
+/// assert_eq!(fitted(&mut [0; 1024]), limits(513, 46, 93, 93));
+/// assert_eq!(fitted(&mut [0; 1407]).id, 127);
+/// assert_eq!(fitted(&mut [0; 1408]), limits(704, 64, 128, 128));
+/// assert_eq!(fitted(&mut [0; 4096]), limits(3392, 64, 128, 128));
+/// assert_eq!(fitted(&mut [0; 65536]), limits(64832, 64, 128, 128));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Bytes of data in one event (LFs between lines included). Default: all storage left.
@@ -132,7 +172,9 @@ pub struct Limits {
     pub event_type: usize,
     /// Bytes of an event id. Default: 128.
     pub id: usize,
-    /// Bytes of one comment. Default: 128.
+    /// Bytes of one comment's text (after the colon, one leading space removed). Default: 128.
+    /// A longer comment is skipped, with no item and no error
+    /// ([Limits](crate::parse#limits)); one of exactly this length is delivered whole.
     pub comment: usize,
 }
 
@@ -652,18 +694,16 @@ impl State {
                     if self.line_over {
                         continue;
                     }
+                    // Over the limit, raw or once decoded: skipped to the end of the line,
+                    // no item (module docs, "Limits"). Nothing past the limit is stored.
                     let range = self.comment_region();
-                    if !append(&mut buf[range.clone()], &mut self.comment_len, bytes) {
-                        self.line_over = true;
-                        return Some(Err(ParseError::CommentTooLong));
-                    }
-                    if last {
-                        let Some(len) =
+                    self.line_over = !append(&mut buf[range.clone()], &mut self.comment_len, bytes);
+                    if last && !self.line_over {
+                        if let Some(len) =
                             utf8::replace_invalid(&mut buf[range.clone()], self.comment_len)
-                        else {
-                            return Some(Err(ParseError::CommentTooLong));
-                        };
-                        return Some(Ok(Slot::Comment(range.start..range.start + len)));
+                        {
+                            return Some(Ok(Slot::Comment(range.start..range.start + len)));
+                        }
                     }
                 }
             }

@@ -261,6 +261,76 @@ macro_rules! x100 {
     };
 }
 
+macro_rules! x1024 {
+    () => {
+        concat!(
+            x100!(),
+            x100!(),
+            x100!(),
+            x100!(),
+            x100!(),
+            x100!(),
+            x100!(),
+            x100!(),
+            x100!(),
+            x100!(),
+            x20!(),
+            "xxxx"
+        )
+    };
+}
+
+macro_rules! x2048 {
+    () => {
+        concat!(x1024!(), x1024!())
+    };
+}
+
+/// Sixteen spaces, to build padding with `concat!`.
+macro_rules! spaces16 {
+    () => {
+        "                "
+    };
+}
+
+macro_rules! spaces256 {
+    () => {
+        concat!(
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!(),
+            spaces16!()
+        )
+    };
+}
+
+macro_rules! spaces2048 {
+    () => {
+        concat!(
+            spaces256!(),
+            spaces256!(),
+            spaces256!(),
+            spaces256!(),
+            spaces256!(),
+            spaces256!(),
+            spaces256!(),
+            spaces256!()
+        )
+    };
+}
+
 /// The spec table, run with [`Limits::DEFAULT`] over 4 KiB. Each group starts with the rule it
 /// checks, quoted from the standard.
 pub(crate) const SPEC: Group = Group {
@@ -404,7 +474,8 @@ pub(crate) const SPEC: Group = Group {
                 &[comment("keep-alive"), msg("a\nb")],
             ),
             case("comment_unterminated", b": x", &[]),
-            // wpt format-comments ("comment fest"), with 100-byte comments instead of 2 KiB.
+            // wpt format-comments ("comment fest"), with 100-byte comments, within the default
+            // limit: reported.
             case(
                 "comment_fest",
                 concat!(
@@ -423,6 +494,53 @@ pub(crate) const SPEC: Group = Group {
                     comment(x100!()),
                     msg("1\n2\n3\n4"),
                 ],
+            ),
+            // wpt format-comments as it is, with 2 KiB comments: over the default limit of 128
+            // bytes, skipped without an error; the event around them is whole.
+            case(
+                "comment_fest_2_kib",
+                concat!(
+                    "data:1\r:\0\n:\r\ndata:2\n:",
+                    x2048!(),
+                    "\rdata:3\n:data:fail\r:",
+                    x2048!(),
+                    "\ndata:4\n\n"
+                )
+                .as_bytes(),
+                &[
+                    comment("\0"),
+                    comment(""),
+                    comment("data:fail"),
+                    msg("1\n2\n3\n4"),
+                ],
+            ),
+            // 2 KiB of padding first, as servers send it so that buffering proxies pass the
+            // stream on: skipped; the events after it come out exactly.
+            case(
+                "comment_padding_2_kib_then_events",
+                concat!(
+                    ":",
+                    spaces2048!(),
+                    "\nretry: 3000\n\n: keep-alive\n\nid: 1\nevent: tick\ndata: a\n\ndata: b\n\n"
+                )
+                .as_bytes(),
+                &[
+                    retry(3000),
+                    comment("keep-alive"),
+                    event("tick", "a", "1"),
+                    msg_id("b", "1"),
+                ],
+            )
+            .last_id("1"),
+            case(
+                "comment_at_default_limit",
+                concat!(": ", x100!(), x20!(), "xxxxxxxx\n").as_bytes(),
+                &[comment(concat!(x100!(), x20!(), "xxxxxxxx"))],
+            ),
+            case(
+                "comment_over_default_limit",
+                concat!(": ", x100!(), x20!(), "xxxxxxxxx\ndata: ok\n\n").as_bytes(),
+                &[msg("ok")],
             ),
             // "Otherwise, the string is not empty but does not contain a U+003A COLON character (:)
             // — Process the field using the whole line as the field name, and the empty string as
@@ -1002,7 +1120,8 @@ pub(crate) const ID_LIMIT: Group = Group {
     ],
 };
 
-/// A comment over [`SMALL`]`.comment`.
+/// A comment over [`SMALL`]`.comment`: skipped, no item and no error (comments carry no event
+/// data; long ones are common padding). At the limit it is delivered whole.
 pub(crate) const COMMENT_LIMIT: Group = Group {
     name: "comment_limit",
     limits: SMALL,
@@ -1010,24 +1129,68 @@ pub(crate) const COMMENT_LIMIT: Group = Group {
     cases: &[
         case("comment_at_limit", b": 12345678\n", &[comment("12345678")]),
         case(
-            "comment_over_limit",
+            "comment_over_limit_is_skipped",
             b": 123456789\ndata: ok\n\n",
-            &[error(ParseError::CommentTooLong), msg("ok")],
+            &[msg("ok")],
         ),
         case(
             "comment_over_limit_counts_second_space",
             b":  12345678\n: ok\n",
-            &[error(ParseError::CommentTooLong), comment("ok")],
+            &[comment("ok")],
         ),
         case(
             "comment_over_limit_inside_event_leaves_it_alone",
             b"data: a\n: 123456789\ndata: b\n\n",
-            &[error(ParseError::CommentTooLong), msg("a\nb")],
+            &[msg("a\nb")],
         ),
+        case(
+            "comment_over_limit_before_blank_line_leaves_event_alone",
+            b"data: a\n: 123456789\n\n",
+            &[msg("a")],
+        ),
+        case(
+            "comment_over_limit_between_blocks",
+            b"data: a\n\n: 123456789\n\ndata: b\n\n",
+            &[msg("a"), msg("b")],
+        ),
+        case(
+            "comment_over_limit_then_comment_at_limit",
+            b": 123456789\n: 12345678\n",
+            &[comment("12345678")],
+        ),
+        case(
+            "comment_over_limit_ended_by_cr",
+            b": 123456789\rdata: ok\r\r",
+            &[msg("ok")],
+        ),
+        case(
+            "comment_far_over_limit_then_id_and_retry",
+            concat!(": ", x100!(), "\nid: 1\nretry: 5\ndata: ok\n\n").as_bytes(),
+            &[retry(5), msg_id("ok", "1")],
+        )
+        .last_id("1"),
+        case("comment_over_limit_unterminated", b": 123456789", &[]),
+        // Three U+FFFD are 9 bytes: over, though the raw bytes are 3.
         case(
             "comment_over_limit_after_replacement",
             b": \xFF\xFF\xFF\n: ok\n",
-            &[error(ParseError::CommentTooLong), comment("ok")],
+            &[comment("ok")],
+        ),
+        case(
+            "comment_at_limit_after_replacement",
+            b": \xFFab\xFF\n",
+            &[comment("\u{FFFD}ab\u{FFFD}")],
+        ),
+        case(
+            "comment_at_limit_multibyte",
+            ": éééé\n".as_bytes(),
+            &[comment("éééé")],
+        ),
+        // Skipped, not cut at a character boundary to "ééé".
+        case(
+            "comment_over_limit_mid_character_is_skipped",
+            ": ééé€\n: ok\n".as_bytes(),
+            &[comment("ok")],
         ),
     ],
 };
