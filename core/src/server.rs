@@ -140,18 +140,24 @@ impl<'a> Config<'a> {
         }
     }
 
-    /// What to answer `head` with: an event stream in this framing, or an error response —
-    /// `404` for a path not in [`paths`](Config::paths), `405` for a method other than `GET`.
-    /// An HTTP/1.0 client is always answered close-delimited.
-    pub fn decide(&self, head: &RequestHead<'_>) -> Result<Framing, ErrorResponse> {
-        let route = head.path.split('?').next().unwrap_or_default();
+    /// What to answer a request with (its head's `method`, `path` and minor `version`, as in
+    /// [`RequestHead`]): an event stream in this framing, or an error response — `404` for a
+    /// path not in [`paths`](Config::paths), `405` for a method other than `GET`. An HTTP/1.0
+    /// client is always answered close-delimited.
+    ///
+    /// # Errors
+    ///
+    /// The error response to answer with: [`ErrorResponse::NotFound`] or
+    /// [`ErrorResponse::MethodNotAllowed`].
+    pub fn decide(&self, method: &str, path: &str, version: u8) -> Result<Framing, ErrorResponse> {
+        let route = path.split('?').next().unwrap_or_default();
         if !self.paths.is_empty() && !self.paths.contains(&route) {
             return Err(ErrorResponse::NotFound);
         }
-        if head.method != "GET" {
+        if method != "GET" {
             return Err(ErrorResponse::MethodNotAllowed);
         }
-        Ok(if head.version == 0 {
+        Ok(if version == 0 {
             Framing::Close
         } else {
             self.framing
@@ -190,7 +196,7 @@ impl<'a> Config<'a> {
     /// # Errors
     ///
     /// As [`answer_len`](Config::answer_len).
-    pub fn buffer_len(&self, max_head: usize) -> Result<usize, WriteError> {
+    pub fn head_buffer_len(&self, max_head: usize) -> Result<usize, WriteError> {
         Ok(self.answer_len()?.saturating_add(max_head))
     }
 }
@@ -263,7 +269,7 @@ enum Phase {
 ///
 /// Its buffer `B` (`&mut [u8]` lent, or owned) holds the head, and keeps its end,
 /// [`Config::answer_len`] bytes, for the answer: a head may be as long as the rest
-/// ([`Config::buffer_len`] gives a size). 1 KiB admits the heads browsers send (a few hundred
+/// ([`Config::head_buffer_len`] gives a size). 1 KiB admits the heads browsers send (a few hundred
 /// bytes) with room for the answer.
 #[derive(Clone, Debug)]
 pub struct Handshake<B> {
@@ -392,7 +398,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Handshake<B> {
     /// head was not received.
     pub fn open(&mut self, config: &Config<'_>, now: Instant) -> Result<Stream, HandshakeError> {
         let head = self.request().ok_or(HandshakeError::UnexpectedEof)?;
-        match config.decide(&head) {
+        match config.decide(head.method, head.path, head.version) {
             Ok(framing) => {
                 self.answer(|out| config.response(framing).encode(out))?;
                 Ok(Stream::new(framing, config.keep_alive, now))

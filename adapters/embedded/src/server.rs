@@ -1,10 +1,11 @@
 //! The server handshake: reading a request head and answering it.
 
-use core::ops::Range;
-
 use embassy_futures::select::{select, Either};
 use embedded_io_async::{Read, Write};
-use ssewire::http::{self, Cors, ErrorResponse, Framing, Response, EMPTY_HEADER};
+use ssewire::client::Instant;
+use ssewire::http::{self, ErrorResponse, Framing, RequestHead, EMPTY_HEADER};
+pub use ssewire::server::{Config, MAX_HEADERS};
+use ssewire::server::{Handshake, HandshakeError};
 
 use crate::error::{write_all, Error};
 
@@ -31,113 +32,6 @@ pub struct NoDelay;
 impl Delay for NoDelay {
     async fn delay_ms(&mut self, _ms: u32) {
         core::future::pending::<()>().await;
-    }
-}
-
-/// How [`accept`] answers requests. Plain data: `const fn` constructor and setters, so it can
-/// live in a `static`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[must_use]
-pub struct Config<'a> {
-    /// The paths served, matched exactly against the request target without its query
-    /// (`/events?topic=a` matches `/events`). Empty: every path.
-    pub paths: &'a [&'a str],
-    /// The body framing of the stream. An HTTP/1.0 client gets [`Framing::Close`] whatever
-    /// this says. Default: [`Framing::Close`].
-    pub framing: Framing,
-    /// CORS headers for the `200` head. Default: none.
-    pub cors: Option<Cors<'a>>,
-    /// The most header fields a request may have; more is answered with `431`. At most
-    /// [`MAX_HEADERS`]. Default: 32.
-    pub max_headers: usize,
-    /// The time the client has to send its whole head, in milliseconds; past it the
-    /// connection is dropped unanswered ([`Error::Timeout`]). Default: 10 000.
-    pub head_timeout_ms: u32,
-}
-
-/// The largest [`Config::max_headers`].
-pub const MAX_HEADERS: usize = 64;
-
-impl Config<'static> {
-    /// The defaults: every path, close-delimited, no CORS, 32 header fields, 10 s for the head.
-    pub const DEFAULT: Config<'static> = Config {
-        paths: &[],
-        framing: Framing::Close,
-        cors: None,
-        max_headers: 32,
-        head_timeout_ms: 10_000,
-    };
-}
-
-impl<'a> Config<'a> {
-    /// The defaults ([`Config::DEFAULT`]).
-    pub const fn new() -> Self {
-        Config {
-            paths: &[],
-            framing: Framing::Close,
-            cors: None,
-            max_headers: 32,
-            head_timeout_ms: 10_000,
-        }
-    }
-
-    /// Serves only these paths.
-    pub const fn paths(self, paths: &'a [&'a str]) -> Self {
-        Config { paths, ..self }
-    }
-
-    /// Sets the framing.
-    pub const fn framing(self, framing: Framing) -> Self {
-        Config { framing, ..self }
-    }
-
-    /// Adds CORS headers.
-    pub const fn cors(self, cors: Cors<'a>) -> Self {
-        Config {
-            cors: Some(cors),
-            ..self
-        }
-    }
-
-    /// Sets the time limit for the head, in milliseconds.
-    pub const fn head_timeout_ms(self, ms: u32) -> Self {
-        Config {
-            head_timeout_ms: ms,
-            ..self
-        }
-    }
-
-    /// The length of a head buffer for [`accept`] or [`read_request`] that admits request
-    /// heads of up to `max_head` bytes: that, plus room for the `200` head written back.
-    ///
-    /// # Errors
-    ///
-    /// [`WriteError`](http::WriteError) if the `200` head cannot be written (an invalid CORS
-    /// origin).
-    pub fn head_buffer_len(&self, max_head: usize) -> Result<usize, http::WriteError> {
-        Ok(self.response_len()?.saturating_add(max_head))
-    }
-
-    /// The length of the longest `200` head written back: with chunked framing, which an
-    /// HTTP/1.0 client does not get, it is a few bytes longer than close-delimited.
-    fn response_len(&self) -> Result<usize, http::WriteError> {
-        let close = self.response(Framing::Close).encoded_len()?;
-        let chunked = self.response(Framing::Chunked).encoded_len()?;
-        Ok(close.max(chunked))
-    }
-
-    fn response(&self, framing: Framing) -> Response<'a> {
-        let response = Response::new().framing(framing);
-        match self.cors {
-            Some(cors) => response.cors(cors),
-            None => response,
-        }
-    }
-}
-
-impl Default for Config<'_> {
-    fn default() -> Self {
-        Config::new()
     }
 }
 
@@ -180,13 +74,14 @@ impl<'h> Incoming<'h> {
         self.path.split('?').next().unwrap_or_default()
     }
 
-    /// Answers with the `200` head that opens an event stream (in `config`'s framing and
-    /// CORS; always close-delimited for an HTTP/1.0 client), written and flushed, if the
-    /// method is `GET`.
+    /// Answers as the core's [`Config::decide`] rules: the `200` head that opens an event
+    /// stream (in `config`'s framing and CORS; always close-delimited for an HTTP/1.0 client),
+    /// written and flushed, for a `GET` of a path `config` serves.
     ///
     /// # Errors
     ///
-    /// - [`Error::Rejected`]: a method other than `GET` (`405` sent);
+    /// - [`Error::Rejected`]: a path not served (`404` sent) or a method other than `GET`
+    ///   (`405` sent);
     /// - [`Error::Response`]: the `200` head cannot be written (an invalid CORS origin, or
     ///   too little room after the head in the buffer); nothing was sent;
     /// - [`Error::Io`], [`Error::WriteZero`]: the connection failed.
@@ -195,14 +90,11 @@ impl<'h> Incoming<'h> {
         socket: &mut S,
         config: &Config<'_>,
     ) -> Result<Accepted<'h>, Error<S::Error>> {
-        if self.method != "GET" {
-            let response = ErrorResponse::MethodNotAllowed;
-            return Err(reject(socket, self.out, response, Error::Rejected(response)).await);
-        }
-        let framing = if self.version == 0 {
-            Framing::Close
-        } else {
-            config.framing
+        let framing = match config.decide(self.method, self.path, self.version) {
+            Ok(framing) => framing,
+            Err(response) => {
+                return Err(reject(socket, self.out, response, Error::Rejected(response)).await)
+            }
         };
         let len = config
             .response(framing)
@@ -235,15 +127,6 @@ impl<'h> Incoming<'h> {
     }
 }
 
-/// What was read from a complete head, as ranges of the head buffer.
-struct Head {
-    len: usize,
-    method: Range<usize>,
-    version: u8,
-    path: Range<usize>,
-    last_event_id: Option<Range<usize>>,
-}
-
 /// Reads a request head from `socket` and answers it; on success the `200` head that opens an
 /// event stream has been written and flushed. [`read_request`], then a check of the path
 /// against [`Config::paths`], then [`Incoming::open`].
@@ -251,7 +134,7 @@ struct Head {
 /// `head_buf` receives the head. Its end is kept for the `200` head written back, so a request
 /// head may be as long as `head_buf` less that; 1 KiB of buffer is plenty for browsers'
 /// requests (a few hundred bytes) without CORS. The head is read as it arrives (any split) and
-/// must come within [`Config::head_timeout_ms`], timed with `delay`.
+/// must come within [`Config::head_timeout`], timed with `delay`.
 ///
 /// # Errors
 ///
@@ -275,16 +158,13 @@ where
     S: Read + Write,
     D: Delay,
 {
-    let incoming = read_request(socket, head_buf, config, delay).await?;
-    let route = incoming.route();
-    if !config.paths.is_empty() && !config.paths.contains(&route) {
-        let response = ErrorResponse::NotFound;
-        return Err(reject(socket, incoming.out, response, Error::Rejected(response)).await);
-    }
-    incoming.open(socket, config).await
+    read_request(socket, head_buf, config, delay)
+        .await?
+        .open(socket, config)
+        .await
 }
 
-/// Reads a request head from `socket`, within [`Config::head_timeout_ms`] timed with `delay`,
+/// Reads a request head from `socket`, within [`Config::head_timeout`] timed with `delay`,
 /// and answers it only if it is bad. [`accept`] without the routing: for servers that serve
 /// more than event streams.
 ///
@@ -308,82 +188,82 @@ where
     S: Read + Write,
     D: Delay,
 {
-    let reserve = config.response_len().map_err(Error::Response)?;
-    let Some(max_len) = head_buf.len().checked_sub(reserve).filter(|&n| n > 0) else {
-        return Err(Error::Response(http::WriteError::BufferTooSmall));
-    };
-    let max_headers = config.max_headers.min(MAX_HEADERS);
-    let read = read_head(socket, &mut head_buf[..max_len], max_headers);
-    let head = match select(read, delay.delay_ms(config.head_timeout_ms)).await {
-        Either::First(head) => head,
+    // The handshake's time starts now; the delay stands for its deadline.
+    let start = Instant::from_millis(0);
+    let mut handshake =
+        Handshake::new(&mut *head_buf, config, start).map_err(|error| match error {
+            HandshakeError::Response(error) => Error::Response(error),
+            _ => Error::Response(http::WriteError::BufferTooSmall),
+        })?;
+    let ms = config.head_timeout.as_millis();
+    let read = read_head(socket, &mut handshake);
+    let read = match select(read, delay.delay_ms(u32::try_from(ms).unwrap_or(u32::MAX))).await {
+        Either::First(read) => read,
         Either::Second(()) => return Err(Error::Timeout),
     };
-    let head = match head {
-        Ok(head) => head,
+    match read {
+        Ok(()) => {}
         Err(Error::Head(error)) => {
-            return Err(reject(socket, head_buf, error.response(), Error::Head(error)).await);
+            // The answer the error calls for is queued: send it.
+            if let Some(answer) = handshake.poll_transmit() {
+                write_all(socket, answer).await?;
+                socket.flush().await.map_err(Error::Io)?;
+            }
+            return Err(Error::Head(error));
         }
         Err(error) => return Err(error),
-    };
-    let (received, out) = head_buf.split_at_mut(head.len);
+    }
+    // The handshake's borrow of the buffer ends here: the head is handed out for `'h`.
+    let len = handshake.head_len().unwrap_or_default();
+    let (received, out) = head_buf.split_at_mut(len);
     let received: &'h [u8] = received;
-    let text = |range: Range<usize>| {
-        let bytes = received.get(range).unwrap_or_default();
-        core::str::from_utf8(bytes).unwrap_or_default()
-    };
+    let head = parse_head(received, config.max_headers)?;
     Ok(Incoming {
-        method: text(head.method),
-        path: text(head.path),
+        method: head.method,
+        path: head.path,
         version: head.version,
-        last_event_id: head.last_event_id.map(text),
+        last_event_id: head.last_event_id,
         out,
     })
 }
 
-/// Reads until the head in `buf` is complete, and reads it.
+/// Reads until the handshake has the whole head, or why not.
 async fn read_head<S: Read>(
     socket: &mut S,
-    buf: &mut [u8],
-    max_headers: usize,
-) -> Result<Head, Error<S::Error>> {
-    let mut filled = 0;
+    handshake: &mut Handshake<&mut [u8]>,
+) -> Result<(), Error<S::Error>> {
+    let now = Instant::from_millis(0);
     loop {
-        let window = buf.get_mut(filled..).unwrap_or_default();
-        match socket.read(window).await {
-            Ok(0) => return Err(Error::UnexpectedEof),
-            Ok(n) => filled = (filled + n).min(buf.len()),
-            Err(error) => return Err(Error::Io(error)),
+        match handshake.poll_request() {
+            Some(Ok(_)) => return Ok(()),
+            Some(Err(HandshakeError::Head(error))) => return Err(Error::Head(error)),
+            Some(Err(HandshakeError::UnexpectedEof)) => return Err(Error::UnexpectedEof),
+            Some(Err(HandshakeError::Response(error))) => return Err(Error::Response(error)),
+            Some(Err(_)) => return Err(Error::Timeout),
+            None => {}
         }
-        if let Some(head) = parse_head(&buf[..filled], buf.len(), max_headers)? {
-            return Ok(head);
+        let Some(window) = handshake.poll_read() else {
+            return Err(Error::UnexpectedEof);
+        };
+        match socket.read(window).await {
+            Ok(n) => handshake.handle_received(now, n),
+            Err(error) => return Err(Error::Io(error)),
         }
     }
 }
 
-/// Reads the head at the front of `received`, if complete. Not async, so the header array is
-/// never part of a future.
-fn parse_head<E>(
-    received: &[u8],
-    max_len: usize,
-    max_headers: usize,
-) -> Result<Option<Head>, Error<E>> {
+/// The head at the front of `received`, complete (the handshake read it). Not async, so the
+/// header array is never part of a future.
+fn parse_head<E>(received: &[u8], max_headers: usize) -> Result<RequestHead<'_>, Error<E>> {
     let mut headers = [EMPTY_HEADER; MAX_HEADERS];
-    let headers = &mut headers[..max_headers];
-    let Some(head) = http::read_request(received, headers, max_len).map_err(Error::Head)? else {
-        return Ok(None);
-    };
-    // Where a value borrowed from `received` lies in it.
-    let range = |s: &str| {
-        let start = (s.as_ptr() as usize).wrapping_sub(received.as_ptr() as usize);
-        start..start.saturating_add(s.len())
-    };
-    Ok(Some(Head {
-        len: head.len,
-        method: range(head.method),
-        version: head.version,
-        path: range(head.path),
-        last_event_id: head.last_event_id.map(range),
-    }))
+    let headers = headers
+        .get_mut(..max_headers.min(MAX_HEADERS))
+        .unwrap_or_default();
+    match http::read_request(received, headers, received.len()) {
+        Ok(Some(head)) => Ok(head),
+        Ok(None) => Err(Error::UnexpectedEof),
+        Err(error) => Err(Error::Head(error)),
+    }
 }
 
 /// Writes and flushes `response`, and returns `error`, or the error writing gave.

@@ -1,17 +1,13 @@
 //! Writing an event stream.
 
 use embedded_io_async::Write;
+use ssewire::client::Instant;
 use ssewire::encode::{Comment, EncodeError, Event};
-use ssewire::http::{ChunkHeader, Framing, CHUNK_END, LAST_CHUNK};
+use ssewire::http::Framing;
+use ssewire::server::Stream;
+pub use ssewire::server::CHUNK_OVERHEAD;
 
 use crate::error::{write_all, Error};
-
-/// The bytes of the buffer that [`Framing::Chunked`] takes besides each frame: room for the
-/// longest chunk-size line (16 hex digits and CRLF) in front and [`CHUNK_END`] after.
-pub const CHUNK_OVERHEAD: usize = HEADER_ROOM + CHUNK_END.len();
-
-/// Room for the longest [`ChunkHeader`] in front of a frame.
-const HEADER_ROOM: usize = 18;
 
 /// Writes events to a connection, encoding each one into a buffer the caller lends.
 ///
@@ -30,14 +26,16 @@ const HEADER_ROOM: usize = 18;
 pub struct EventWriter<'b, W> {
     io: W,
     buf: &'b mut [u8],
-    framing: Framing,
+    stream: Stream,
 }
 
 impl<'b, W: Write> EventWriter<'b, W> {
     /// A writer on `io`, encoding into `buf`, in the body framing announced in the response
     /// head.
     pub fn new(io: W, buf: &'b mut [u8], framing: Framing) -> Self {
-        EventWriter { io, buf, framing }
+        // No clock here: keep-alives are the caller's to time (see `keep_alive`).
+        let stream = Stream::new(framing, None, Instant::from_millis(0));
+        EventWriter { io, buf, stream }
     }
 
     /// Encodes `event` and writes it.
@@ -66,7 +64,7 @@ impl<'b, W: Write> EventWriter<'b, W> {
     ///
     /// As [`send`](EventWriter::send).
     pub async fn keep_alive(&mut self) -> Result<(), Error<W::Error>> {
-        self.comment("").await
+        Ok(write_all(&mut self.io, self.stream.keep_alive_bytes()).await?)
     }
 
     /// Writes bytes already encoded (one or more whole events, say from a replay buffer or
@@ -80,15 +78,12 @@ impl<'b, W: Write> EventWriter<'b, W> {
         if frames.is_empty() {
             return Ok(());
         }
-        match self.framing {
-            Framing::Close => Ok(write_all(&mut self.io, frames).await?),
-            Framing::Chunked => {
-                let header = ChunkHeader::new(frames.len() as u64);
-                write_all(&mut self.io, header.as_bytes()).await?;
-                write_all(&mut self.io, frames).await?;
-                Ok(write_all(&mut self.io, CHUNK_END).await?)
-            }
+        let (header, trailer) = self.stream.around(frames.len());
+        if let Some(header) = header {
+            write_all(&mut self.io, header.as_bytes()).await?;
         }
+        write_all(&mut self.io, frames).await?;
+        Ok(write_all(&mut self.io, trailer).await?)
     }
 
     /// Flushes the connection.
@@ -107,15 +102,13 @@ impl<'b, W: Write> EventWriter<'b, W> {
     ///
     /// [`Error::Io`] or [`Error::WriteZero`] if the connection fails.
     pub async fn finish(&mut self) -> Result<(), Error<W::Error>> {
-        if self.framing == Framing::Chunked {
-            write_all(&mut self.io, LAST_CHUNK).await?;
-        }
+        write_all(&mut self.io, self.stream.finish()).await?;
         self.flush().await
     }
 
     /// The body framing.
     pub fn framing(&self) -> Framing {
-        self.framing
+        self.stream.framing()
     }
 
     /// The connection, to flush or close it.
@@ -133,25 +126,10 @@ impl<'b, W: Write> EventWriter<'b, W> {
         &mut self,
         encode: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
     ) -> Result<(), Error<W::Error>> {
-        let frame = match self.framing {
-            Framing::Close => {
-                let len = encode(self.buf).map_err(Error::Encode)?;
-                self.buf.get(..len)
-            }
-            Framing::Chunked => {
-                let room = self.buf.len().checked_sub(CHUNK_OVERHEAD);
-                let room = room.ok_or(Error::Encode(EncodeError::BufferTooSmall))?;
-                let body = &mut self.buf[HEADER_ROOM..HEADER_ROOM + room];
-                let len = encode(body).map_err(Error::Encode)?;
-                let header = ChunkHeader::new(len as u64);
-                let header = header.as_bytes();
-                let start = HEADER_ROOM - header.len();
-                let end = HEADER_ROOM + len;
-                self.buf[start..HEADER_ROOM].copy_from_slice(header);
-                self.buf[end..end + CHUNK_END.len()].copy_from_slice(CHUNK_END);
-                self.buf.get(start..end + CHUNK_END.len())
-            }
-        };
-        Ok(write_all(&mut self.io, frame.unwrap_or_default()).await?)
+        let frame = self
+            .stream
+            .encode(self.buf, encode)
+            .map_err(Error::Encode)?;
+        Ok(write_all(&mut self.io, frame).await?)
     }
 }

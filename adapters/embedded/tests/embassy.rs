@@ -333,7 +333,7 @@ fn head_time_limit() {
                 let (mut rx, mut tx) = ([0u8; 512], [0u8; 512]);
                 let mut socket = TcpSocket::new(server_stack, &mut rx, &mut tx);
                 socket.accept(PORT).await.expect("accept");
-                let config = Config::new().head_timeout_ms(300);
+                let config = Config::new().head_timeout(ClientDuration::from_millis(300));
                 let mut head = [0u8; 1024];
                 let started = Instant::now();
                 let result = accept(&mut socket, &mut head, &config, Time).await;

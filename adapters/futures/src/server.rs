@@ -146,10 +146,10 @@ impl Config {
         if let Some(cors) = self.cors {
             config = config.cors(cors);
         }
-        config.max_headers = self.max_headers.min(ssewire_embedded::MAX_HEADERS);
-        let ms = self.head_timeout.as_millis();
-        config.head_timeout_ms = u32::try_from(ms).unwrap_or(u32::MAX);
+        let ms = u64::try_from(self.head_timeout.as_millis()).unwrap_or(u64::MAX);
         config
+            .max_headers(self.max_headers)
+            .head_timeout(ssewire::client::Duration::from_millis(ms))
     }
 }
 

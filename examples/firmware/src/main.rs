@@ -61,7 +61,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// A client that acknowledges nothing for this long (not even keep-alives) is dropped.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 /// The time a client has to send its request head, in milliseconds.
-const HEAD_TIMEOUT_MS: u32 = 5_000;
+const HEAD_TIMEOUT: ssewire::client::Duration = ssewire::client::Duration::from_millis(5_000);
 /// The readings kept for clients that reconnect: a minute's worth, in about 4 KiB.
 const REPLAY_EVENTS: usize = 64;
 const REPLAY_LEN: usize = storage_len(REPLAY_EVENTS, 3 * 1024);
@@ -74,7 +74,7 @@ static SSE: Config<'static> = Config::new()
     .paths(&["/events"])
     .framing(Framing::Close)
     .cors(Cors::new("*"))
-    .head_timeout_ms(HEAD_TIMEOUT_MS);
+    .head_timeout(HEAD_TIMEOUT);
 
 /// The readings: encoded frames by id. Ids are consecutive numbers from 1.
 type Readings = Mutex<CriticalSectionRawMutex, RefCell<ArrayReplay<REPLAY_LEN>>>;
