@@ -20,6 +20,11 @@ rustup component add rustfmt clippy
 rustup target add thumbv7em-none-eabihf i686-unknown-linux-gnu
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 rustup +nightly component add miri rust-src llvm-tools
+# The library crates' declared minimum Rust versions (the MSRV step), read from the manifests.
+msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
+msrv_futures=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' adapters/futures/Cargo.toml)
+rustup toolchain install "$msrv" "$msrv_futures" --profile minimal
+rustup target add --toolchain "$msrv" thumbv7em-none-eabihf
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # Debian packages: QEMU for the MCU tests, Chromium and curl for the interop tests, 32-bit
 # libraries to link the core's tests for i686.
@@ -34,6 +39,15 @@ fi
 # Node peers (playwright-core, eventsource) and Python peers (sse-starlette, uvicorn), pinned.
 npm ci --prefix tests/node --no-audit --no-fund
 tests/python/setup.sh
+
+step "MSRV: the library crates with the Rust they declare (ssewire, ssewire-embedded $msrv; ssewire-futures $msrv_futures)"
+# Against Cargo.lock as it is: the dependencies' own rust-version counts. Libraries only: tests,
+# benches and examples need a recent stable. ssewire-embedded's feature `embassy` is left out:
+# embassy-net 0.9 (smoltcp 0.13) needs Rust 1.91, as its README says.
+cargo "+$msrv" check --locked -p ssewire --features std
+cargo "+$msrv" check --locked -p ssewire-embedded
+cargo "+$msrv" check --locked -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf
+cargo "+$msrv_futures" check --locked -p ssewire-futures --all-features
 
 step "format"
 cargo fmt --all -- --check
