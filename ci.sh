@@ -107,6 +107,18 @@ step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 RUSTDOCFLAGS="-D warnings" cargo doc -p ssewire-embedded -p ssewire-futures --no-deps --all-features
 
+step "package: the library crates as crates.io would get them"
+# Together, so each dependent is verified against the packaged ssewire (and ssewire-embedded),
+# which cargo puts in a local registry for that, not against crates.io, which has no such
+# version yet. --allow-dirty: ci.sh also runs on a working copy with changes.
+cargo package --allow-dirty -p ssewire -p ssewire-embedded -p ssewire-futures
+for crate in ssewire ssewire-embedded ssewire-futures; do
+    files=$(cargo package --allow-dirty --list -p "$crate")
+    for file in README.md LICENSE-MIT LICENSE-APACHE; do
+        grep -qx "$file" <<<"$files" || { echo "$crate: $file is not in the package" >&2; exit 1; }
+    done
+done
+
 step "benches build (run them by hand: cargo bench -p ssewire-bench)"
 cargo bench -p ssewire-bench --no-run
 
