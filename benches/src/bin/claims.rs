@@ -531,17 +531,17 @@ const HALF_LINE: usize = 2 << 20;
 const SMALL_LINE: usize = 4 << 20;
 const LARGE_LINE: usize = 8 << 20;
 const LINEAR_CHUNK: usize = 1024;
-/// Timed runs per size; the median counts.
+/// Timed parses per size, at least; the fastest counts.
 const LINEAR_RUNS: usize = 3;
-/// A timed run repeats the parse until it lasts about this long, so that fast parsers' runs are
-/// not all noise (page faults, the allocator); the time per parse is reported.
-const RUN_TARGET: Duration = Duration::from_millis(200);
+/// Fast parsers are timed again and again until this long has passed (at most
+/// [`MAX_PARSES`] times), so that the fastest parse is one that nothing else on the machine
+/// slowed down: other programs, page faults and the allocator only ever add time.
+const RUN_TARGET: Duration = Duration::from_millis(600);
+const MAX_PARSES: usize = 1000;
 
-/// The timed runs of one parser on one size.
+/// The timed parses of one parser on one size.
 struct Timing {
-    /// Parses per timed run.
-    reps: u32,
-    /// The time per parse of each run, in the order run.
+    /// The time of each parse, in the order run.
     runs: Vec<Duration>,
     /// A parse hit [`RUN_LIMIT`] (and the remaining runs were skipped).
     timed_out: bool,
@@ -550,6 +550,10 @@ struct Timing {
 }
 
 impl Timing {
+    fn fastest(&self) -> Duration {
+        self.runs.iter().copied().min().unwrap_or(Duration::MAX)
+    }
+
     fn median(&self) -> Duration {
         let mut runs = self.runs.clone();
         runs.sort();
@@ -567,20 +571,17 @@ fn one_long_event(len: usize) -> Vec<u8> {
 }
 
 /// One warm-up parse of one event of a `len`-byte data line in [`LINEAR_CHUNK`]-byte chunks
-/// (which also checks the output and sets the parses per run), then [`LINEAR_RUNS`] timed runs;
-/// stops at the first parse that hits the time limit.
+/// (which also checks the output), then timed parses: at least [`LINEAR_RUNS`], and more
+/// until [`RUN_TARGET`] has passed; stops at the first parse that hits the time limit.
 fn time_runs(parse: ParseFn, len: usize) -> Timing {
     let input = one_long_event(len);
     let chunks: Vec<&[u8]> = input.chunks(LINEAR_CHUNK).collect();
     let mut timing = Timing {
-        reps: 1,
         runs: Vec::new(),
         timed_out: false,
         wrong: None,
     };
-    let start = Instant::now();
     let outcome = run_parser(parse, &chunks);
-    let warm_up = start.elapsed();
     if outcome.timed_out {
         timing.timed_out = true;
         return timing;
@@ -592,17 +593,16 @@ fn time_runs(parse: ParseFn, len: usize) -> Timing {
     if !right {
         timing.wrong = Some(show_outcome(&outcome));
     }
-    let reps = RUN_TARGET.as_nanos() / warm_up.as_nanos().max(1);
-    timing.reps = u32::try_from(reps.clamp(1, 1000)).unwrap_or(1);
-    for _ in 0..LINEAR_RUNS {
+    let started = Instant::now();
+    while timing.runs.len() < LINEAR_RUNS
+        || (started.elapsed() < RUN_TARGET && timing.runs.len() < MAX_PARSES)
+    {
         let start = Instant::now();
-        for _ in 0..timing.reps {
-            if run_parser(parse, &chunks).timed_out {
-                timing.timed_out = true;
-                return timing;
-            }
+        if run_parser(parse, &chunks).timed_out {
+            timing.timed_out = true;
+            return timing;
         }
-        timing.runs.push(start.elapsed() / timing.reps);
+        timing.runs.push(start.elapsed());
     }
     timing
 }
@@ -615,8 +615,8 @@ fn run_linear_check(table: &mut Table, evidence: &mut String) {
         evidence,
         "\n**Linear time.** Fed one event, `data: `, one line of N × `x`, then `\\n\\n`, in \
          {LINEAR_CHUNK}-byte chunks, N = 4 MiB and 8 MiB. Per N: one warm-up parse (its output \
-         checked), then {LINEAR_RUNS} timed runs, each repeating the parse k times to last about \
-         {} ms; the time per parse is given, and the median counts. A parse over {} s is \
+         checked), then timed parses, at least {LINEAR_RUNS} and more until {} ms have passed; the \
+         fastest counts (what else runs on the machine only ever adds time). A parse over {} s is \
          stopped; if that happens at 8 MiB and does not settle the question, 2 MiB and 4 MiB are \
          compared instead. Linear: ratio ≈ 2; quadratic: ≈ 4. `yes` if under 3. \
          `GLIBC_TUNABLES`: {}.\n",
@@ -638,12 +638,12 @@ fn run_linear_check(table: &mut Table, evidence: &mut String) {
                 let _ = write!(line, " (wrong output: {wrong})");
             }
             if !large.timed_out {
-                let ratio = large.median().as_secs_f64() / small.median().as_secs_f64();
+                let ratio = large.fastest().as_secs_f64() / small.fastest().as_secs_f64();
                 let _ = write!(line, "; ratio {ratio:.2}");
                 verdict(ratio, &format!("{ratio:.1}×"))
             } else {
                 // Only a lower bound on the 8 MiB / 4 MiB ratio is known.
-                let bound = RUN_LIMIT.as_secs_f64() / small.median().as_secs_f64();
+                let bound = RUN_LIMIT.as_secs_f64() / small.fastest().as_secs_f64();
                 let _ = write!(line, "; 8 MiB / 4 MiB ratio > {bound:.1}");
                 if bound >= 3.0 {
                     format!("no (ratio > {bound:.1})")
@@ -653,7 +653,7 @@ fn run_linear_check(table: &mut Table, evidence: &mut String) {
                     if half.timed_out {
                         format!("unknown (8 MiB > {limit} s, ratio > {bound:.1})")
                     } else {
-                        let ratio = small.median().as_secs_f64() / half.median().as_secs_f64();
+                        let ratio = small.fastest().as_secs_f64() / half.fastest().as_secs_f64();
                         let _ = write!(line, "; 4 MiB / 2 MiB ratio {ratio:.2}");
                         verdict(
                             ratio,
@@ -685,16 +685,22 @@ fn verdict(ratio: f64, note: &str) -> String {
 }
 
 fn show_timing(timing: &Timing) -> String {
-    let runs: Vec<String> = timing.runs.iter().map(|run| show_time(*run)).collect();
-    let mut text = if runs.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "{} (k = {}; median {})",
-            runs.join(", "),
-            timing.reps,
+    let mut text = match timing.runs.as_slice() {
+        [] => String::new(),
+        [_, _, _] => {
+            let runs: Vec<String> = timing.runs.iter().map(|run| show_time(*run)).collect();
+            format!(
+                "{} (fastest {})",
+                runs.join(", "),
+                show_time(timing.fastest())
+            )
+        }
+        runs => format!(
+            "fastest {} of {} parses (median {})",
+            show_time(timing.fastest()),
+            runs.len(),
             show_time(timing.median())
-        )
+        ),
     };
     if timing.timed_out {
         if !text.is_empty() {
