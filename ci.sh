@@ -122,6 +122,12 @@ done
 step "benches build (run them by hand: cargo bench -p ssewire-bench)"
 cargo bench -p ssewire-bench --no-run
 
+step "claims: ssewire's column of the README's comparison table, measured again"
+# ssewire's checks alone, about a second; the bench profile (release with debug info) reuses
+# the build above. Fails, naming each row, where README.md's table or the full one in
+# benches/README.md says otherwise. The peers' columns are from the last full run.
+cargo run --profile bench -p ssewire-bench --bin claims -- --check README.md benches/README.md
+
 step "miri"
 cargo +nightly miri test -p ssewire 2>&1 | tee "$log/miri"
 
