@@ -44,6 +44,7 @@ variants=(
     "EventWriter (encoder, chunk framing)|fp-writer"
     "EventReader + EventWriter|fp-reader,fp-writer"
     "accept (request head, 200 head)|fp-accept"
+    "EventSource (reconnecting client)|fp-client"
 )
 
 # Flash bytes of an ELF: the sections that are loaded into flash.

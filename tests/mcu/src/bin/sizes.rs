@@ -4,9 +4,10 @@
 //! that table's, without the backticks).
 //!
 //! Sizes exclude storage the caller lends (`&mut [u8]` buffers count as a pointer and a
-//! length). Readers and writers hold their connection: a [`Pipe`], a slice (8 bytes). Futures
-//! are measured with a connection whose own `read`/`write` futures are trivial; a network
-//! stack's add their own size.
+//! length). Readers, writers and the event source hold their connection: a [`Pipe`], a slice
+//! (8 bytes); the event source's [`Connect`](ssewire_embedded::Connect) also holds one, its
+//! clock nothing. Futures are measured with a connection whose own `read`/`write` futures are
+//! trivial; a network stack's add their own size.
 
 #![no_std]
 #![no_main]
@@ -16,19 +17,22 @@ use core::panic::PanicInfo;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::{debug, hprintln};
-use ssewire::client::Client;
+use ssewire::client::{Client, Config};
 use ssewire::encode::Event;
 use ssewire::http::Framing;
 use ssewire::parse::{Parser, Tokenizer};
-use ssewire_embedded::{EventReader, EventWriter, NoDelay};
+use ssewire_embedded::{EventReader, EventSource, EventWriter, NoDelay};
 
 #[path = "../pipe.rs"]
 mod pipe;
 
-use pipe::Pipe;
+use pipe::{Dial, Pipe, Still};
 
-/// The core client over lent storage. Its generics are written here only.
+/// The core client as the event source holds it, over lent storage. Its generics are written
+/// here and in [`Source`] only.
 type CoreClient = Client<'static>;
+/// The embedded event source measured: over [`Dial`] and [`Still`].
+type Source = EventSource<'static, Dial, Still>;
 
 #[entry]
 fn main() -> ! {
@@ -37,6 +41,7 @@ fn main() -> ! {
     hprintln!("client::Client\t{}", size_of::<CoreClient>());
     hprintln!("EventReader\t{}", size_of::<EventReader<'static, Pipe>>());
     hprintln!("EventWriter\t{}", size_of::<EventWriter<'static, Pipe>>());
+    hprintln!("EventSource\t{}", size_of::<Source>());
 
     let (mut buf, mut storage) = ([0u8; 64], [0u8; 512]);
     let mut reader = EventReader::new(Pipe(b""), &mut buf, &mut storage, Framing::Chunked);
@@ -56,6 +61,13 @@ fn main() -> ! {
     let accept = ssewire_embedded::accept(&mut pipe, &mut head, &config, NoDelay);
     hprintln!("accept future\t{}", size_of_val(&accept));
     drop(accept);
+
+    let (mut storage, mut buf) = ([0u8; 512], [0u8; 512]);
+    let client = Client::new(&mut storage, Config::new(), 1);
+    let mut source = EventSource::new(client, Dial(b""), Still, &mut buf, "a.example", "/");
+    let next = source.next();
+    hprintln!("EventSource::next future\t{}", size_of_val(&next));
+    drop(next);
 
     debug::exit(debug::EXIT_SUCCESS);
     loop {
