@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks, in one script anyone can run. On a fresh machine it first installs what
-# it needs (rustup components and targets, cargo-fuzz); warnings are errors.
+# it needs (rustup components, targets and the toolchains of the declared minimum Rust versions,
+# cargo-fuzz); warnings are errors.
 #
 #   ./ci.sh                 everything
 #   FUZZ_SECONDS=5 ./ci.sh  shorter fuzz runs (default 30 s per target)
