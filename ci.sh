@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks, in one script anyone can run. On a fresh machine it first installs what
-# it needs (rustup components and targets, cargo-fuzz); warnings are errors.
+# it needs (rustup components, targets and the toolchains of the declared minimum Rust versions,
+# cargo-fuzz); warnings are errors.
 #
 #   ./ci.sh                 everything
 #   FUZZ_SECONDS=5 ./ci.sh  shorter fuzz runs (default 30 s per target)
@@ -20,6 +21,11 @@ rustup component add rustfmt clippy
 rustup target add thumbv7em-none-eabihf i686-unknown-linux-gnu
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 rustup +nightly component add miri rust-src llvm-tools
+# The library crates' declared minimum Rust versions (the MSRV step), read from the manifests.
+msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
+msrv_futures=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' adapters/futures/Cargo.toml)
+rustup toolchain install "$msrv" "$msrv_futures" --profile minimal
+rustup target add --toolchain "$msrv" thumbv7em-none-eabihf
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # Debian packages: QEMU for the MCU tests, Chromium and curl for the interop tests, 32-bit
 # libraries to link the core's tests for i686.
@@ -34,6 +40,15 @@ fi
 # Node peers (playwright-core, eventsource) and Python peers (sse-starlette, uvicorn), pinned.
 npm ci --prefix tests/node --no-audit --no-fund
 tests/python/setup.sh
+
+step "MSRV: the library crates with the Rust they declare (ssewire, ssewire-embedded $msrv; ssewire-futures $msrv_futures)"
+# Against Cargo.lock as it is: the dependencies' own rust-version counts. Libraries only: tests,
+# benches and examples need a recent stable. ssewire-embedded's feature `embassy` is left out:
+# embassy-net 0.9 (smoltcp 0.13) needs Rust 1.91, as its README says.
+cargo "+$msrv" check --locked -p ssewire --features std
+cargo "+$msrv" check --locked -p ssewire-embedded
+cargo "+$msrv" check --locked -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf
+cargo "+$msrv_futures" check --locked -p ssewire-futures --all-features
 
 step "format"
 cargo fmt --all -- --check
@@ -78,7 +93,7 @@ step "MCU: core vectors and adapter round trip on an emulated Cortex-M4 (QEMU)"
 (cd tests/mcu && timeout 120 cargo run --release 2>&1) | tee "$log/mcu"
 grep -qE '^[0-9]+ passed, 0 failed$' "$log/mcu"
 
-step "footprint on thumbv7em (table in adapters/embedded/README.md; fails if parser + encoder pass 4 KiB)"
+step "footprint on thumbv7em (tables in adapters/embedded/README.md; fails if a RAM size grows past its table, or parser + encoder pass 4 KiB)"
 tests/mcu/footprint.sh
 
 step "no tokio in the library crates"
@@ -93,8 +108,26 @@ step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 RUSTDOCFLAGS="-D warnings" cargo doc -p ssewire-embedded -p ssewire-futures --no-deps --all-features
 
+step "package: the library crates as crates.io would get them"
+# Together, so each dependent is verified against the packaged ssewire (and ssewire-embedded),
+# which cargo puts in a local registry for that, not against crates.io, which has no such
+# version yet. --allow-dirty: ci.sh also runs on a working copy with changes.
+cargo package --allow-dirty -p ssewire -p ssewire-embedded -p ssewire-futures
+for crate in ssewire ssewire-embedded ssewire-futures; do
+    files=$(cargo package --allow-dirty --list -p "$crate")
+    for file in README.md LICENSE-MIT LICENSE-APACHE; do
+        grep -qx "$file" <<<"$files" || { echo "$crate: $file is not in the package" >&2; exit 1; }
+    done
+done
+
 step "benches build (run them by hand: cargo bench -p ssewire-bench)"
 cargo bench -p ssewire-bench --no-run
+
+step "claims: ssewire's column of the README's comparison table, measured again"
+# ssewire's checks alone, about a second; the bench profile (release with debug info) reuses
+# the build above. Fails, naming each row, where README.md's table or the full one in
+# benches/README.md says otherwise. The peers' columns are from the last full run.
+cargo run --profile bench -p ssewire-bench --bin claims -- --check README.md benches/README.md
 
 step "miri"
 cargo +nightly miri test -p ssewire 2>&1 | tee "$log/miri"

@@ -9,10 +9,13 @@
 # counted in each row, and once in the "together" rows. The second column is against a baseline
 # that already links the compiler's memcpy/memmove/memset/memcmp (feature fp-mem), as nearly
 # every firmware does: the component's own cost.
-# RAM: `src/bin/sizes.rs`, run in QEMU, prints size_of of each state and future on the target.
+# RAM: `src/bin/sizes.rs`, run in QEMU, prints size_of of each state and future on the target;
+# each must be at most what the RAM table of adapters/embedded/README.md ("Footprint") says, and
+# that table must have a row for each and no other. A size that grew fails (so the README never
+# understates); one that shrank passes with a note to write the new size there.
 # Budget: parser + encoder (without mem*) must stay within BUDGET bytes, or the script fails.
 #
-#   ./footprint.sh             print the tables
+#   ./footprint.sh             print the tables; check the RAM sizes and the budget
 #   TOP=20 ./footprint.sh      also list the 20 largest symbols of the parser + encoder build
 #   BUDGET=5000 ./footprint.sh another budget (default 4096, the target of 4 KiB)
 #
@@ -41,6 +44,7 @@ variants=(
     "EventWriter (encoder, chunk framing)|fp-writer"
     "EventReader + EventWriter|fp-reader,fp-writer"
     "accept (request head, 200 head)|fp-accept"
+    "EventSource (reconnecting client)|fp-client"
 )
 
 # Flash bytes of an ELF: the sections that are loaded into flash.
@@ -75,12 +79,46 @@ for variant in "${variants[@]:1}"; do
 done
 
 echo
-printf '| %-40s | %12s |\n' "RAM, size_of on the target" "bytes"
-printf '| %-40s | %12s |\n' "----------------------------------------" "-----------:"
 cargo build --quiet --release --bin sizes
 timeout 60 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \
-    -semihosting-config enable=on,target=native -kernel target/thumbv7em-none-eabihf/release/sizes |
-    while IFS=$'\t' read -r what bytes; do printf '| %-40s | %12s |\n' "$what" "$bytes"; done
+    -semihosting-config enable=on,target=native -kernel target/thumbv7em-none-eabihf/release/sizes \
+    >"$out/sizes.tsv"
+
+# The README's RAM table, as "name<TAB>bytes" lines: the rows after its header, backticks and
+# the separator row dropped.
+readme=../../adapters/embedded/README.md
+declare -A documented
+while IFS=$'\t' read -r what bytes; do documented[$what]=$bytes; done < <(
+    awk -F'|' '
+        /^\| RAM, bytes/ { in_table = 1; next }
+        in_table && !/^\|/ { exit }
+        in_table && $2 !~ /^ *-+ *$/ {
+            name = $2; bytes = $3
+            gsub(/`|^ +| +$/, "", name); gsub(/ /, "", bytes)
+            print name "\t" bytes
+        }' "$readme")
+[ ${#documented[@]} -gt 0 ] || { echo "no RAM table (a header '| RAM, bytes') in $readme" >&2; exit 1; }
+
+printf '| %-40s | %12s | %8s |\n' "RAM, size_of on the target" "bytes" "README"
+printf '| %-40s | %12s | %8s |\n' "----------------------------------------" "-----------:" "-------:"
+ram_errors=()
+ram_notes=()
+declare -A measured
+while IFS=$'\t' read -r what bytes; do
+    measured[$what]=1
+    doc=${documented[$what]:-}
+    printf '| %-40s | %12s | %8s |\n' "$what" "$bytes" "${doc:-none}"
+    if [ -z "$doc" ]; then
+        ram_errors+=("$what: $bytes bytes, not in the RAM table of $readme: add a row")
+    elif [ "$bytes" -gt "$doc" ]; then
+        ram_errors+=("$what: $bytes bytes, grew from the $doc of $readme: make it small again, or write the new size there")
+    elif [ "$bytes" -lt "$doc" ]; then
+        ram_notes+=("$what: $bytes bytes, smaller than the $doc of $readme: write the new size there")
+    fi
+done <"$out/sizes.tsv"
+for what in "${!documented[@]}"; do
+    [ -n "${measured[$what]:-}" ] || ram_errors+=("$what: in the RAM table of $readme, not measured by src/bin/sizes.rs")
+done
 
 if [ -n "${TOP:-}" ]; then
     echo
@@ -92,8 +130,14 @@ fi
 
 together=$(( ${mem["parser + encoder"]} - membase ))
 echo
+failed=0
+for note in "${ram_notes[@]}"; do echo "note: RAM: $note"; done
+for error in "${ram_errors[@]}"; do echo "RAM: $error" >&2; failed=1; done
 if [ "$together" -gt "$BUDGET" ]; then
     echo "parser + encoder: $together bytes, over the budget of $BUDGET (TOP=20 ./footprint.sh shows the largest symbols)" >&2
-    exit 1
+    failed=1
+else
+    echo "parser + encoder: $together bytes, within the budget of $BUDGET"
 fi
-echo "parser + encoder: $together bytes, within the budget of $BUDGET"
+[ "$failed" -eq 0 ] || exit 1
+echo "RAM: no size over what $readme says"

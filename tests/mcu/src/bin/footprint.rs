@@ -30,6 +30,8 @@ fn main() -> ! {
     writer();
     #[cfg(feature = "fp-accept")]
     accept();
+    #[cfg(feature = "fp-client")]
+    client();
     #[cfg(feature = "fp-mem")]
     mem();
     loop {
@@ -88,8 +90,14 @@ fn encoder() {
     black_box(event.encode(black_box(&mut buf[..])).ok());
 }
 
-#[cfg(any(feature = "fp-reader", feature = "fp-writer", feature = "fp-accept"))]
+#[cfg(any(
+    feature = "fp-reader",
+    feature = "fp-writer",
+    feature = "fp-accept",
+    feature = "fp-client"
+))]
 #[path = "../pipe.rs"]
+#[allow(dead_code, reason = "each component uses its part of it")]
 mod io;
 
 /// EventReader: every item of a chunked body (so the chunked decoder is in).
@@ -137,5 +145,30 @@ fn accept() {
             ssewire_embedded::accept(&mut pipe, &mut head, &config, ssewire_embedded::NoDelay)
                 .await;
         black_box(accepted.ok().map(|a| a.framing));
+    });
+}
+
+/// A `200 text/event-stream` response with one event, for the event source.
+#[cfg(feature = "fp-client")]
+static RESPONSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\nid: 1\ndata: x\n\n";
+
+/// The reconnecting client: connect, write the request, read the response head, read the body
+/// up to the first event. Everything after (reconnecting, redirects, timeouts) is decided at
+/// run time, so it is linked too.
+#[cfg(feature = "fp-client")]
+#[inline(never)]
+fn client() {
+    use ssewire_embedded::client::{Client, Config};
+    embassy_futures::block_on(async {
+        let mut storage = [0u8; 1024];
+        let mut buf = [0u8; 512];
+        let client = Client::new(&mut storage[..], Config::new(), black_box(1));
+        let dial = io::Dial(black_box(RESPONSE));
+        let url = black_box("http://a.example/events");
+        let source = ssewire_embedded::EventSource::new(client, dial, io::Still, &mut buf, url);
+        if let Ok(mut source) = source {
+            black_box(source.next().await.map(|item| item.ok()));
+        }
     });
 }

@@ -1,8 +1,12 @@
 //! RAM probe: prints, on the target (32-bit Cortex-M4), the size of each component's state and
-//! of the futures its async calls return, as tab-separated lines. `footprint.sh` runs it in QEMU.
+//! of the futures its async calls return, as tab-separated lines. `footprint.sh` runs it in QEMU
+//! and compares each line with the RAM table of `adapters/embedded/README.md` (the names are
+//! that table's, without the backticks).
 //!
 //! Sizes exclude storage the caller lends (`&mut [u8]` buffers count as a pointer and a
-//! length). Futures are measured with a connection whose own `read`/`write` futures are
+//! length). Readers, writers and the event source hold their connection: a [`Pipe`], a slice
+//! (8 bytes); the event source's [`Connect`](ssewire_embedded::Connect) also holds one, its
+//! clock nothing. Futures are measured with a connection whose own `read`/`write` futures are
 //! trivial; a network stack's add their own size.
 
 #![no_std]
@@ -13,30 +17,31 @@ use core::panic::PanicInfo;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::{debug, hprintln};
-use ssewire::client::Client;
+use ssewire::client::{Client, Config};
 use ssewire::encode::Event;
 use ssewire::http::Framing;
 use ssewire::parse::{Parser, Tokenizer};
-use ssewire_embedded::{EventReader, EventWriter, NoDelay};
+use ssewire_embedded::{EventReader, EventSource, EventWriter, NoDelay};
 
 #[path = "../pipe.rs"]
 mod pipe;
 
-use pipe::Pipe;
+use pipe::{Dial, Pipe, Still};
+
+/// The core client as the event source holds it, over lent storage. Its generics are written
+/// here and in [`Source`] only.
+type CoreClient = Client<&'static mut [u8]>;
+/// The embedded event source measured: over [`Dial`] and [`Still`].
+type Source = EventSource<'static, Dial, Still>;
 
 #[entry]
 fn main() -> ! {
     hprintln!("Parser<&mut [u8]>\t{}", size_of::<Parser<&mut [u8]>>());
     hprintln!("Tokenizer\t{}", size_of::<Tokenizer>());
-    hprintln!("client::Client\t{}", size_of::<Client<&'static mut [u8]>>());
-    hprintln!(
-        "EventReader<Pipe>\t{}",
-        size_of::<EventReader<'static, Pipe>>()
-    );
-    hprintln!(
-        "EventWriter<Pipe>\t{}",
-        size_of::<EventWriter<'static, Pipe>>()
-    );
+    hprintln!("client::Client\t{}", size_of::<CoreClient>());
+    hprintln!("EventReader\t{}", size_of::<EventReader<'static, Pipe>>());
+    hprintln!("EventWriter\t{}", size_of::<EventWriter<'static, Pipe>>());
+    hprintln!("EventSource\t{}", size_of::<Source>());
 
     let (mut buf, mut storage) = ([0u8; 64], [0u8; 512]);
     let mut reader = EventReader::new(Pipe(b""), &mut buf, &mut storage, Framing::Chunked);
@@ -56,6 +61,16 @@ fn main() -> ! {
     let accept = ssewire_embedded::accept(&mut pipe, &mut head, &config, NoDelay);
     hprintln!("accept future\t{}", size_of_val(&accept));
     drop(accept);
+
+    let (mut storage, mut buf) = ([0u8; 512], [0u8; 512]);
+    let client = Client::new(&mut storage[..], Config::new(), 1);
+    if let Ok(mut source) =
+        EventSource::new(client, Dial(b""), Still, &mut buf, "http://a.example/")
+    {
+        let next = source.next();
+        hprintln!("EventSource::next future\t{}", size_of_val(&next));
+        drop(next);
+    }
 
     debug::exit(debug::EXIT_SUCCESS);
     loop {
