@@ -3,11 +3,11 @@
 
 use core::fmt;
 
-use embassy_futures::select::{select, Either};
+use embassy_futures::select::{select, Either, Select};
 use embedded_io_async::{ErrorType, Read, Write};
 pub use ssewire::client::{
-    Client, Config, Duration, Error, Failure, Instant, Output, Session, State, Target, Update,
-    DEFAULT_RETRY,
+    Client, Config, Duration, Error, Failure, Instant, Origin, Output, Session, State, Target,
+    Update, DEFAULT_RETRY,
 };
 use ssewire::parse::Item;
 
@@ -26,8 +26,8 @@ pub trait Connect {
     type Error;
 
     /// Opens a connection to `target.url`'s host and port, in its scheme: the original URL,
-    /// or one a redirect named (the core has resolved it; [`Target::is_origin_host`] tells a
-    /// connector without DNS that it is the same host).
+    /// or one a redirect named (the core has resolved it; [`Target::origin`] tells a
+    /// connector without DNS whether it is the same host).
     ///
     /// # Errors
     ///
@@ -271,13 +271,23 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
     /// Does the one thing the session asks for next, racing its deadline: connect, send,
     /// read or wait. An error means the connection failed.
     async fn step(&mut self) -> Option<ErrorOf<C>> {
-        let now = self.clock.now();
-        let asked = self.session.poll_connect(now).is_some();
-        if !asked && (self.session.has_update() || self.session.state() == State::Closed) {
+        let asked = self.session.poll_connect(self.clock.now()).is_some();
+        let has_conn = self.conn.is_some();
+        // What to do, decided before any borrow is taken: each arm below keeps only its own
+        // future across its await, so the future of `next` stays small.
+        let work = if asked {
+            Work::Connect
+        } else if self.session.has_update() || self.session.state() == State::Closed {
             // The attempt failed before connecting (a redirect target that cannot be
             // requested): report it before anything else.
             return None;
-        }
+        } else if has_conn && self.session.poll_transmit().is_some() {
+            Work::Transmit
+        } else if has_conn && self.session.poll_read().is_some() {
+            Work::Read
+        } else {
+            Work::Wait
+        };
         let deadline = self.session.poll_timeout();
         let EventSource {
             session,
@@ -285,63 +295,77 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
             clock,
             conn,
         } = self;
-        let done = if let Some(target) = session.connecting().filter(|_| asked) {
-            match race(clock, deadline, connect.connect(target)).await {
-                Some(Ok(opened)) => {
-                    *conn = Some(opened);
-                    session.handle_connected(clock.now());
-                    Some(())
+        // Past this, the deadline (or the wait) is over.
+        match work {
+            Work::Connect => {
+                let target = session.connecting()?;
+                match race(clock, deadline, connect.connect(target)).await {
+                    Either::First(Ok(opened)) => {
+                        *conn = Some(opened);
+                        session.handle_connected(clock.now());
+                        return None;
+                    }
+                    Either::First(Err(error)) => return Some(SourceError::Connect(error)),
+                    Either::Second(()) => {}
                 }
-                Some(Err(error)) => return Some(SourceError::Connect(error)),
-                None => None,
             }
-        } else if let (Some(bytes), Some(io)) = (session.poll_transmit(), conn.as_mut()) {
-            let len = bytes.len();
-            match race(clock, deadline, send(io, bytes)).await {
-                Some(Ok(())) => {
-                    session.handle_transmitted(len);
-                    Some(())
+            Work::Transmit => {
+                let (bytes, io) = (session.poll_transmit()?, conn.as_mut()?);
+                let len = bytes.len();
+                match race(clock, deadline, send(io, bytes)).await {
+                    Either::First(Ok(())) => {
+                        session.handle_transmitted(len);
+                        return None;
+                    }
+                    Either::First(Err(error)) => return Some(error),
+                    Either::Second(()) => {}
                 }
-                Some(Err(error)) => return Some(error),
-                None => None,
             }
-        } else if let (Some(window), Some(io)) = (session.poll_read(), conn.as_mut()) {
-            match race(clock, deadline, io.read(window)).await {
-                Some(Ok(n)) => {
-                    session.handle_received(clock.now(), n);
-                    Some(())
+            Work::Read => {
+                let (window, io) = (session.poll_read()?, conn.as_mut()?);
+                match race(clock, deadline, io.read(window)).await {
+                    Either::First(Ok(n)) => {
+                        session.handle_received(clock.now(), n);
+                        return None;
+                    }
+                    Either::First(Err(error)) => return Some(SourceError::Io(error)),
+                    Either::Second(()) => {}
                 }
-                Some(Err(error)) => return Some(SourceError::Io(error)),
-                None => None,
             }
-        } else {
-            match deadline {
+            Work::Wait => match deadline {
                 Some(at) => clock.sleep_until(at).await,
                 // Nothing to do and nothing to wait for: the connection is gone.
                 None => session.handle_io_error(clock.now()),
-            }
-            None
-        };
-        if done.is_none() {
-            session.handle_timeout(clock.now());
+            },
         }
+        session.handle_timeout(clock.now());
         None
     }
 }
 
-/// `future`, or `None` once `deadline` passed.
-async fn race<K: Clock, T>(
-    clock: &mut K,
+/// What [`EventSource::step`] does next.
+#[derive(Clone, Copy)]
+enum Work {
+    Connect,
+    Transmit,
+    Read,
+    Wait,
+}
+
+/// `future` raced against `deadline`: [`Either::Second`] once it passed. A plain `fn`
+/// returning the `select` itself: an `async` wrapper would hold the `select` twice in its
+/// state (captured, and awaited), doubling the future of `next`.
+fn race<'c, K: Clock, F: core::future::Future + 'c>(
+    clock: &'c mut K,
     deadline: Option<Instant>,
-    future: impl core::future::Future<Output = T>,
-) -> Option<T> {
-    match deadline {
-        Some(at) => match select(future, clock.sleep_until(at)).await {
-            Either::First(output) => Some(output),
-            Either::Second(()) => None,
-        },
-        None => Some(future.await),
-    }
+    future: F,
+) -> Select<F, impl core::future::Future<Output = ()> + 'c> {
+    select(future, async move {
+        match deadline {
+            Some(at) => clock.sleep_until(at).await,
+            None => core::future::pending().await,
+        }
+    })
 }
 
 /// Writes all of `bytes` and flushes.

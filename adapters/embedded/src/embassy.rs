@@ -60,7 +60,7 @@ use embassy_net::{IpAddress, IpEndpoint, Stack};
 use embassy_time::{with_timeout, Duration, Timer};
 use embedded_io_async::{ErrorType, Read, Write};
 
-use crate::client::{Clock, Connect, Instant, Target};
+use crate::client::{Clock, Connect, Instant, Origin, Target};
 use crate::http::Scheme;
 use crate::server::Delay;
 
@@ -214,18 +214,14 @@ fn resolve(target: &Target<'_>, endpoint: IpEndpoint) -> Result<IpEndpoint, Conn
     if url.scheme != Scheme::Http {
         return Err(ConnectError::Redirect);
     }
-    if target.is_origin_host() {
-        // The endpoint is where the URL's host and port are (its port may differ: a NAT).
-        let port = if url.port == target.origin.port {
-            endpoint.port
-        } else {
-            url.port
-        };
-        return Ok(IpEndpoint::new(endpoint.addr, port));
-    }
-    match url.host.parse::<Ipv4Addr>() {
-        Ok(addr) => Ok(IpEndpoint::new(IpAddress::Ipv4(addr), url.port)),
-        Err(_) => Err(ConnectError::Redirect),
+    match target.origin {
+        // The endpoint is where the URL's host and port are (its own port may differ: a NAT).
+        Origin::Same => Ok(endpoint),
+        Origin::SameHost => Ok(IpEndpoint::new(endpoint.addr, url.port)),
+        Origin::Other => match url.host.parse::<Ipv4Addr>() {
+            Ok(addr) => Ok(IpEndpoint::new(IpAddress::Ipv4(addr), url.port)),
+            Err(_) => Err(ConnectError::Redirect),
+        },
     }
 }
 
@@ -431,7 +427,7 @@ mod tests {
                 Some(location) => origin.join(location).map_err(|_| ConnectError::Redirect)?,
                 None => origin,
             };
-            resolve(&Target { url, origin }, own)
+            resolve(&Target::new(url, &origin), own)
         };
         let r = |location| to(location, "http://Sensors.local:8080/events");
         assert_eq!(r(None), Ok(own));

@@ -26,16 +26,20 @@ use crate::error::{write_all, Error};
 pub struct EventWriter<'b, W> {
     io: W,
     buf: &'b mut [u8],
-    stream: Stream,
+    framing: Framing,
 }
 
 impl<'b, W: Write> EventWriter<'b, W> {
     /// A writer on `io`, encoding into `buf`, in the body framing announced in the response
     /// head.
     pub fn new(io: W, buf: &'b mut [u8], framing: Framing) -> Self {
-        // No clock here: keep-alives are the caller's to time (see `keep_alive`).
-        let stream = Stream::new(framing, None, Instant::from_millis(0));
-        EventWriter { io, buf, stream }
+        EventWriter { io, buf, framing }
+    }
+
+    /// The core's framing of the stream. No clock here: keep-alives are the caller's to time
+    /// (see [`keep_alive`](EventWriter::keep_alive)).
+    fn stream(&self) -> Stream {
+        Stream::new(self.framing, None, Instant::from_millis(0))
     }
 
     /// Encodes `event` and writes it.
@@ -64,7 +68,8 @@ impl<'b, W: Write> EventWriter<'b, W> {
     ///
     /// As [`send`](EventWriter::send).
     pub async fn keep_alive(&mut self) -> Result<(), Error<W::Error>> {
-        Ok(write_all(&mut self.io, self.stream.keep_alive_bytes()).await?)
+        let keep_alive = self.stream().keep_alive_bytes();
+        Ok(write_all(&mut self.io, keep_alive).await?)
     }
 
     /// Writes bytes already encoded (one or more whole events, say from a replay buffer or
@@ -78,7 +83,7 @@ impl<'b, W: Write> EventWriter<'b, W> {
         if frames.is_empty() {
             return Ok(());
         }
-        let (header, trailer) = self.stream.around(frames.len());
+        let (header, trailer) = self.stream().around(frames.len());
         if let Some(header) = header {
             write_all(&mut self.io, header.as_bytes()).await?;
         }
@@ -102,13 +107,14 @@ impl<'b, W: Write> EventWriter<'b, W> {
     ///
     /// [`Error::Io`] or [`Error::WriteZero`] if the connection fails.
     pub async fn finish(&mut self) -> Result<(), Error<W::Error>> {
-        write_all(&mut self.io, self.stream.finish()).await?;
+        let end = self.stream().finish();
+        write_all(&mut self.io, end).await?;
         self.flush().await
     }
 
     /// The body framing.
     pub fn framing(&self) -> Framing {
-        self.stream.framing()
+        self.framing
     }
 
     /// The connection, to flush or close it.
@@ -126,10 +132,8 @@ impl<'b, W: Write> EventWriter<'b, W> {
         &mut self,
         encode: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
     ) -> Result<(), Error<W::Error>> {
-        let frame = self
-            .stream
-            .encode(self.buf, encode)
-            .map_err(Error::Encode)?;
+        let frame = self.stream().encode(self.buf, encode);
+        let frame = frame.map_err(Error::Encode)?;
         Ok(write_all(&mut self.io, frame).await?)
     }
 }

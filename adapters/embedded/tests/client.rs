@@ -11,7 +11,7 @@ use embassy_futures::block_on;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use ssewire::http::{UrlError, WriteError};
 use ssewire::parse::Item;
-use ssewire_embedded::client::{Client, Config, Duration, Error, Failure, Instant, State};
+use ssewire_embedded::client::{Client, Config, Duration, Error, Failure, Instant, Origin, State};
 use ssewire_embedded::{Clock, Connect, EventSource, SourceError, Target, Update};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,10 +134,10 @@ impl Connect for Server {
 
     async fn connect(&mut self, target: Target<'_>) -> Result<Conn, Refused> {
         let url = target.url;
-        let origin = (url.scheme, url.authority) == (target.origin.scheme, target.origin.authority);
+        let other = target.origin != Origin::Same;
         self.targets
             .borrow_mut()
-            .push((!origin).then(|| format!("{}://{}", url.scheme.as_str(), url.authority)));
+            .push(other.then(|| format!("{}://{}", url.scheme.as_str(), url.authority)));
         self.script.pop_front().flatten().ok_or(Refused)
     }
 }

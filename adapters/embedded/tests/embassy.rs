@@ -46,7 +46,7 @@ const URL: &str = "http://192.0.2.1:8080/events";
 fn target(location: Option<&'static str>) -> Target<'static> {
     let origin = Url::parse(URL).unwrap();
     let url = location.map_or(origin, |location| origin.join(location).unwrap());
-    Target { url, origin }
+    Target::new(url, &origin)
 }
 
 /// Wakes the test thread.

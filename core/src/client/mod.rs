@@ -90,7 +90,7 @@ use crate::parse::{Item, Limits, ParseError, Parser, Ready};
 
 mod session;
 
-pub use session::{Error, Output, Session, Target, Update, MAX_RESPONSE_HEADERS};
+pub use session::{Error, Origin, Output, Session, Target, Update, MAX_RESPONSE_HEADERS};
 
 /// A point in time, in milliseconds since an origin the caller picks (boot, the epoch, …).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -94,18 +94,37 @@ pub enum Output {
 pub struct Target<'a> {
     /// Where to connect (scheme, host, port): the original URL, or the one a redirect named.
     pub url: Url<'a>,
-    /// The URL the session was made for.
-    pub origin: Url<'a>,
+    /// How that server relates to the original URL's: for a connector that knows the
+    /// address of that host only (no DNS).
+    pub origin: Origin,
 }
 
-impl Target<'_> {
-    /// Whether the connection goes to the original URL's host (a name compared without ASCII
-    /// case), whatever the port: a connector that knows the address of that host only (no
-    /// DNS) can still follow a redirect to another port of it.
+impl<'a> Target<'a> {
+    /// The target `url`, for a session made for `original`.
     #[must_use]
-    pub fn is_origin_host(&self) -> bool {
-        self.url.host.eq_ignore_ascii_case(self.origin.host)
+    pub fn new(url: Url<'a>, original: &Url<'_>) -> Self {
+        let same_host = url.host.eq_ignore_ascii_case(original.host);
+        let origin = if same_host && url.port == original.port && url.scheme == original.scheme {
+            Origin::Same
+        } else if same_host {
+            Origin::SameHost
+        } else {
+            Origin::Other
+        };
+        Target { url, origin }
     }
+}
+
+/// How a [`Target`]'s server relates to the original URL's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// The same scheme, host (ASCII case ignored) and port: no redirect, or one to another
+    /// path on the same server.
+    Same,
+    /// The same host, another port or scheme.
+    SameHost,
+    /// Another host.
+    Other,
 }
 
 /// Where the connection stands.
@@ -312,12 +331,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         let redirected = connect.location.is_some();
         let (template, window) = split(self.buf.as_mut(), self.url_len + self.lines_len);
         let (url, lines) = template.split_at(self.url_len);
-        let origin = Url::parse(as_str(url)).map_err(Error::Url);
-        let target = origin.and_then(|origin| match connect.location {
-            Some(location) => origin.join(location).map_err(Error::Url),
-            None => Ok(origin),
-        });
-        let written = target.and_then(|target| {
+        let target = resolve(url, connect.location).map(|(_, target)| target);
+        let written = target.map_err(Error::Url).and_then(|target| {
             let request = request(&target, connect.last_event_id, lines);
             request.encode(window).map_err(Error::Request)
         });
@@ -347,10 +362,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         if !matches!(self.io, Io::Connecting { .. }) {
             return None;
         }
-        Some(Target {
-            url: self.target().ok()?,
-            origin: self.origin(),
-        })
+        let url = self.buf.as_ref().get(..self.url_len).unwrap_or_default();
+        let (origin, target) = resolve(url, self.client.connect().location).ok()?;
+        Some(Target::new(target, &origin))
     }
 
     /// The connection asked for by [`poll_connect`](Session::poll_connect) is open: the request
@@ -569,16 +583,6 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         Url::parse(url).unwrap_or(PLACEHOLDER)
     }
 
-    /// Where the current attempt goes: the original URL or a redirect's target.
-    fn target(&self) -> Result<Url<'_>, UrlError> {
-        let origin = as_str(self.buf.as_ref().get(..self.url_len).unwrap_or_default());
-        let origin = Url::parse(origin)?;
-        match self.client.connect().location {
-            Some(location) => origin.join(location),
-            None => Ok(origin),
-        }
-    }
-
     fn window(&self) -> &[u8] {
         window(self.buf.as_ref(), self.url_len + self.lines_len)
     }
@@ -599,6 +603,17 @@ const PLACEHOLDER: Url<'static> = Url {
     path: "/",
     query: None,
 };
+
+/// The original URL (its bytes, from the front of the buffer) and where an attempt goes: the
+/// URL itself, or where `location` points from it. The one place a target is resolved.
+fn resolve<'a>(url: &'a [u8], location: Option<&'a str>) -> Result<(Url<'a>, Url<'a>), UrlError> {
+    let origin = Url::parse(as_str(url))?;
+    let target = match location {
+        Some(location) => origin.join(location)?,
+        None => origin,
+    };
+    Ok((origin, target))
+}
 
 /// The request for `url`.
 fn request<'a>(url: &Url<'a>, last_event_id: &'a str, lines: &'a [u8]) -> Request<'a> {

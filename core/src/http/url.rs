@@ -111,7 +111,9 @@ impl<'a> Url<'a> {
     /// [`UrlError::UnsupportedScheme`] for a scheme other than `http` or `https`,
     /// [`UrlError::Invalid`] for anything else that is not such a URL.
     pub fn parse(url: &'a str) -> Result<Self, UrlError> {
-        let (scheme, rest) = url.split_once("://").ok_or(UrlError::Invalid)?;
+        let colon = find(url, |b| b == b':').ok_or(UrlError::Invalid)?;
+        let (scheme, rest) = url.split_at(colon);
+        let rest = rest.strip_prefix("://").ok_or(UrlError::Invalid)?;
         let scheme = if scheme.eq_ignore_ascii_case("http") {
             Scheme::Http
         } else if scheme.eq_ignore_ascii_case("https") {
@@ -154,15 +156,17 @@ impl<'a> Url<'a> {
                 ..*self
             });
         }
-        match location.split_once(':') {
-            Some((scheme, _)) if is_scheme(scheme) => Self::parse(location),
+        match find(location, |b| b == b':') {
+            Some(colon) if is_scheme(location.get(..colon).unwrap_or_default()) => {
+                Self::parse(location)
+            }
             _ => Err(UrlError::Relative),
         }
     }
 
     /// What follows `scheme://`.
     fn after_scheme(scheme: Scheme, rest: &'a str) -> Result<Self, UrlError> {
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let end = find(rest, |b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
         let (authority, target) = rest.split_at(end);
         let (host, port) = split_authority(authority)?;
         let port = match port {
@@ -208,7 +212,9 @@ fn is_scheme(s: &str) -> bool {
 /// The host and the port text (`None` without a colon) of an authority.
 fn split_authority(authority: &str) -> Result<(&str, Option<&str>), UrlError> {
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').ok_or(UrlError::Invalid)?;
+        let close = find(v6, |b| b == b']').ok_or(UrlError::Invalid)?;
+        let (host, after) = v6.split_at(close);
+        let after = after.get(1..).unwrap_or_default();
         let valid = !host.is_empty()
             && host
                 .bytes()
@@ -221,8 +227,11 @@ fn split_authority(authority: &str) -> Result<(&str, Option<&str>), UrlError> {
             port => (host, Some(port.strip_prefix(':').ok_or(UrlError::Invalid)?)),
         }
     } else {
-        let (host, port) = match authority.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
+        let (host, port) = match find(authority, |b| b == b':') {
+            Some(colon) => {
+                let (host, port) = authority.split_at(colon);
+                (host, Some(port.get(1..).unwrap_or_default()))
+            }
             None => (authority, None),
         };
         // `@` (user info), `[`, `]` and `:` are not part of a name.
@@ -252,13 +261,23 @@ fn parse_port(port: &str) -> Result<u16, UrlError> {
 
 /// The path (`/` if empty) and query of what follows the authority, without the fragment.
 fn path_and_query(target: &str) -> Result<(&str, Option<&str>), UrlError> {
-    let target = target.split('#').next().unwrap_or_default();
+    let end = find(target, |b| b == b'#').unwrap_or(target.len());
+    let target = target.get(..end).unwrap_or_default();
     if !target.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(UrlError::Invalid);
     }
-    let (path, query) = match target.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
+    let (path, query) = match find(target, |b| b == b'?') {
+        Some(mark) => {
+            let (path, query) = target.split_at(mark);
+            (path, query.get(1..))
+        }
         None => (target, None),
     };
     Ok((if path.is_empty() { "/" } else { path }, query))
+}
+
+/// The first byte of `s` that `matches`: byte loops, not `str` patterns, whose searchers
+/// cost a microcontroller a kilobyte of flash.
+fn find(s: &str, matches: impl Fn(u8) -> bool) -> Option<usize> {
+    s.bytes().position(matches)
 }
