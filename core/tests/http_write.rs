@@ -380,3 +380,51 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn plain_responses() {
+    use ssewire::http::PlainResponse;
+    let mut buf = [0u8; 512];
+    let cases: &[(PlainResponse<'_>, Result<&str, WriteError>)] = &[
+        (
+            PlainResponse::new(200, "text/html; charset=utf-8", 12),
+            Ok("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 12\r\nConnection: close\r\n\r\n"),
+        ),
+        (
+            PlainResponse::new(204, "", 0),
+            Ok("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"),
+        ),
+        (
+            PlainResponse::new(307, "text/plain", 0).headers(&[("Location", "/x"), ("Retry-After", "")]),
+            Ok("HTTP/1.1 307 Temporary Redirect\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\nLocation: /x\r\nRetry-After:\r\n\r\n"),
+        ),
+        (
+            PlainResponse::new(299, "a/b", 1),
+            Ok("HTTP/1.1 299 \r\nContent-Type: a/b\r\nContent-Length: 1\r\nConnection: close\r\n\r\n"),
+        ),
+        (PlainResponse::new(100, "a/b", 1), Err(WriteError::InvalidStatus)),
+        (PlainResponse::new(1000, "a/b", 1), Err(WriteError::InvalidStatus)),
+        (PlainResponse::new(200, "a/b\nX: y", 1), Err(WriteError::InvalidHeaderValue)),
+        (
+            PlainResponse::new(200, "a/b", 1).headers(&[("content-LENGTH", "2")]),
+            Err(WriteError::ReservedHeader),
+        ),
+        (
+            PlainResponse::new(200, "a/b", 1).headers(&[("X", "\r")]),
+            Err(WriteError::InvalidHeaderValue),
+        ),
+    ];
+    for (response, expected) in cases {
+        let got = response
+            .encode(&mut buf)
+            .map(|len| String::from_utf8(buf[..len].to_vec()).unwrap());
+        assert_eq!(got, expected.map(str::to_owned), "{response:?}");
+        if let Ok(text) = expected {
+            assert_eq!(response.encoded_len(), Ok(text.len()));
+            // Nothing written into a buffer one byte short.
+            let mut short = vec![0xAA; text.len() - 1];
+            assert_eq!(response.encode(&mut short), Err(WriteError::BufferTooSmall));
+            assert!(short.iter().all(|&b| b == 0xAA));
+        }
+    }
+}

@@ -13,7 +13,8 @@ use embedded_io_adapters::futures_03::FromFutures;
 use futures_lite::future::or;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use ssewire::encode::Event as Encode;
-use ssewire::http::{Cors, ErrorResponse, Framing};
+use ssewire::http::{Cors, ErrorResponse, Framing, PlainResponse, WriteError};
+use ssewire::server::Stream;
 use ssewire_embedded::{read_request, Error, EventWriter, Incoming};
 
 use crate::hub::{Ended, Hub};
@@ -201,7 +202,13 @@ pub enum Route {
 
 /// A plain HTTP response, with a body, for what is not an event stream (a page, a JSON
 /// answer). Sent with `Content-Length` and `Connection: close` (`204` and `304`: without type,
-/// length or body). A status under 200 is not a reply: it is sent as a `500`.
+/// length or body), written by the core's checked [`PlainResponse`].
+///
+/// Headers are checked when added ([`header`](Reply::header)): one that is reserved
+/// (`Content-Type`, `Content-Length`, `Transfer-Encoding`, `Connection`: the reply sets its own
+/// framing) or holds a control byte is refused with a typed error. A status that is not a final
+/// one (under 200), or a content type with a control byte, is sent as a `500`
+/// ([`check`](Reply::check) says why beforehand).
 ///
 /// The server reads request heads only: a request body (a `POST` with content) is not given
 /// to the router. It is read and dropped after the reply, so that the client gets the reply
@@ -250,11 +257,24 @@ impl Reply {
         Self::new(status, "text/plain; charset=utf-8", cow_bytes(body.into()))
     }
 
-    /// Adds a header field. An invalid name or value (a name that is not a token, a value with
-    /// CR, LF or NUL) turns the response into a `500` when it is sent.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
+    /// Adds a header field.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::InvalidHeaderName`] for a name that is not a token,
+    /// [`WriteError::InvalidHeaderValue`] for a value with a control byte (CR, LF, NUL, ...),
+    /// [`WriteError::ReservedHeader`] for `Content-Type`, `Content-Length`,
+    /// `Transfer-Encoding` or `Connection`. The reply is dropped then.
+    pub fn header(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Self, WriteError> {
+        let (name, value) = (name.into(), value.into());
+        let one = [(name.as_str(), value.as_str())];
+        PlainResponse::new(200, "", 0).headers(&one).encoded_len()?;
+        self.headers.push((name, value));
+        Ok(self)
     }
 
     /// The status code.
@@ -263,38 +283,42 @@ impl Reply {
         self.status
     }
 
-    /// The bytes on the wire: head and body; a `500` if a header is invalid.
+    /// Whether the reply can be sent as it is.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::InvalidStatus`] for a status under 200 or over 999,
+    /// [`WriteError::InvalidHeaderValue`] for a content type with a control byte: the reply
+    /// is sent as a `500` then.
+    pub fn check(&self) -> Result<(), WriteError> {
+        self.with_head(|head| head.encoded_len().map(drop))
+    }
+
+    /// The bytes on the wire: head and body; a `500` if the reply cannot be sent as it is.
     fn encode(&self) -> Vec<u8> {
-        let valid = self.status >= 200
-            && self.status <= 999
-            && valid_value(&self.content_type)
-            && self
-                .headers
-                .iter()
-                .all(|(name, value)| valid_name(name) && valid_value(value));
-        if !valid {
-            return Reply::text(500, "invalid response\n").encode();
-        }
-        let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
-        // 204 and 304 have no body (RFC 9110): no length, type or body is sent.
-        let bodiless = self.status == 204 || self.status == 304;
-        if !bodiless {
-            head.push_str(&format!(
-                "Content-Type: {}\r\nContent-Length: {}\r\n",
-                self.content_type,
-                self.body.len()
-            ));
-        }
-        head.push_str("Connection: close\r\n");
-        for (name, value) in &self.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        let mut bytes = head.into_bytes();
-        if !bodiless {
-            bytes.extend_from_slice(&self.body);
-        }
-        bytes
+        let encoded = self.with_head(|head| {
+            let mut bytes = vec![0; head.encoded_len()?];
+            head.encode(&mut bytes)?;
+            if head.has_body() {
+                bytes.extend_from_slice(&self.body);
+            }
+            Ok(bytes)
+        });
+        encoded.unwrap_or_else(|_| Reply::text(500, "invalid response\n").encode())
+    }
+
+    /// Calls `f` with the core's head of this reply.
+    fn with_head<T>(
+        &self,
+        f: impl FnOnce(PlainResponse<'_>) -> Result<T, WriteError>,
+    ) -> Result<T, WriteError> {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let length = u64::try_from(self.body.len()).unwrap_or(u64::MAX);
+        f(PlainResponse::new(self.status, &self.content_type, length).headers(&headers))
     }
 }
 
@@ -302,42 +326,6 @@ fn cow_bytes(text: Cow<'static, str>) -> Cow<'static, [u8]> {
     match text {
         Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
         Cow::Owned(text) => Cow::Owned(text.into_bytes()),
-    }
-}
-
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-fn valid_value(value: &str) -> bool {
-    !value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        409 => "Conflict",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "",
     }
 }
 
@@ -692,9 +680,13 @@ async fn stream_events<R: Runtime>(
         Idle,
         Stop,
     }
+    // The keep-alive schedule is the core's: due an interval after the last byte sent.
+    let clock = Clock::new();
+    let keep_alive = config.keep_alive.map(|interval| clock.duration(interval));
+    let mut stream = Stream::new(framing, keep_alive, clock.now());
     loop {
         let stop = context.stop.clone();
-        let keep_alive = config.keep_alive;
+        let idle = stream.poll_timeout().map(|due| clock.until(due));
         let next = or(
             async { Next::Frames(subscription.recv().await) },
             or(
@@ -703,8 +695,8 @@ async fn stream_events<R: Runtime>(
                     Next::Stop
                 },
                 async move {
-                    match keep_alive {
-                        Some(interval) => R::sleep(interval).await,
+                    match idle {
+                        Some(wait) => R::sleep(wait).await,
                         None => core::future::pending().await,
                     }
                     Next::Idle
@@ -720,13 +712,15 @@ async fn stream_events<R: Runtime>(
                 })
                 .await
             }
-            Next::Idle => {
+            Next::Idle if stream.poll_keep_alive(clock.now()).is_some() => {
                 with_timeout::<R, _>(config.write_timeout, async {
                     writer.keep_alive().await?;
                     writer.flush().await
                 })
                 .await
             }
+            // Woken a little early: wait again.
+            Next::Idle => continue,
             Next::Frames(Err(Ended::Closed)) | Next::Stop => {
                 let _ = with_timeout::<R, _>(config.write_timeout, writer.finish()).await;
                 return;
@@ -737,6 +731,32 @@ async fn stream_events<R: Runtime>(
         if write.is_err() {
             return;
         }
+        stream.handle_sent(clock.now());
+    }
+}
+
+/// The time of one connection as the core counts it: milliseconds since the connection's
+/// stream started.
+struct Clock(std::time::Instant);
+
+impl Clock {
+    fn new() -> Self {
+        Clock(std::time::Instant::now())
+    }
+
+    fn now(&self) -> ssewire::client::Instant {
+        let ms = u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX);
+        ssewire::client::Instant::from_millis(ms)
+    }
+
+    fn duration(&self, duration: Duration) -> ssewire::client::Duration {
+        let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        ssewire::client::Duration::from_millis(ms)
+    }
+
+    /// The time from now until `at` (none if past).
+    fn until(&self, at: ssewire::client::Instant) -> Duration {
+        Duration::from_millis(at.saturating_duration_since(self.now()).as_millis())
     }
 }
 

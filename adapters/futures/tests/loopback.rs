@@ -287,7 +287,11 @@ fn redirect_is_followed<R: Rt>() {
                 "/away" => format!("http://{other}/events"),
                 _ => format!("//{other}/events"),
             };
-            Route::Reply(Reply::text(307, "moved").header("Location", &location))
+            Route::Reply(
+                Reply::text(307, "moved")
+                    .header("Location", &location)
+                    .unwrap(),
+            )
         });
         let mut source = EventSource::new::<R>(&format!("http://{addr}/old"), quick()).unwrap();
         assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);

@@ -368,3 +368,42 @@ fn stream_works_over_a_reader_that_is_not_send() {
     assert_eq!(rest, expected()[1..]);
     assert_eq!(shared.borrow().at, BODY.len());
 }
+
+#[test]
+fn reply_refuses_headers_that_would_reframe_or_inject() {
+    use ssewire_futures::http::WriteError;
+    use ssewire_futures::server::Reply;
+
+    for (name, value, error) in [
+        ("Content-Length", "5", WriteError::ReservedHeader),
+        ("transfer-encoding", "chunked", WriteError::ReservedHeader),
+        ("Connection", "keep-alive", WriteError::ReservedHeader),
+        ("Content-Type", "text/html", WriteError::ReservedHeader),
+        (
+            "X-Evil",
+            "a\r\nSet-Cookie: x=1",
+            WriteError::InvalidHeaderValue,
+        ),
+        ("X-Nul", "a\0b", WriteError::InvalidHeaderValue),
+        ("Bad Name", "x", WriteError::InvalidHeaderName),
+        ("", "x", WriteError::InvalidHeaderName),
+    ] {
+        assert_eq!(
+            Reply::text(200, "ok").header(name, value).err(),
+            Some(error),
+            "{name:?}: {value:?}"
+        );
+    }
+    let fine = Reply::text(200, "ok")
+        .header("Cache-Control", "no-store")
+        .unwrap();
+    assert_eq!(fine.check(), Ok(()));
+    assert_eq!(
+        Reply::text(101, "x").check(),
+        Err(WriteError::InvalidStatus)
+    );
+    assert_eq!(
+        Reply::new(200, "text/plain\r\nX: y", &b"x"[..]).check(),
+        Err(WriteError::InvalidHeaderValue)
+    );
+}

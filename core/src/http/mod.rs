@@ -6,7 +6,7 @@
 //!   `Last-Event-ID`, `Accept`, `Origin`), within limits on its size and number of fields.
 //! - [`Response`] writes the `200 OK` head that opens an event stream, with the [`Framing`] of
 //!   your choice and optional [`Cors`] headers; [`ErrorResponse`] writes 400, 404, 405, 431 and
-//!   503 responses. [`ChunkHeader`], [`CHUNK_END`] and [`LAST_CHUNK`] frame a chunked stream.
+//!   503 responses, [`PlainResponse`] any other response with a body. [`ChunkHeader`], [`CHUNK_END`] and [`LAST_CHUNK`] frame a chunked stream.
 //!
 //! Client side:
 //!
@@ -116,4 +116,4 @@ pub use head::{
 };
 pub use url::{Scheme, Url, UrlError};
 pub(crate) use write::HeaderLines;
-pub use write::{Cors, ErrorResponse, Framing, Request, Response, WriteError};
+pub use write::{Cors, ErrorResponse, Framing, PlainResponse, Request, Response, WriteError};

@@ -26,6 +26,8 @@ pub enum WriteError {
     InvalidHeaderValue,
     /// An extra header is one the writer sets itself, or one that changes the framing.
     ReservedHeader,
+    /// A status code that is not a final one (200 to 999): 1xx are interim, below 100 invalid.
+    InvalidStatus,
     /// The buffer is too small for the whole head; nothing was written.
     BufferTooSmall,
 }
@@ -41,6 +43,7 @@ impl fmt::Display for WriteError {
             WriteError::InvalidHeaderName => "invalid header name",
             WriteError::InvalidHeaderValue => "header value holds a control character",
             WriteError::ReservedHeader => "header set by the writer itself",
+            WriteError::InvalidStatus => "status is not a final status code",
             WriteError::BufferTooSmall => "buffer too small for the head",
         })
     }
@@ -335,6 +338,168 @@ impl Writes for ErrorResponse {
         out.put(b"\r\n");
         out.put(self.reason().as_bytes());
         out.put(b"\n");
+    }
+}
+
+/// The head of a plain response with a body of `content_length` bytes: what a server answers
+/// besides event streams (a page, a JSON document, a redirect). Sent with `Connection: close`.
+///
+/// ```text
+/// HTTP/1.1 <status> <reason>
+/// Content-Type: <type>          (not for 204 and 304, which have no body)
+/// Content-Length: <length>      (not for 204 and 304)
+/// Connection: close
+/// <extra headers>
+/// ```
+///
+/// Checked as the other writers are: the content type and extra header values hold no
+/// control character (HTAB aside), names are tokens, and `Content-Type`, `Content-Length`,
+/// `Transfer-Encoding` and `Connection` are reserved, so no header can give the response a
+/// second, conflicting framing.
+///
+/// ```
+/// use ssewire::http::{PlainResponse, WriteError};
+///
+/// let head = PlainResponse::new(201, "application/json", 9).headers(&[("Location", "/jobs/7")]);
+/// let mut buf = [0u8; 256];
+/// let len = head.encode(&mut buf)?;
+/// assert_eq!(
+///     &buf[..len],
+///     b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\
+///       Connection: close\r\nLocation: /jobs/7\r\n\r\n"
+/// );
+/// let smuggled = PlainResponse::new(200, "text/plain", 2).headers(&[("Transfer-Encoding", "chunked")]);
+/// assert_eq!(smuggled.encode(&mut buf), Err(WriteError::ReservedHeader));
+/// # Ok::<(), WriteError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct PlainResponse<'a> {
+    status: u16,
+    content_type: &'a str,
+    content_length: u64,
+    headers: &'a [(&'a str, &'a str)],
+}
+
+/// Headers a [`PlainResponse`] does not take as extra headers.
+const PLAIN_RESERVED: &[&str] = &[
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+];
+
+impl<'a> PlainResponse<'a> {
+    /// A response with this status, for a body of this type and length.
+    pub const fn new(status: u16, content_type: &'a str, content_length: u64) -> Self {
+        PlainResponse {
+            status,
+            content_type,
+            content_length,
+            headers: &[],
+        }
+    }
+
+    /// Sets extra headers, as (name, value) pairs, written after the others in this order.
+    pub const fn headers(self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        PlainResponse { headers, ..self }
+    }
+
+    /// Whether the response has a body: not for `204` and `304` (RFC 9110), which are sent
+    /// without type, length or body.
+    #[must_use]
+    pub const fn has_body(&self) -> bool {
+        !matches!(self.status, 204 | 304)
+    }
+
+    /// The exact number of bytes [`encode`](PlainResponse::encode) writes.
+    ///
+    /// # Errors
+    ///
+    /// The [`WriteError`] `encode` would give, other than [`WriteError::BufferTooSmall`].
+    pub fn encoded_len(&self) -> Result<usize, WriteError> {
+        self.check()?;
+        Ok(self.counted_len())
+    }
+
+    /// Writes the head into the front of `buf` and returns the number of bytes written.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::BufferTooSmall`] if it does not fit (then `buf` is untouched),
+    /// [`WriteError::InvalidStatus`], [`WriteError::InvalidHeaderValue`] for a content type
+    /// with a control character, or an invalid extra header
+    /// ([`WriteError::InvalidHeaderName`], [`WriteError::InvalidHeaderValue`],
+    /// [`WriteError::ReservedHeader`]).
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
+        let len = self.encoded_len()?;
+        self.write_into(buf, len).ok_or(WriteError::BufferTooSmall)
+    }
+
+    fn check(&self) -> Result<(), WriteError> {
+        if !(200..=999).contains(&self.status) {
+            return Err(WriteError::InvalidStatus);
+        }
+        if !self.content_type.bytes().all(is_field_char) {
+            return Err(WriteError::InvalidHeaderValue);
+        }
+        check_headers(self.headers, PLAIN_RESERVED)
+    }
+}
+
+impl Writes for PlainResponse<'_> {
+    const COMPACT: bool = false;
+
+    fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
+        let mut digits = [0; 20];
+        out.put(b"HTTP/1.1 ");
+        out.put(decimal(self.status.into(), &mut digits));
+        out.put(b" ");
+        out.put(reason(self.status).as_bytes());
+        out.put(b"\r\n");
+        if self.has_body() {
+            field(out, "Content-Type", self.content_type.as_bytes());
+            field(
+                out,
+                "Content-Length",
+                decimal(self.content_length, &mut digits),
+            );
+        }
+        field(out, "Connection", b"close");
+        for (name, value) in self.headers {
+            field(out, name, value.as_bytes());
+        }
+        out.put(b"\r\n");
+    }
+}
+
+/// The reason phrase of the usual status codes (RFC 9110); empty for the rest, which the
+/// status line allows.
+const fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "",
     }
 }
 

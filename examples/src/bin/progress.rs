@@ -219,6 +219,11 @@ fn events_path(path: &str) -> Option<u64> {
         .then(|| id.parse().ok())?
 }
 
+/// The reply, or a `500` saying why a header of it was refused.
+fn reply_or_500(reply: Result<Reply, ssewire::http::WriteError>) -> Route {
+    Route::Reply(reply.unwrap_or_else(|error| Reply::text(500, format!("{error}\n"))))
+}
+
 fn main() {
     let options = args::parse_or_exit("progress", HELP, parse);
     let jobs = Jobs::default();
@@ -230,14 +235,12 @@ fn main() {
             let id = jobs.start(step, forget_after);
             let events = format!("/jobs/{id}/events");
             let body = format!("{{\"id\":{id},\"events\":{}}}\n", json::string(&events));
-            Route::Reply(
-                Reply::new(201, "application/json", body.into_bytes())
-                    .header("Location", format!("/jobs/{id}")),
-            )
+            let created = Reply::new(201, "application/json", body.into_bytes());
+            reply_or_500(created.header("Location", format!("/jobs/{id}")))
         }
         ("GET", "/jobs") => Route::Reply(Reply::json(jobs.list())),
         (_, "/jobs") => {
-            Route::Reply(Reply::text(405, "use POST to start a job\n").header("Allow", "GET, POST"))
+            reply_or_500(Reply::text(405, "use POST to start a job\n").header("Allow", "GET, POST"))
         }
         (_, path) => match events_path(path) {
             Some(id) => jobs.stream(id, request.last_event_id.as_deref()),
