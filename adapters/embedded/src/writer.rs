@@ -11,11 +11,12 @@ use crate::error::{write_all, Error};
 
 /// Writes events to a connection, encoding each one into a buffer the caller lends.
 ///
-/// Each event, comment or keep-alive is encoded whole into the buffer first and then written
-/// with as many writes as the connection needs; in [`Framing::Chunked`] it goes out as one
-/// chunk, chunk-size line and [`CHUNK_END`] included, from the same buffer. So an event that
-/// does not fit (or has an invalid type or id) is an [`Error::Encode`] and nothing at all is
-/// written: never half an event. The buffer needs the event's
+/// Each event or comment is encoded whole into the buffer first and then written with as many
+/// writes as the connection needs; in [`Framing::Chunked`] it goes out as one chunk, chunk-size
+/// line and [`CHUNK_END`](ssewire::http::CHUNK_END) included, from the same buffer, as the
+/// core's [`Stream`] lays it out. So an event that does not fit (or has an invalid type or id)
+/// is an [`Error::Encode`] and nothing at all is written: never half an event. The buffer needs
+/// the event's
 /// [`encoded_len`](Event::encoded_len), plus [`CHUNK_OVERHEAD`] when chunked.
 ///
 /// Writing the head that opens the stream is not its job: see [`accept`](crate::accept). When
@@ -100,7 +101,7 @@ impl<'b, W: Write> EventWriter<'b, W> {
         self.io.flush().await.map_err(Error::Io)
     }
 
-    /// Ends the stream: writes [`LAST_CHUNK`] when chunked, then flushes. Send nothing after
+    /// Ends the stream: writes [`LAST_CHUNK`](ssewire::http::LAST_CHUNK) when chunked, then flushes. Send nothing after
     /// it; close the connection (or, chunked, read the client's next request).
     ///
     /// # Errors

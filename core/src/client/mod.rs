@@ -1,5 +1,14 @@
-//! The client's reconnection logic as a sans-IO state machine: what `EventSource` does in a
-//! browser, without sockets or clocks.
+//! The client side without I/O: what `EventSource` does in a browser, without sockets or
+//! clocks.
+//!
+//! - [`Session`] is the whole client: it writes the request, reads the response head,
+//!   follows redirects, decodes the body, parses events, times connecting and the response
+//!   head, and reconnects. An adapter moves bytes between a socket and it (see its docs for
+//!   the loop). Start here.
+//! - [`Client`] is the reconnection machine inside a session, for callers that handle HTTP
+//!   themselves: it takes response heads and body bytes, and says when to connect.
+//!
+//! The rest of this page is [`Client`]'s.
 //!
 //! The caller owns the I/O and the clock. It feeds the machine with `handle_*` calls and asks it
 //! what to do with `poll_*` calls:
@@ -32,8 +41,10 @@
 //! sends `retry`), with `Last-Event-ID` set to the last event ID seen, if not empty.
 //!
 //! Beyond the standard, set in [`Config`]: the delay doubles with each consecutive failed attempt
-//! up to [`Config::max_delay`], plus up to [`Config::jitter_percent`] of random jitter; a
-//! connection that stayed open for [`Config::healthy_after`] resets that count; after
+//! up to [`Config::max_delay`], plus up to [`Config::jitter_percent`] of random jitter; a stream
+//! that opened and delivered a byte of its body is no failure and resets that count (as
+//! browsers, which wait the reconnection time after each stream), and so does one that stayed
+//! open, silent, for [`Config::healthy_after`]; after
 //! [`Config::retry_budget`] consecutive failed attempts the client gives up; and
 //! [`Config::retry_server_errors`] retries `5xx` and `429` responses (honouring `Retry-After`)
 //! instead of failing.
@@ -165,7 +176,8 @@ pub struct Config {
     pub max_delay: Duration,
     /// Random jitter added to each delay, as a percentage of it (0 to 100). Default: 20.
     pub jitter_percent: u8,
-    /// A connection open this long resets the count of consecutive failures. Default: 10 s.
+    /// A stream open this long resets the count of consecutive failures even if it delivered
+    /// nothing (one that delivered a byte of body always does). Default: 10 s.
     pub healthy_after: Duration,
     /// Reconnection attempts in a row, none of them ending in a healthy connection, after
     /// which the client gives up; `None` for never. Default: `None`, as browsers.
