@@ -9,19 +9,15 @@ use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::sync::Arc;
 
+pub use crate::error::ClientError;
+use crate::event::RetryCarry;
+use crate::rt::Runtime;
+use crate::Event;
 use futures_lite::{AsyncRead, AsyncWrite, Stream};
 use ssewire::client::{Client, Output, Session};
 pub use ssewire::client::{Error, Failure, State, Target};
 pub use ssewire::http::{Scheme, Url, UrlError};
 use ssewire::parse::{Item, Limits};
-use ssewire_embedded::SourceError;
-
-use crate::event::RetryCarry;
-use crate::rt::Runtime;
-use crate::Event;
-
-/// What went wrong on the way; the client goes on (see [`EventSource`]).
-pub type ClientError = SourceError<io::Error, io::Error>;
 
 /// What an [`EventSource`] yields besides errors.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -405,7 +401,7 @@ impl Stream for EventSource {
                     };
                     return Poll::Ready(Some(Ok(update)));
                 }
-                Some(Err(error)) => return Poll::Ready(Some(Err(SourceError::Session(error)))),
+                Some(Err(error)) => return Poll::Ready(Some(Err(ClientError::Session(error)))),
                 None => {}
             }
             if this.session.state() == State::Closed {
@@ -435,30 +431,33 @@ impl Stream for EventSource {
                         this.link = Link::Open { io, flush: false };
                         this.session.handle_connected(this.now());
                     }
-                    Poll::Ready(Err(error)) => return this.failed(SourceError::Connect(error)),
+                    Poll::Ready(Err(error)) => return this.failed(ClientError::Connect(error)),
                     Poll::Pending => return Poll::Pending,
                 },
                 Link::Open { io, flush } => {
                     if let Some(bytes) = this.session.poll_transmit() {
                         match Pin::new(io).poll_write(cx, bytes) {
-                            Poll::Ready(Ok(0)) => return this.failed(SourceError::WriteZero),
+                            Poll::Ready(Ok(0)) => {
+                                let zero = io::Error::from(io::ErrorKind::WriteZero);
+                                return this.failed(ClientError::Io(zero));
+                            }
                             Poll::Ready(Ok(n)) => {
                                 this.session.handle_transmitted(n);
                                 *flush = true;
                             }
-                            Poll::Ready(Err(error)) => return this.failed(SourceError::Io(error)),
+                            Poll::Ready(Err(error)) => return this.failed(ClientError::Io(error)),
                             Poll::Pending => return Poll::Pending,
                         }
                     } else if *flush {
                         match Pin::new(io).poll_flush(cx) {
                             Poll::Ready(Ok(())) => *flush = false,
-                            Poll::Ready(Err(error)) => return this.failed(SourceError::Io(error)),
+                            Poll::Ready(Err(error)) => return this.failed(ClientError::Io(error)),
                             Poll::Pending => return Poll::Pending,
                         }
                     } else if let Some(window) = this.session.poll_read() {
                         match Pin::new(io).poll_read(cx, window) {
                             Poll::Ready(Ok(n)) => this.session.handle_received(this.now(), n),
-                            Poll::Ready(Err(error)) => return this.failed(SourceError::Io(error)),
+                            Poll::Ready(Err(error)) => return this.failed(ClientError::Io(error)),
                             Poll::Pending => return Poll::Pending,
                         }
                     } else {

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod client;
+mod error;
 mod event;
 pub mod hub;
 pub mod rt;
@@ -14,7 +15,6 @@ pub use event::Event;
 pub use hub::{Hub, HubConfig, Subscription};
 pub use stream::{EventSink, EventStream, ReadConfig};
 
+pub use error::{ReadError, SendError};
 /// The core, re-exported: parser, encoder, HTTP heads.
 pub use ssewire::{encode, http, parse};
-/// The error of the streams, sinks and connections of this crate: `Error<std::io::Error>`.
-pub use ssewire_embedded::Error;

@@ -9,16 +9,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use embedded_io_adapters::futures_03::FromFutures;
 use futures_lite::future::or;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use ssewire::encode::Event as Encode;
 use ssewire::http::{Cors, ErrorResponse, Framing, PlainResponse, WriteError};
-use ssewire::server::Stream;
-use ssewire_embedded::{read_request, Error, EventWriter, Incoming};
+use ssewire::server::{Handshake, HandshakeError, Stream};
 
 use crate::hub::{Ended, Hub};
-use crate::rt::{Runtime, Timer};
+use crate::rt::Runtime;
+use crate::stream::write;
 
 /// How a [`Server`] runs. Plain data with a `const fn` constructor; every limit has a sane
 /// default.
@@ -141,16 +140,21 @@ impl Config {
         Config { framing, ..self }
     }
 
-    /// The embedded adapter's handshake settings for this configuration.
-    fn handshake(&self) -> ssewire_embedded::Config<'static> {
-        let mut config = ssewire_embedded::Config::new().framing(self.framing);
+    /// The core's handshake and stream settings for this configuration.
+    fn handshake(&self) -> ssewire::server::Config<'static> {
+        let mut config = ssewire::server::Config::new().framing(self.framing);
         if let Some(cors) = self.cors {
             config = config.cors(cors);
         }
         let ms = u64::try_from(self.head_timeout.as_millis()).unwrap_or(u64::MAX);
+        let keep_alive = self.keep_alive.map(|interval| {
+            let ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+            ssewire::client::Duration::from_millis(ms)
+        });
         config
             .max_headers(self.max_headers)
             .head_timeout(ssewire::client::Duration::from_millis(ms))
+            .keep_alive(keep_alive)
     }
 }
 
@@ -356,7 +360,7 @@ type Router = dyn Fn(&Request) -> Route + Send + Sync;
 /// What the connection tasks share.
 struct Context {
     config: Config,
-    handshake: ssewire_embedded::Config<'static>,
+    handshake: ssewire::server::Config<'static>,
     /// The request head buffer's length: [`Config::max_head`] and room for the `200` head.
     head_len: usize,
     router: Box<Router>,
@@ -524,24 +528,23 @@ impl Drop for OpenGuard<'_> {
 }
 
 /// Serves one connection to its end.
-async fn serve<R: Runtime>(stream: R::TcpStream, peer: SocketAddr, context: &Context) {
+async fn serve<R: Runtime>(mut stream: R::TcpStream, peer: SocketAddr, context: &Context) {
     let open = context.open.fetch_add(1, Ordering::Relaxed) + 1;
     let _guard = OpenGuard(&context.open);
-    let mut io = FromFutures::new(stream);
-    match answer::<R>(&mut io, peer, open, context).await {
-        Answered::Stream(subscription, framing) => {
-            stream_events::<R>(&mut io, framing, subscription, context).await;
-            let _ = io.inner_mut().close().await;
+    match answer::<R>(&mut stream, peer, open, context).await {
+        Answered::Stream(subscription, events, clock) => {
+            stream_events::<R>(&mut stream, events, clock, subscription, context).await;
+            let _ = stream.close().await;
         }
-        Answered::Replied => linger::<R>(io.inner_mut()).await,
+        Answered::Replied => linger::<R>(&mut stream).await,
         Answered::Dropped => {}
     }
 }
 
 /// What became of a connection's request.
 enum Answered {
-    /// An event stream to serve.
-    Stream(crate::hub::Subscription, Framing),
+    /// An event stream to serve, framed and timed by the core, on the connection's clock.
+    Stream(crate::hub::Subscription, Stream, Clock),
     /// A response was sent (a reply, an error): the client may still be sending a body.
     Replied,
     /// Nothing was answered (no complete head in time), or the connection failed.
@@ -575,105 +578,168 @@ async fn linger<R: Runtime>(stream: &mut R::TcpStream) {
     .await;
 }
 
-/// Reads the request and answers it.
+/// Reads the request and answers it: the core's [`Handshake`] reads the head and writes the
+/// answers, this loop moves the bytes.
 async fn answer<R: Runtime>(
-    io: &mut FromFutures<R::TcpStream>,
+    io: &mut R::TcpStream,
     peer: SocketAddr,
     open: usize,
     context: &Context,
 ) -> Answered {
     let config = &context.config;
-    let mut head = vec![0; context.head_len];
-    let incoming = match read_request(io, &mut head, &context.handshake, Timer::<R>::new()).await {
-        Ok(incoming) => incoming,
-        Err(Error::Head(_) | Error::Rejected(_)) => return Answered::Replied,
-        Err(_) => return Answered::Dropped,
+    let clock = Clock::new();
+    let buf = vec![0; context.head_len];
+    let Ok(mut handshake) = Handshake::new(buf, &context.handshake, clock.now()) else {
+        return Answered::Dropped;
     };
-    if open > config.max_connections {
-        over_capacity(io, incoming, context).await;
-        return Answered::Replied;
+    // The whole head within its time limit (against slow-loris clients).
+    let read = with_timeout::<R, _>(config.head_timeout, async {
+        loop {
+            match handshake.poll_request() {
+                Some(Ok(_)) => return io::Result::Ok(None),
+                Some(Err(error)) => return Ok(Some(error)),
+                None => {}
+            }
+            let Some(window) = handshake.poll_read() else {
+                return Ok(Some(HandshakeError::UnexpectedEof));
+            };
+            let n = io.read(window).await?;
+            handshake.handle_received(clock.now(), n);
+        }
+    })
+    .await;
+    match read {
+        Ok(None) => {}
+        // Malformed, or too large: the 400 or 431 it calls for is queued.
+        Ok(Some(HandshakeError::Head(_))) => {
+            return replied(send::<R>(io, &mut handshake, config).await)
+        }
+        // Timed out, cut, failed: nothing to answer.
+        Ok(Some(_)) | Err(()) => return Answered::Dropped,
     }
+    let Some(head) = handshake.request() else {
+        return Answered::Dropped;
+    };
     let request = Request {
-        method: incoming.method.to_owned(),
-        target: incoming.path.to_owned(),
-        last_event_id: incoming.last_event_id.map(str::to_owned),
+        method: head.method.to_owned(),
+        target: head.path.to_owned(),
+        last_event_id: head.last_event_id.map(str::to_owned),
         peer,
     };
-    let replied = match (context.router)(&request) {
-        Route::NotFound => incoming.reject(io, ErrorResponse::NotFound).await.is_ok(),
+    if open > config.max_connections {
+        return over_capacity::<R>(io, handshake, &request, context, &clock).await;
+    }
+    match (context.router)(&request) {
+        Route::NotFound => {
+            if handshake.reject(ErrorResponse::NotFound).is_err() {
+                return Answered::Dropped;
+            }
+            replied(send::<R>(io, &mut handshake, config).await)
+        }
         Route::Reply(reply) => {
             let bytes = reply.encode();
-            with_timeout::<R, _>(config.write_timeout, async {
-                io.inner_mut().write_all(&bytes).await?;
-                io.inner_mut().flush().await
-            })
-            .await
-            .is_ok()
+            replied(with_timeout::<R, _>(config.write_timeout, write(io, &[&bytes])).await)
         }
         Route::Stream(hub) => {
             // Subscribed before the head goes out: whatever is published once the client has
             // seen it reaches the client.
             let subscription = hub.subscribe(request.last_event_id.as_deref());
-            return match incoming.open(io, &context.handshake).await {
-                Ok(accepted) => Answered::Stream(subscription, accepted.framing),
+            match handshake.open(&context.handshake, clock.now()) {
+                Ok(events) => match send::<R>(io, &mut handshake, config).await {
+                    Ok(()) => Answered::Stream(subscription, events, clock),
+                    Err(()) => Answered::Dropped,
+                },
+                // Another method than GET: the 405 is queued.
+                Err(HandshakeError::Rejected(_)) => {
+                    replied(send::<R>(io, &mut handshake, config).await)
+                }
                 Err(_) => Answered::Dropped,
-            };
+            }
         }
-    };
-    if replied {
-        Answered::Replied
-    } else {
-        Answered::Dropped
+    }
+}
+
+/// Sends what the handshake has to send, within the write timeout.
+async fn send<R: Runtime>(
+    io: &mut R::TcpStream,
+    handshake: &mut Handshake<Vec<u8>>,
+    config: &Config,
+) -> Result<(), ()> {
+    with_timeout::<R, _>(config.write_timeout, async {
+        while let Some(bytes) = handshake.poll_transmit() {
+            let n = bytes.len();
+            io.write_all(bytes).await?;
+            handshake.handle_transmitted(n);
+        }
+        io.flush().await
+    })
+    .await
+}
+
+/// What a written answer makes of the connection.
+fn replied(written: Result<(), ()>) -> Answered {
+    match written {
+        Ok(()) => Answered::Replied,
+        Err(()) => Answered::Dropped,
     }
 }
 
 /// Answers a request that came over capacity.
-async fn over_capacity(
-    io: &mut FromFutures<impl futures_lite::AsyncRead + futures_lite::AsyncWrite + Unpin>,
-    incoming: Incoming<'_>,
+async fn over_capacity<R: Runtime>(
+    io: &mut R::TcpStream,
+    mut handshake: Handshake<Vec<u8>>,
+    request: &Request,
     context: &Context,
-) {
-    match context.config.over_capacity {
-        OverCapacity::RetryLater { retry_ms } if incoming.method == "GET" => {
-            if let Ok(accepted) = incoming.open(io, &context.handshake).await {
-                let mut buf = [0; 64];
-                let mut writer = EventWriter::new(&mut *io, &mut buf, accepted.framing);
-                let _ = writer.send(&Encode::empty().retry(retry_ms)).await;
-                let _ = writer.finish().await;
+    clock: &Clock,
+) -> Answered {
+    let config = &context.config;
+    let unavailable = match config.over_capacity {
+        OverCapacity::RetryLater { retry_ms } if request.method == "GET" => {
+            let Ok(events) = handshake.open(&context.handshake, clock.now()) else {
+                return replied(send::<R>(io, &mut handshake, config).await);
+            };
+            if send::<R>(io, &mut handshake, config).await.is_err() {
+                return Answered::Dropped;
             }
+            // A stream that only says when to come back, and ends.
+            let mut buf = [0; 64];
+            let retry = events.encode(&mut buf, |buf| Encode::empty().retry(retry_ms).encode(buf));
+            let end = events.finish();
+            let written = with_timeout::<R, _>(config.write_timeout, async {
+                write(io, &[retry.unwrap_or_default(), end]).await
+            });
+            return replied(written.await);
         }
-        OverCapacity::RetryLater { .. } => {
-            let retry_after = 5;
-            let _ = incoming
-                .reject(io, ErrorResponse::ServiceUnavailable { retry_after })
-                .await;
-        }
+        OverCapacity::RetryLater { .. } => ErrorResponse::ServiceUnavailable { retry_after: 5 },
         OverCapacity::Unavailable { retry_after } => {
-            let _ = incoming
-                .reject(io, ErrorResponse::ServiceUnavailable { retry_after })
-                .await;
+            ErrorResponse::ServiceUnavailable { retry_after }
         }
+    };
+    if handshake.reject(unavailable).is_err() {
+        return Answered::Dropped;
     }
+    replied(send::<R>(io, &mut handshake, config).await)
 }
 
 /// Writes the subscription's frames, and keep-alives when idle, until it ends.
 async fn stream_events<R: Runtime>(
-    io: &mut FromFutures<R::TcpStream>,
-    framing: Framing,
+    io: &mut R::TcpStream,
+    mut stream: Stream,
+    clock: Clock,
     mut subscription: crate::hub::Subscription,
     context: &Context,
 ) {
     let config = &context.config;
-    let mut buf = [0; 64];
-    let mut writer = EventWriter::new(io, &mut buf, framing);
     if let Some(ms) = config.retry {
+        let mut buf = [0; 64];
+        let retry = stream.encode(&mut buf, |buf| Encode::empty().retry(ms).encode(buf));
         let sent = with_timeout::<R, _>(config.write_timeout, async {
-            writer.send(&Encode::empty().retry(ms)).await?;
-            writer.flush().await
+            write(io, &[retry.unwrap_or_default()]).await
         });
         if sent.await.is_err() {
             return;
         }
+        stream.handle_sent(clock.now());
     }
     enum Next {
         Frames(Result<crate::hub::Frames, Ended>),
@@ -681,9 +747,6 @@ async fn stream_events<R: Runtime>(
         Stop,
     }
     // The keep-alive schedule is the core's: due an interval after the last byte sent.
-    let clock = Clock::new();
-    let keep_alive = config.keep_alive.map(|interval| clock.duration(interval));
-    let mut stream = Stream::new(framing, keep_alive, clock.now());
     loop {
         let stop = context.stop.clone();
         let idle = stream.poll_timeout().map(|due| clock.until(due));
@@ -704,31 +767,29 @@ async fn stream_events<R: Runtime>(
             ),
         )
         .await;
-        let write = match next {
+        let pieces = match next {
             Next::Frames(Ok(frames)) => {
-                with_timeout::<R, _>(config.write_timeout, async {
-                    writer.send_encoded(&frames).await?;
-                    writer.flush().await
-                })
-                .await
+                let (header, trailer) = stream.around(frames.len());
+                let header = header.as_ref().map_or(&[][..], |h| h.as_bytes());
+                with_timeout::<R, _>(config.write_timeout, write(io, &[header, &frames, trailer]))
+                    .await
             }
-            Next::Idle if stream.poll_keep_alive(clock.now()).is_some() => {
-                with_timeout::<R, _>(config.write_timeout, async {
-                    writer.keep_alive().await?;
-                    writer.flush().await
-                })
-                .await
-            }
-            // Woken a little early: wait again.
-            Next::Idle => continue,
+            Next::Idle => match stream.poll_keep_alive(clock.now()) {
+                Some(keep_alive) => {
+                    with_timeout::<R, _>(config.write_timeout, write(io, &[keep_alive])).await
+                }
+                // Woken a little early: wait again.
+                None => continue,
+            },
             Next::Frames(Err(Ended::Closed)) | Next::Stop => {
-                let _ = with_timeout::<R, _>(config.write_timeout, writer.finish()).await;
+                let end = stream.finish();
+                let _ = with_timeout::<R, _>(config.write_timeout, write(io, &[end])).await;
                 return;
             }
             // Lagged: dropped without the last chunk; the client resumes from the replay window.
             Next::Frames(Err(_)) => return,
         };
-        if write.is_err() {
+        if pieces.is_err() {
             return;
         }
         stream.handle_sent(clock.now());
@@ -747,11 +808,6 @@ impl Clock {
     fn now(&self) -> ssewire::client::Instant {
         let ms = u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX);
         ssewire::client::Instant::from_millis(ms)
-    }
-
-    fn duration(&self, duration: Duration) -> ssewire::client::Duration {
-        let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
-        ssewire::client::Duration::from_millis(ms)
     }
 
     /// The time from now until `at` (none if past).

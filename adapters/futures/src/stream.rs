@@ -2,18 +2,16 @@
 
 use core::pin::Pin;
 use core::task::{Context, Poll};
-use std::io;
 
-use embedded_io_adapters::futures_03::FromFutures;
-use futures_lite::{AsyncRead, AsyncWrite, Stream};
+use futures_lite::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use ssewire::encode::Comment;
-use ssewire::http::{Body, BodyReader, Framing, ReadError};
+use ssewire::http::{Body, BodyReader, ChunkHeader, Framing};
 use ssewire::parse::{Item, Limits, Parser};
-use ssewire_embedded::{EventWriter, CHUNK_OVERHEAD};
+use ssewire::server::{Stream, CHUNK_OVERHEAD};
 
 use crate::client::DEFAULT_LIMITS;
 use crate::event::RetryCarry;
-use crate::{Error, Event};
+use crate::{Event, ReadError, SendError};
 
 /// How an [`EventStream`] reads: body framing, parser limits, read buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,12 +54,12 @@ impl Default for ReadConfig {
     }
 }
 
-/// The events of a body read from any futures-io reader, as a [`Stream`] of
-/// `Result<Event, Error>`: the loop that drives the core's [`BodyReader`] from
-/// [`poll_next`](Stream::poll_next).
+/// The events of a body read from any futures-io reader, as a [`Stream`](futures_lite::Stream) of
+/// `Result<Event, ReadError>`: the loop that drives the core's [`BodyReader`] from
+/// [`poll_next`](futures_lite::Stream::poll_next).
 ///
 /// Items are owned [`Event`]s; comments are skipped, and a `retry` value is attached to the
-/// event that follows it. An event over a limit is an `Err(Error::Parse(_))` and the stream
+/// event that follows it. An event over a limit is an `Err(ReadError::Parse(_))` and the stream
 /// goes on; any other error ends it (the next poll gives `None`), as does the end of the body.
 ///
 /// `R` is any [`AsyncRead`] + [`Unpin`]: a socket, `&mut` one (read a body, then use the
@@ -78,7 +76,7 @@ impl Default for ReadConfig {
 /// assert_eq!(first, Event::new("hello").event("greeting").id("1").retry(5000));
 /// assert_eq!(events.next().await.unwrap()?, Event::new("bye").id("1"));
 /// assert!(events.next().await.is_none());
-/// # Ok::<(), ssewire_futures::Error<std::io::Error>>(())
+/// # Ok::<(), ssewire_futures::ReadError>(())
 /// # }).unwrap();
 /// ```
 pub struct EventStream<R> {
@@ -128,8 +126,8 @@ impl<R: AsyncRead + Unpin> EventStream<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> Stream for EventStream<R> {
-    type Item = Result<Event, Error<io::Error>>;
+impl<R: AsyncRead + Unpin> futures_lite::Stream for EventStream<R> {
+    type Item = Result<Event, ReadError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -145,14 +143,7 @@ impl<R: AsyncRead + Unpin> Stream for EventStream<R> {
                     }
                     continue;
                 }
-                Some(Err(error)) => {
-                    let error = match error {
-                        ReadError::Parse(error) => Error::Parse(error),
-                        ReadError::Body(error) => Error::Chunked(error),
-                        _ => Error::UnexpectedEof,
-                    };
-                    return Poll::Ready(Some(Err(error)));
-                }
+                Some(Err(error)) => return Poll::Ready(Some(Err(error.into()))),
                 None => {}
             }
             let Some(window) = this.reader.poll_read() else {
@@ -162,7 +153,7 @@ impl<R: AsyncRead + Unpin> Stream for EventStream<R> {
                 Poll::Ready(Ok(n)) => this.reader.handle_received(n),
                 Poll::Ready(Err(error)) => {
                     this.reader.handle_io_error();
-                    return Poll::Ready(Some(Err(Error::Io(error))));
+                    return Poll::Ready(Some(Err(ReadError::Io(error))));
                 }
                 Poll::Pending => return Poll::Pending,
             }
@@ -173,8 +164,9 @@ impl<R: AsyncRead + Unpin> Stream for EventStream<R> {
 /// Writes events to any futures-io writer, in a body framing, each one flushed as soon as it
 /// is written (events are for now, not for later).
 ///
-/// The embedded [`EventWriter`] does the work, with a buffer that grows to the largest
-/// frame written. Writing the head that opens the stream is not its job.
+/// Each event or comment is framed by the core's [`Stream`] (one chunk when chunked) in a
+/// buffer that grows to the largest frame written, and goes out in one write. Writing the head
+/// that opens the stream is not its job.
 ///
 /// ```
 /// use ssewire_futures::{Event, EventSink};
@@ -185,20 +177,20 @@ impl<R: AsyncRead + Unpin> Stream for EventStream<R> {
 /// sink.send(&Event::new("21.5").event("temperature").id("7")).await?;
 /// sink.keep_alive().await?;
 /// assert_eq!(sink.get_ref(), b"event: temperature\nid: 7\ndata: 21.5\n\n:\n");
-/// # Ok::<(), ssewire_futures::Error<std::io::Error>>(())
+/// # Ok::<(), ssewire_futures::SendError>(())
 /// # }).unwrap();
 /// ```
 pub struct EventSink<W> {
-    io: FromFutures<W>,
+    io: W,
     buf: Vec<u8>,
-    framing: Framing,
+    stream: Stream,
 }
 
 impl<W: core::fmt::Debug> core::fmt::Debug for EventSink<W> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("EventSink")
-            .field("io", self.io.inner())
-            .field("framing", &self.framing)
+            .field("io", &self.io)
+            .field("framing", &self.stream.framing())
             .finish_non_exhaustive()
     }
 }
@@ -207,9 +199,10 @@ impl<W: AsyncWrite + Unpin> EventSink<W> {
     /// A sink writing to `io` in `framing`.
     pub fn new(io: W, framing: Framing) -> Self {
         EventSink {
-            io: FromFutures::new(io),
+            io,
             buf: Vec::new(),
-            framing,
+            // Keep-alives are the caller's to time here.
+            stream: Stream::new(framing, None, ssewire::client::Instant::from_millis(0)),
         }
     }
 
@@ -217,72 +210,77 @@ impl<W: AsyncWrite + Unpin> EventSink<W> {
     ///
     /// # Errors
     ///
-    /// [`Error::Encode`] for an invalid event type or ID: nothing is written then.
-    /// [`Error::Io`] if the writer fails.
-    pub async fn send(&mut self, event: &Event) -> Result<(), Error<io::Error>> {
+    /// [`SendError::Encode`] for an invalid event type or ID: nothing is written then.
+    /// [`SendError::Io`] if the writer fails.
+    pub async fn send(&mut self, event: &Event) -> Result<(), SendError> {
         let event = event.to_encode();
-        self.reserve(event.encoded_len().map_err(Error::Encode)?);
-        let mut writer = EventWriter::new(&mut self.io, &mut self.buf, self.framing);
-        writer.send(&event).await?;
-        writer.flush().await
+        self.reserve(event.encoded_len().map_err(SendError::Encode)?);
+        let frame = self.stream.encode(&mut self.buf, |buf| event.encode(buf));
+        let frame = frame.map_err(SendError::Encode)?;
+        write(&mut self.io, &[frame]).await
     }
 
     /// Writes `text` as comment lines and flushes.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the writer fails.
-    pub async fn comment(&mut self, text: &str) -> Result<(), Error<io::Error>> {
+    /// [`SendError::Io`] if the writer fails.
+    pub async fn comment(&mut self, text: &str) -> Result<(), SendError> {
         self.reserve(Comment(text).encoded_len());
-        let mut writer = EventWriter::new(&mut self.io, &mut self.buf, self.framing);
-        writer.comment(text).await?;
-        writer.flush().await
+        let frame = self
+            .stream
+            .encode(&mut self.buf, |buf| Comment(text).encode(buf));
+        let frame = frame.map_err(SendError::Encode)?;
+        write(&mut self.io, &[frame]).await
     }
 
     /// Writes a keep-alive (an empty comment) and flushes.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the writer fails.
-    pub async fn keep_alive(&mut self) -> Result<(), Error<io::Error>> {
-        self.comment("").await
+    /// [`SendError::Io`] if the writer fails.
+    pub async fn keep_alive(&mut self) -> Result<(), SendError> {
+        let keep_alive = self.stream.keep_alive_bytes();
+        write(&mut self.io, &[keep_alive]).await
     }
 
-    /// Writes bytes already encoded (whole events) and flushes.
+    /// Writes bytes already encoded (whole events) and flushes; nothing for none.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the writer fails.
-    pub async fn send_encoded(&mut self, frames: &[u8]) -> Result<(), Error<io::Error>> {
-        let mut writer = EventWriter::new(&mut self.io, &mut [], self.framing);
-        writer.send_encoded(frames).await?;
-        writer.flush().await
+    /// [`SendError::Io`] if the writer fails.
+    pub async fn send_encoded(&mut self, frames: &[u8]) -> Result<(), SendError> {
+        if frames.is_empty() {
+            return Ok(());
+        }
+        let (header, trailer) = self.stream.around(frames.len());
+        let header = header.as_ref().map_or(&[][..], ChunkHeader::as_bytes);
+        write(&mut self.io, &[header, frames, trailer]).await
     }
 
     /// Ends the stream (the last chunk, when chunked) and flushes.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the writer fails.
-    pub async fn finish(&mut self) -> Result<(), Error<io::Error>> {
-        EventWriter::new(&mut self.io, &mut [], self.framing)
-            .finish()
-            .await
+    /// [`SendError::Io`] if the writer fails.
+    pub async fn finish(&mut self) -> Result<(), SendError> {
+        let end = self.stream.finish();
+        write(&mut self.io, &[end]).await
     }
 
     /// The writer.
     pub fn get_ref(&self) -> &W {
-        self.io.inner()
+        &self.io
     }
 
     /// The writer, to close it.
     pub fn get_mut(&mut self) -> &mut W {
-        self.io.inner_mut()
+        &mut self.io
     }
 
     /// Hands back the writer.
     pub fn into_inner(self) -> W {
-        self.io.into_inner()
+        self.io
     }
 
     /// Makes the buffer hold a frame of `len` bytes in the framing.
@@ -292,4 +290,15 @@ impl<W: AsyncWrite + Unpin> EventSink<W> {
             self.buf.resize(needed, 0);
         }
     }
+}
+
+/// Writes `pieces` in order and flushes.
+pub(crate) async fn write<W: AsyncWrite + Unpin>(
+    io: &mut W,
+    pieces: &[&[u8]],
+) -> Result<(), SendError> {
+    for piece in pieces.iter().filter(|piece| !piece.is_empty()) {
+        io.write_all(piece).await.map_err(SendError::Io)?;
+    }
+    io.flush().await.map_err(SendError::Io)
 }

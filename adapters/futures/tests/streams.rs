@@ -10,7 +10,9 @@ use ssewire::parse::{Limits, ParseError};
 use ssewire::replay::Miss;
 use ssewire_futures::http::Framing;
 use ssewire_futures::hub::{Ended, OnMiss, PublishError};
-use ssewire_futures::{Error, Event, EventSink, EventStream, Hub, HubConfig, ReadConfig};
+use ssewire_futures::{
+    Event, EventSink, EventStream, Hub, HubConfig, ReadConfig, ReadError, SendError,
+};
 
 /// A reader that gives at most `step` bytes per read, then fails with `error` if set.
 struct Trickle {
@@ -50,7 +52,7 @@ impl AsyncRead for Trickle {
     }
 }
 
-fn collect<R: AsyncRead + Unpin>(stream: EventStream<R>) -> Vec<Result<Event, Error<io::Error>>> {
+fn collect<R: AsyncRead + Unpin>(stream: EventStream<R>) -> Vec<Result<Event, ReadError>> {
     block_on(stream.collect())
 }
 
@@ -97,7 +99,7 @@ fn stream_reads_a_chunked_body() {
     let config = ReadConfig::new().framing(Framing::Chunked);
     let events = collect(EventStream::with_config(Trickle::new(cut, 3), config));
     assert!(
-        matches!(events.last(), Some(Err(Error::UnexpectedEof))),
+        matches!(events.last(), Some(Err(ReadError::UnexpectedEof))),
         "{events:?}"
     );
 }
@@ -112,7 +114,7 @@ fn stream_reports_limits_and_goes_on() {
     let config = ReadConfig::new().limits(limits);
     let events = collect(EventStream::with_config(Trickle::new(body, 3), config));
     assert!(
-        matches!(events[0], Err(Error::Parse(ParseError::DataTooLong))),
+        matches!(events[0], Err(ReadError::Parse(ParseError::DataTooLong))),
         "{events:?}"
     );
     assert_eq!(events[1].as_ref().unwrap(), &Event::new("small"));
@@ -125,7 +127,7 @@ fn stream_ends_after_an_io_error() {
     reader.error = Some(io::ErrorKind::ConnectionReset);
     let events = collect(EventStream::new(reader));
     assert_eq!(events[0].as_ref().unwrap(), &Event::new("a"));
-    let Err(Error::Io(error)) = &events[1] else {
+    let Err(ReadError::Io(error)) = &events[1] else {
         panic!("{events:?}");
     };
     assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
@@ -176,11 +178,11 @@ fn sink_refuses_injection_and_writes_nothing() {
     let mut sink = EventSink::new(Vec::new(), Framing::Chunked);
     block_on(async {
         let error = sink.send(&Event::new("x").id("1\nevent: evil")).await;
-        assert!(matches!(error, Err(Error::Encode(_))), "{error:?}");
+        assert!(matches!(error, Err(SendError::Encode(_))), "{error:?}");
         let error = sink.send(&Event::new("x").event("a\rb")).await;
-        assert!(matches!(error, Err(Error::Encode(_))), "{error:?}");
+        assert!(matches!(error, Err(SendError::Encode(_))), "{error:?}");
         let error = sink.send(&Event::new("x").id("nul\0")).await;
-        assert!(matches!(error, Err(Error::Encode(_))), "{error:?}");
+        assert!(matches!(error, Err(SendError::Encode(_))), "{error:?}");
     });
     assert!(sink.get_ref().is_empty());
 }
@@ -367,6 +369,25 @@ fn stream_works_over_a_reader_that_is_not_send() {
         .collect();
     assert_eq!(rest, expected()[1..]);
     assert_eq!(shared.borrow().at, BODY.len());
+}
+
+#[test]
+fn errors_convert_into_io_errors() {
+    let cut: io::Error = ReadError::UnexpectedEof.into();
+    assert_eq!(cut.kind(), io::ErrorKind::UnexpectedEof);
+    let over: io::Error = ReadError::Parse(ParseError::DataTooLong).into();
+    assert_eq!(over.kind(), io::ErrorKind::InvalidData);
+    assert_eq!(over.to_string(), "event data over the limit");
+    let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+    let passed: io::Error = ReadError::Io(reset).into();
+    assert_eq!(passed.kind(), io::ErrorKind::ConnectionReset);
+    let refused: io::Error = SendError::Encode(ssewire::encode::EncodeError::InvalidId).into();
+    assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
+    use ssewire_futures::client::ClientError;
+    let late: io::Error = ClientError::Session(ssewire::client::Error::ResponseTimeout).into();
+    assert_eq!(late.kind(), io::ErrorKind::TimedOut);
+    let broken: io::Error = ClientError::Session(ssewire::client::Error::UnexpectedEof).into();
+    assert_eq!(broken.kind(), io::ErrorKind::InvalidData);
 }
 
 #[test]

@@ -1,0 +1,155 @@
+//! One error type per operation: reading a stream, writing one, following one as a client.
+//! Each converts into a [`std::io::Error`] (the protocol errors as
+//! [`InvalidData`](io::ErrorKind::InvalidData), with the error as its inner one), for code that
+//! speaks `io::Result`.
+
+use core::fmt;
+use std::io;
+
+use ssewire::client;
+use ssewire::encode::EncodeError;
+use ssewire::http::{self, ChunkedError};
+use ssewire::parse::ParseError;
+
+/// Why reading an [`EventStream`](crate::EventStream) went wrong. After
+/// [`Parse`](ReadError::Parse) the stream goes on with the next event; after the others it is
+/// over.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// Reading failed.
+    Io(io::Error),
+    /// The reader ended before the end of a chunked body.
+    UnexpectedEof,
+    /// The chunked framing is broken.
+    Chunked(ChunkedError),
+    /// An event is over a parser limit: it is dropped, and reading goes on.
+    Parse(ParseError),
+}
+
+impl From<http::ReadError> for ReadError {
+    fn from(error: http::ReadError) -> Self {
+        match error {
+            http::ReadError::Parse(error) => ReadError::Parse(error),
+            http::ReadError::Body(error) => ReadError::Chunked(error),
+            _ => ReadError::UnexpectedEof,
+        }
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(_) => f.write_str("i/o error"),
+            ReadError::UnexpectedEof => f.write_str("body cut short"),
+            ReadError::Chunked(error) => error.fmt(f),
+            ReadError::Parse(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReadError::Io(error) => Some(error),
+            ReadError::Chunked(error) => Some(error),
+            ReadError::Parse(error) => Some(error),
+            ReadError::UnexpectedEof => None,
+        }
+    }
+}
+
+impl From<ReadError> for io::Error {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::Io(error) => error,
+            ReadError::UnexpectedEof => io::Error::new(io::ErrorKind::UnexpectedEof, error),
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        }
+    }
+}
+
+/// Why writing to an [`EventSink`](crate::EventSink) went wrong. After
+/// [`Encode`](SendError::Encode) nothing was written and the sink goes on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SendError {
+    /// Writing failed (a write that accepted no byte is [`io::ErrorKind::WriteZero`]).
+    Io(io::Error),
+    /// The event has an invalid type or id: nothing was written.
+    Encode(EncodeError),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Io(_) => f.write_str("i/o error"),
+            SendError::Encode(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SendError::Io(error) => Some(error),
+            SendError::Encode(error) => Some(error),
+        }
+    }
+}
+
+impl From<SendError> for io::Error {
+    fn from(error: SendError) -> Self {
+        match error {
+            SendError::Io(error) => error,
+            other => io::Error::new(io::ErrorKind::InvalidInput, other),
+        }
+    }
+}
+
+/// What went wrong on the way for an [`EventSource`](crate::client::EventSource); none of
+/// these stops it, except the core [`Session`](ClientError::Session) errors that say so.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// Opening a connection failed (refused, no route, a host that does not resolve, a
+    /// scheme the connector does not speak).
+    Connect(io::Error),
+    /// Reading or writing the connection failed (a write of no byte is
+    /// [`io::ErrorKind::WriteZero`]).
+    Io(io::Error),
+    /// What the core session reports: a timeout, a malformed or cut response, a redirect
+    /// target that cannot be requested, an event over a limit, ...
+    Session(client::Error),
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Connect(_) => f.write_str("connecting failed"),
+            ClientError::Io(_) => f.write_str("i/o error"),
+            ClientError::Session(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ClientError::Connect(error) | ClientError::Io(error) => Some(error),
+            ClientError::Session(error) => Some(error),
+        }
+    }
+}
+
+impl From<ClientError> for io::Error {
+    fn from(error: ClientError) -> Self {
+        match error {
+            ClientError::Connect(error) | ClientError::Io(error) => error,
+            ClientError::Session(
+                client::Error::ConnectTimeout | client::Error::ResponseTimeout,
+            ) => io::Error::new(io::ErrorKind::TimedOut, error),
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        }
+    }
+}
