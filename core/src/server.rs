@@ -239,15 +239,9 @@ impl fmt::Display for HandshakeError {
     }
 }
 
-impl core::error::Error for HandshakeError {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            HandshakeError::Head(error) => Some(error),
-            HandshakeError::Response(error) => Some(error),
-            _ => None,
-        }
-    }
-}
+/// Each displays as the error it wraps, if any (and has no `source`: it would say the same
+/// again).
+impl core::error::Error for HandshakeError {}
 
 /// Where a [`Handshake`] stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

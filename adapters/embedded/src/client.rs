@@ -109,8 +109,8 @@ where
         match self {
             SourceError::Connect(error) => Some(error),
             SourceError::Io(error) => Some(error),
-            SourceError::Session(error) => Some(error),
-            SourceError::WriteZero => None,
+            // Displayed as the session's error: as a source it would say it twice.
+            SourceError::Session(_) | SourceError::WriteZero => None,
         }
     }
 }

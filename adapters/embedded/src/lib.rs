@@ -12,7 +12,7 @@ mod server;
 mod writer;
 
 pub use client::{Clock, Connect, EventSource, SourceError, Target, Update};
-pub use error::Error;
+pub use error::{AcceptError, ReadError, SendError};
 pub use reader::EventReader;
 pub use server::{accept, read_request, Accepted, Config, Delay, Incoming, NoDelay, MAX_HEADERS};
 pub use writer::{EventWriter, CHUNK_OVERHEAD};

@@ -1,10 +1,10 @@
 //! Reading an event stream.
 
 use embedded_io_async::Read;
-use ssewire::http::{Body, BodyReader, Framing, ReadError};
+use ssewire::http::{Body, BodyReader, Framing};
 use ssewire::parse::{Item, Parser};
 
-use crate::error::Error;
+use crate::error::ReadError;
 
 /// Reads an event stream from a connection into buffers the caller lends, and yields its items:
 /// events, comments and `retry` values.
@@ -21,9 +21,9 @@ use crate::error::Error;
 /// [`next`](EventReader::next) returns `Option<Result<..>>`, as an iterator would:
 ///
 /// - `Some(Ok(item))` for each item;
-/// - `Some(Err(Error::Parse(_)))` for an event over a limit: it is dropped, and reading goes on;
+/// - `Some(Err(ReadError::Parse(_)))` for an event over a limit: it is dropped, and reading goes on;
 /// - `Some(Err(_))` for any other error (I/O, a malformed chunked body, a chunked body cut
-///   short: [`Error::UnexpectedEof`]), after which the stream is over;
+///   short: [`ReadError::UnexpectedEof`]), after which the stream is over;
 /// - `None` once the stream is over: the connection was closed (close-delimited), the last
 ///   chunk was read (chunked), or an error was returned. A block left unterminated at the end
 ///   is discarded, as the standard says.
@@ -72,14 +72,12 @@ impl<'b, R: Read> EventReader<'b, R> {
     /// The next item of the stream; see [`EventReader`] for what each result means.
     ///
     /// Cancel-safe between reads: dropping the future loses no byte already received.
-    pub async fn next(&mut self) -> Option<Result<Item<'_>, Error<R::Error>>> {
+    pub async fn next(&mut self) -> Option<Result<Item<'_>, ReadError<R::Error>>> {
         loop {
             if let Some(ready) = self.reader.poll_ready() {
                 return Some(match ready {
                     Ok(ready) => Ok(self.reader.resolve(ready)),
-                    Err(ReadError::Parse(error)) => Err(Error::Parse(error)),
-                    Err(ReadError::Body(error)) => Err(Error::Chunked(error)),
-                    Err(_) => Err(Error::UnexpectedEof),
+                    Err(error) => Err(error.into()),
                 });
             }
             let window = self.reader.poll_read()?;
@@ -87,7 +85,7 @@ impl<'b, R: Read> EventReader<'b, R> {
                 Ok(n) => self.reader.handle_received(n),
                 Err(error) => {
                     self.reader.handle_io_error();
-                    return Some(Err(Error::Io(error)));
+                    return Some(Err(ReadError::Io(error)));
                 }
             }
         }

@@ -7,7 +7,7 @@ use ssewire::http::{self, ErrorResponse, Framing, RequestHead, EMPTY_HEADER};
 pub use ssewire::server::{Config, MAX_HEADERS};
 use ssewire::server::{Handshake, HandshakeError};
 
-use crate::error::{write_all, Error};
+use crate::error::{write_all, AcceptError};
 
 /// A way to wait, supplied by the runtime (such as `embassy_time::Timer::after_millis`).
 ///
@@ -80,28 +80,30 @@ impl<'h> Incoming<'h> {
     ///
     /// # Errors
     ///
-    /// - [`Error::Rejected`]: a path not served (`404` sent) or a method other than `GET`
+    /// - [`AcceptError::Rejected`]: a path not served (`404` sent) or a method other than `GET`
     ///   (`405` sent);
-    /// - [`Error::Response`]: the `200` head cannot be written (an invalid CORS origin, or
+    /// - [`AcceptError::Response`]: the `200` head cannot be written (an invalid CORS origin, or
     ///   too little room after the head in the buffer); nothing was sent;
-    /// - [`Error::Io`], [`Error::WriteZero`]: the connection failed.
+    /// - [`AcceptError::Io`], [`AcceptError::WriteZero`]: the connection failed.
     pub async fn open<S: Write>(
         self,
         socket: &mut S,
         config: &Config<'_>,
-    ) -> Result<Accepted<'h>, Error<S::Error>> {
+    ) -> Result<Accepted<'h>, AcceptError<S::Error>> {
         let framing = match config.decide(self.method, self.path, self.version) {
             Ok(framing) => framing,
             Err(response) => {
-                return Err(reject(socket, self.out, response, Error::Rejected(response)).await)
+                return Err(
+                    reject(socket, self.out, response, AcceptError::Rejected(response)).await,
+                )
             }
         };
         let len = config
             .response(framing)
             .encode(self.out)
-            .map_err(Error::Response)?;
+            .map_err(AcceptError::Response)?;
         write_all(socket, &self.out[..len]).await?;
-        socket.flush().await.map_err(Error::Io)?;
+        socket.flush().await.map_err(AcceptError::Io)?;
         Ok(Accepted {
             path: self.path,
             last_event_id: self.last_event_id,
@@ -113,15 +115,15 @@ impl<'h> Incoming<'h> {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`], [`Error::WriteZero`]: the connection failed; [`Error::Response`]: too
+    /// [`AcceptError::Io`], [`AcceptError::WriteZero`]: the connection failed; [`AcceptError::Response`]: too
     /// little room after the head in the buffer.
     pub async fn reject<S: Write>(
         self,
         socket: &mut S,
         response: ErrorResponse,
-    ) -> Result<(), Error<S::Error>> {
-        match reject(socket, self.out, response, Error::Rejected(response)).await {
-            Error::Rejected(_) => Ok(()),
+    ) -> Result<(), AcceptError<S::Error>> {
+        match reject(socket, self.out, response, AcceptError::Rejected(response)).await {
+            AcceptError::Rejected(_) => Ok(()),
             error => Err(error),
         }
     }
@@ -140,20 +142,20 @@ impl<'h> Incoming<'h> {
 ///
 /// Each error response written is flushed; close the connection after any error.
 ///
-/// - [`Error::Head`]: a malformed head (`400` sent) or one too large (`431` sent);
-/// - [`Error::Rejected`]: a path not served (`404` sent) or a method other than `GET` (`405`
+/// - [`AcceptError::Head`]: a malformed head (`400` sent) or one too large (`431` sent);
+/// - [`AcceptError::Rejected`]: a path not served (`404` sent) or a method other than `GET` (`405`
 ///   sent);
-/// - [`Error::Timeout`]: the head did not come in time; [`Error::UnexpectedEof`]: the client
+/// - [`AcceptError::Timeout`]: the head did not come in time; [`AcceptError::UnexpectedEof`]: the client
 ///   closed the connection first; nothing was sent then;
-/// - [`Error::Response`]: the `200` head cannot be written (an invalid CORS origin, or
+/// - [`AcceptError::Response`]: the `200` head cannot be written (an invalid CORS origin, or
 ///   `head_buf` too small for it); nothing was read or sent;
-/// - [`Error::Io`], [`Error::WriteZero`]: the connection failed.
+/// - [`AcceptError::Io`], [`AcceptError::WriteZero`]: the connection failed.
 pub async fn accept<'h, S, D>(
     socket: &mut S,
     head_buf: &'h mut [u8],
     config: &Config<'_>,
     delay: D,
-) -> Result<Accepted<'h>, Error<S::Error>>
+) -> Result<Accepted<'h>, AcceptError<S::Error>>
 where
     S: Read + Write,
     D: Delay,
@@ -173,17 +175,17 @@ where
 ///
 /// # Errors
 ///
-/// - [`Error::Head`]: a malformed head (`400` sent) or one too large (`431` sent);
-/// - [`Error::Timeout`], [`Error::UnexpectedEof`]: no complete head; nothing was sent;
-/// - [`Error::Response`]: `head_buf` is too small for the `200` head of `config` (or its CORS
+/// - [`AcceptError::Head`]: a malformed head (`400` sent) or one too large (`431` sent);
+/// - [`AcceptError::Timeout`], [`AcceptError::UnexpectedEof`]: no complete head; nothing was sent;
+/// - [`AcceptError::Response`]: `head_buf` is too small for the `200` head of `config` (or its CORS
 ///   origin is invalid); nothing was read;
-/// - [`Error::Io`], [`Error::WriteZero`]: the connection failed.
+/// - [`AcceptError::Io`], [`AcceptError::WriteZero`]: the connection failed.
 pub async fn read_request<'h, S, D>(
     socket: &mut S,
     head_buf: &'h mut [u8],
     config: &Config<'_>,
     mut delay: D,
-) -> Result<Incoming<'h>, Error<S::Error>>
+) -> Result<Incoming<'h>, AcceptError<S::Error>>
 where
     S: Read + Write,
     D: Delay,
@@ -192,24 +194,24 @@ where
     let start = Instant::from_millis(0);
     let mut handshake =
         Handshake::new(&mut *head_buf, config, start).map_err(|error| match error {
-            HandshakeError::Response(error) => Error::Response(error),
-            _ => Error::Response(http::WriteError::BufferTooSmall),
+            HandshakeError::Response(error) => AcceptError::Response(error),
+            _ => AcceptError::Response(http::WriteError::BufferTooSmall),
         })?;
     let ms = config.head_timeout.as_millis();
     let read = read_head(socket, &mut handshake);
     let read = match select(read, delay.delay_ms(u32::try_from(ms).unwrap_or(u32::MAX))).await {
         Either::First(read) => read,
-        Either::Second(()) => return Err(Error::Timeout),
+        Either::Second(()) => return Err(AcceptError::Timeout),
     };
     match read {
         Ok(()) => {}
-        Err(Error::Head(error)) => {
+        Err(AcceptError::Head(error)) => {
             // The answer the error calls for is queued: send it.
             if let Some(answer) = handshake.poll_transmit() {
                 write_all(socket, answer).await?;
-                socket.flush().await.map_err(Error::Io)?;
+                socket.flush().await.map_err(AcceptError::Io)?;
             }
-            return Err(Error::Head(error));
+            return Err(AcceptError::Head(error));
         }
         Err(error) => return Err(error),
     }
@@ -231,38 +233,38 @@ where
 async fn read_head<S: Read>(
     socket: &mut S,
     handshake: &mut Handshake<&mut [u8]>,
-) -> Result<(), Error<S::Error>> {
+) -> Result<(), AcceptError<S::Error>> {
     let now = Instant::from_millis(0);
     loop {
         match handshake.poll_request() {
             Some(Ok(_)) => return Ok(()),
-            Some(Err(HandshakeError::Head(error))) => return Err(Error::Head(error)),
-            Some(Err(HandshakeError::UnexpectedEof)) => return Err(Error::UnexpectedEof),
-            Some(Err(HandshakeError::Response(error))) => return Err(Error::Response(error)),
-            Some(Err(_)) => return Err(Error::Timeout),
+            Some(Err(HandshakeError::Head(error))) => return Err(AcceptError::Head(error)),
+            Some(Err(HandshakeError::UnexpectedEof)) => return Err(AcceptError::UnexpectedEof),
+            Some(Err(HandshakeError::Response(error))) => return Err(AcceptError::Response(error)),
+            Some(Err(_)) => return Err(AcceptError::Timeout),
             None => {}
         }
         let Some(window) = handshake.poll_read() else {
-            return Err(Error::UnexpectedEof);
+            return Err(AcceptError::UnexpectedEof);
         };
         match socket.read(window).await {
             Ok(n) => handshake.handle_received(now, n),
-            Err(error) => return Err(Error::Io(error)),
+            Err(error) => return Err(AcceptError::Io(error)),
         }
     }
 }
 
 /// The head at the front of `received`, complete (the handshake read it). Not async, so the
 /// header array is never part of a future.
-fn parse_head<E>(received: &[u8], max_headers: usize) -> Result<RequestHead<'_>, Error<E>> {
+fn parse_head<E>(received: &[u8], max_headers: usize) -> Result<RequestHead<'_>, AcceptError<E>> {
     let mut headers = [EMPTY_HEADER; MAX_HEADERS];
     let headers = headers
         .get_mut(..max_headers.min(MAX_HEADERS))
         .unwrap_or_default();
     match http::read_request(received, headers, received.len()) {
         Ok(Some(head)) => Ok(head),
-        Ok(None) => Err(Error::UnexpectedEof),
-        Err(error) => Err(Error::Head(error)),
+        Ok(None) => Err(AcceptError::UnexpectedEof),
+        Err(error) => Err(AcceptError::Head(error)),
     }
 }
 
@@ -271,17 +273,17 @@ async fn reject<S: Write>(
     socket: &mut S,
     buf: &mut [u8],
     response: ErrorResponse,
-    error: Error<S::Error>,
-) -> Error<S::Error> {
+    error: AcceptError<S::Error>,
+) -> AcceptError<S::Error> {
     let len = match response.encode(buf) {
         Ok(len) => len,
-        Err(write) => return Error::Response(write),
+        Err(write) => return AcceptError::Response(write),
     };
     if let Err(io) = write_all(socket, &buf[..len]).await {
         return io.into();
     }
     match socket.flush().await {
         Ok(()) => error,
-        Err(io) => Error::Io(io),
+        Err(io) => AcceptError::Io(io),
     }
 }

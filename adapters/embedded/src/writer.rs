@@ -7,7 +7,7 @@ use ssewire::http::Framing;
 use ssewire::server::Stream;
 pub use ssewire::server::CHUNK_OVERHEAD;
 
-use crate::error::{write_all, Error};
+use crate::error::{write_all, SendError};
 
 /// Writes events to a connection, encoding each one into a buffer the caller lends.
 ///
@@ -15,7 +15,7 @@ use crate::error::{write_all, Error};
 /// writes as the connection needs; in [`Framing::Chunked`] it goes out as one chunk, chunk-size
 /// line and [`CHUNK_END`](ssewire::http::CHUNK_END) included, from the same buffer, as the
 /// core's [`Stream`] lays it out. So an event that does not fit (or has an invalid type or id)
-/// is an [`Error::Encode`] and nothing at all is written: never half an event. The buffer needs
+/// is an [`SendError::Encode`] and nothing at all is written: never half an event. The buffer needs
 /// the event's
 /// [`encoded_len`](Event::encoded_len), plus [`CHUNK_OVERHEAD`] when chunked.
 ///
@@ -47,9 +47,9 @@ impl<'b, W: Write> EventWriter<'b, W> {
     ///
     /// # Errors
     ///
-    /// [`Error::Encode`] if the event has an invalid type or id, or does not fit in the buffer:
-    /// nothing is written then. [`Error::Io`] or [`Error::WriteZero`] if the connection fails.
-    pub async fn send(&mut self, event: &Event<'_>) -> Result<(), Error<W::Error>> {
+    /// [`SendError::Encode`] if the event has an invalid type or id, or does not fit in the buffer:
+    /// nothing is written then. [`SendError::Io`] or [`SendError::WriteZero`] if the connection fails.
+    pub async fn send(&mut self, event: &Event<'_>) -> Result<(), SendError<W::Error>> {
         self.frame(|buf| event.encode(buf)).await
     }
 
@@ -58,7 +58,7 @@ impl<'b, W: Write> EventWriter<'b, W> {
     /// # Errors
     ///
     /// As [`send`](EventWriter::send).
-    pub async fn comment(&mut self, text: &str) -> Result<(), Error<W::Error>> {
+    pub async fn comment(&mut self, text: &str) -> Result<(), SendError<W::Error>> {
         self.frame(|buf| Comment(text).encode(buf)).await
     }
 
@@ -68,7 +68,7 @@ impl<'b, W: Write> EventWriter<'b, W> {
     /// # Errors
     ///
     /// As [`send`](EventWriter::send).
-    pub async fn keep_alive(&mut self) -> Result<(), Error<W::Error>> {
+    pub async fn keep_alive(&mut self) -> Result<(), SendError<W::Error>> {
         let keep_alive = self.stream().keep_alive_bytes();
         Ok(write_all(&mut self.io, keep_alive).await?)
     }
@@ -79,8 +79,8 @@ impl<'b, W: Write> EventWriter<'b, W> {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] or [`Error::WriteZero`] if the connection fails.
-    pub async fn send_encoded(&mut self, frames: &[u8]) -> Result<(), Error<W::Error>> {
+    /// [`SendError::Io`] or [`SendError::WriteZero`] if the connection fails.
+    pub async fn send_encoded(&mut self, frames: &[u8]) -> Result<(), SendError<W::Error>> {
         if frames.is_empty() {
             return Ok(());
         }
@@ -96,9 +96,9 @@ impl<'b, W: Write> EventWriter<'b, W> {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the connection fails.
-    pub async fn flush(&mut self) -> Result<(), Error<W::Error>> {
-        self.io.flush().await.map_err(Error::Io)
+    /// [`SendError::Io`] if the connection fails.
+    pub async fn flush(&mut self) -> Result<(), SendError<W::Error>> {
+        self.io.flush().await.map_err(SendError::Io)
     }
 
     /// Ends the stream: writes [`LAST_CHUNK`](ssewire::http::LAST_CHUNK) when chunked, then flushes. Send nothing after
@@ -106,8 +106,8 @@ impl<'b, W: Write> EventWriter<'b, W> {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] or [`Error::WriteZero`] if the connection fails.
-    pub async fn finish(&mut self) -> Result<(), Error<W::Error>> {
+    /// [`SendError::Io`] or [`SendError::WriteZero`] if the connection fails.
+    pub async fn finish(&mut self) -> Result<(), SendError<W::Error>> {
         let end = self.stream().finish();
         write_all(&mut self.io, end).await?;
         self.flush().await
@@ -132,9 +132,9 @@ impl<'b, W: Write> EventWriter<'b, W> {
     async fn frame(
         &mut self,
         encode: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
-    ) -> Result<(), Error<W::Error>> {
+    ) -> Result<(), SendError<W::Error>> {
         let frame = self.stream().encode(self.buf, encode);
-        let frame = frame.map_err(Error::Encode)?;
+        let frame = frame.map_err(SendError::Encode)?;
         Ok(write_all(&mut self.io, frame).await?)
     }
 }

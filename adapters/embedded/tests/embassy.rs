@@ -32,7 +32,7 @@ use ssewire_embedded::encode::Event;
 use ssewire_embedded::http::{self, Framing, Url, EMPTY_HEADER};
 use ssewire_embedded::parse::Item;
 use ssewire_embedded::{
-    accept, Config, Connect, Error, EventSource, EventWriter, SourceError, Target,
+    accept, AcceptError, Config, Connect, EventSource, EventWriter, SourceError, Target,
 };
 
 const MTU: usize = 1514;
@@ -338,7 +338,7 @@ fn head_time_limit() {
                 let started = Instant::now();
                 let result = accept(&mut socket, &mut head, &config, Time).await;
                 let waited = started.elapsed();
-                assert_eq!(result.err(), Some(Error::Timeout));
+                assert_eq!(result.err(), Some(AcceptError::Timeout));
                 assert!(waited >= Duration::from_millis(300), "{waited:?}");
                 assert!(waited < Duration::from_secs(2), "{waited:?}");
                 close(&mut socket, Duration::from_secs(2)).await.unwrap();

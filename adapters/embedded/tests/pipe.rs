@@ -10,7 +10,8 @@ use ssewire::encode::{EncodeError, Event};
 use ssewire::http::{ChunkedError, ErrorResponse, Framing, HeadError};
 use ssewire::parse::{Item, ParseError, Parser};
 use ssewire_embedded::{
-    accept, read_request, Accepted, Config, Delay, Error, EventReader, EventWriter, NoDelay,
+    accept, read_request, AcceptError, Accepted, Config, Delay, EventReader, EventWriter, NoDelay,
+    ReadError, SendError,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,7 +127,7 @@ fn read_all(
     pipe: &mut Pipe,
     framing: Framing,
     buf_len: usize,
-) -> (Vec<Owned>, Option<Error<PipeError>>) {
+) -> (Vec<Owned>, Option<ReadError<PipeError>>) {
     block_on(async {
         let mut buf = vec![0u8; buf_len];
         let mut storage = [0u8; 1024];
@@ -136,7 +137,7 @@ fn read_all(
         while let Some(item) = reader.next().await {
             match item {
                 Ok(item) => items.push(own(item)),
-                Err(Error::Parse(e)) => items.push(Owned::ParseError(e)),
+                Err(ReadError::Parse(e)) => items.push(Owned::ParseError(e)),
                 Err(e) => end = Some(e),
             }
         }
@@ -274,7 +275,7 @@ fn chunked_body_cut_short_is_unexpected_eof() {
         let body = &CHUNKED[..cut];
         let (items, end) = read_all(&mut Pipe::new(body, &[3]), Framing::Chunked, 16);
         assert_eq!(items, chunked_expected());
-        assert_eq!(end, Some(Error::UnexpectedEof));
+        assert_eq!(end, Some(ReadError::UnexpectedEof));
     }
 }
 
@@ -286,7 +287,7 @@ fn malformed_chunked_body_is_an_error() {
         16,
     );
     assert!(items.is_empty());
-    assert_eq!(end, Some(Error::Chunked(ChunkedError::MalformedSize)));
+    assert_eq!(end, Some(ReadError::Chunked(ChunkedError::MalformedSize)));
 }
 
 #[test]
@@ -308,7 +309,7 @@ fn io_error_mid_stream() {
         pipe.fail_at = Some(40);
         let (items, end) = read_all(&mut pipe, Framing::Close, 32);
         assert_eq!(items, expected_stream()[..1], "read size {size}");
-        assert_eq!(end, Some(Error::Io(PipeError)));
+        assert_eq!(end, Some(ReadError::Io(PipeError)));
     }
 }
 
@@ -361,12 +362,12 @@ fn too_small_write_buffer_writes_nothing() {
             };
             let mut small = vec![0u8; fits + extra - 1];
             let mut writer = EventWriter::new(&mut pipe, &mut small, framing);
-            let too_small = Err(Error::Encode(EncodeError::BufferTooSmall));
+            let too_small = Err(SendError::Encode(EncodeError::BufferTooSmall));
             assert_eq!(writer.send(&event).await, too_small);
             assert_eq!(writer.comment(&"c".repeat(100)).await, too_small);
             assert_eq!(
                 writer.send(&Event::new("x").id("a\nb")).await,
-                Err(Error::Encode(EncodeError::InvalidId))
+                Err(SendError::Encode(EncodeError::InvalidId))
             );
             assert_eq!(writer.framing(), framing);
         }
@@ -385,7 +386,7 @@ fn write_of_zero_bytes_is_an_error() {
     pipe.write_max = 0;
     let mut buf = [0u8; 64];
     let mut writer = EventWriter::new(&mut pipe, &mut buf, Framing::Close);
-    assert_eq!(block_on(writer.keep_alive()), Err(Error::WriteZero));
+    assert_eq!(block_on(writer.keep_alive()), Err(SendError::WriteZero));
 }
 
 /// A delay that is over at once.
@@ -400,7 +401,7 @@ const OK_CLOSE: &[u8] =
     X-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
 
 /// What `accept` handed back, owned.
-type AcceptResult = Result<(String, Option<String>, Framing), Error<PipeError>>;
+type AcceptResult = Result<(String, Option<String>, Framing), AcceptError<PipeError>>;
 
 fn run_accept(
     request: &[u8],
@@ -466,30 +467,30 @@ fn accept_chunked_and_cors() {
 #[test]
 fn accept_rejects() {
     let config = Config::new().paths(&["/events"]);
-    let cases: [(&[u8], Error<PipeError>, ErrorResponse); 5] = [
+    let cases: [(&[u8], AcceptError<PipeError>, ErrorResponse); 5] = [
         (
             b"GET /nope HTTP/1.1\r\n\r\n",
-            Error::Rejected(ErrorResponse::NotFound),
+            AcceptError::Rejected(ErrorResponse::NotFound),
             ErrorResponse::NotFound,
         ),
         (
             b"GET /events/x HTTP/1.1\r\n\r\n",
-            Error::Rejected(ErrorResponse::NotFound),
+            AcceptError::Rejected(ErrorResponse::NotFound),
             ErrorResponse::NotFound,
         ),
         (
             b"POST /events HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
-            Error::Rejected(ErrorResponse::MethodNotAllowed),
+            AcceptError::Rejected(ErrorResponse::MethodNotAllowed),
             ErrorResponse::MethodNotAllowed,
         ),
         (
             b"GET /events HTTP/1.1\r\nBad Header: x\r\n\r\n",
-            Error::Head(HeadError::Malformed),
+            AcceptError::Head(HeadError::Malformed),
             ErrorResponse::BadRequest,
         ),
         (
             b"GET /events HTTP/1.1\r\nLast-Event-ID: 1\r\nLast-Event-ID: 2\r\n\r\n",
-            Error::Head(HeadError::Malformed),
+            AcceptError::Head(HeadError::Malformed),
             ErrorResponse::BadRequest,
         ),
     ];
@@ -509,7 +510,7 @@ fn accept_oversized_head_is_431() {
     request.extend_from_slice(b"\r\n\r\n");
     for sizes in [&[usize::MAX][..], &[1], &[5]] {
         let (result, output) = run_accept(&request, sizes, &Config::new(), 512);
-        assert_eq!(result, Err(Error::Head(HeadError::TooLarge)));
+        assert_eq!(result, Err(AcceptError::Head(HeadError::TooLarge)));
         assert_eq!(output, error_response(ErrorResponse::HeadersTooLarge));
     }
     // Too many header fields.
@@ -519,7 +520,7 @@ fn accept_oversized_head_is_431() {
     }
     request.extend_from_slice(b"\r\n");
     let (result, output) = run_accept(&request, &[64], &Config::new(), 2048);
-    assert_eq!(result, Err(Error::Head(HeadError::TooManyHeaders)));
+    assert_eq!(result, Err(AcceptError::Head(HeadError::TooManyHeaders)));
     assert_eq!(output, error_response(ErrorResponse::HeadersTooLarge));
 }
 
@@ -527,20 +528,22 @@ fn accept_oversized_head_is_431() {
 fn accept_eof_timeout_and_small_buffer() {
     let config = Config::new();
     let (result, output) = run_accept(b"GET / HTTP/1.1\r\n", &[4], &config, 512);
-    assert_eq!(result, Err(Error::UnexpectedEof));
+    assert_eq!(result, Err(AcceptError::UnexpectedEof));
     assert!(output.is_empty());
 
     let mut pipe = Pipe::new(b"GET / HTTP/1.1\r\n", &[4]);
     pipe.hang = true;
     let mut head = [0u8; 512];
     let result = block_on(accept(&mut pipe, &mut head, &config, Immediate));
-    assert_eq!(result, Err(Error::Timeout));
+    assert_eq!(result, Err(AcceptError::Timeout));
     assert!(pipe.output.is_empty());
 
     let (result, output) = run_accept(b"GET / HTTP/1.1\r\n\r\n", &[4], &config, 100);
     assert_eq!(
         result,
-        Err(Error::Response(ssewire::http::WriteError::BufferTooSmall))
+        Err(AcceptError::Response(
+            ssewire::http::WriteError::BufferTooSmall
+        ))
     );
     assert!(output.is_empty());
 }
@@ -548,13 +551,13 @@ fn accept_eof_timeout_and_small_buffer() {
 #[test]
 fn error_display_and_source() {
     use core::error::Error as _;
-    let io: Error<PipeError> = Error::Io(PipeError);
+    let io: AcceptError<PipeError> = AcceptError::Io(PipeError);
     assert_eq!(io.to_string(), "i/o error");
     assert_eq!(io.source().unwrap().to_string(), "pipe broken");
-    let head: Error<PipeError> = Error::Head(HeadError::Malformed);
+    let head: AcceptError<PipeError> = AcceptError::Head(HeadError::Malformed);
     assert_eq!(head.to_string(), "malformed head");
     assert!(head.source().is_none());
-    let rejected: Error<PipeError> = Error::Rejected(ErrorResponse::NotFound);
+    let rejected: AcceptError<PipeError> = AcceptError::Rejected(ErrorResponse::NotFound);
     assert_eq!(rejected.to_string(), "request answered with 404");
 }
 
@@ -619,7 +622,7 @@ fn read_request_leaves_the_answer_to_the_caller() {
     });
     assert_eq!(
         result,
-        Err(Error::Rejected(ErrorResponse::MethodNotAllowed))
+        Err(AcceptError::Rejected(ErrorResponse::MethodNotAllowed))
     );
     assert_eq!(pipe.output, error_response(ErrorResponse::MethodNotAllowed));
     // A GET opens it, in the configured framing.
@@ -644,5 +647,5 @@ fn head_buffer_len_admits_heads_of_that_length() {
     let (result, _) = run_accept(request, &[usize::MAX], &config, len);
     assert!(result.is_ok(), "{result:?}");
     let (result, _) = run_accept(request, &[usize::MAX], &config, len - 1);
-    assert_eq!(result, Err(Error::Head(HeadError::TooLarge)));
+    assert_eq!(result, Err(AcceptError::Head(HeadError::TooLarge)));
 }

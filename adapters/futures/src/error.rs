@@ -52,9 +52,8 @@ impl std::error::Error for ReadError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ReadError::Io(error) => Some(error),
-            ReadError::Chunked(error) => Some(error),
-            ReadError::Parse(error) => Some(error),
-            ReadError::UnexpectedEof => None,
+            // The others display as the error they wrap.
+            _ => None,
         }
     }
 }
@@ -93,7 +92,7 @@ impl std::error::Error for SendError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             SendError::Io(error) => Some(error),
-            SendError::Encode(error) => Some(error),
+            SendError::Encode(_) => None,
         }
     }
 }
@@ -137,7 +136,7 @@ impl std::error::Error for ClientError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ClientError::Connect(error) | ClientError::Io(error) => Some(error),
-            ClientError::Session(error) => Some(error),
+            ClientError::Session(_) => None,
         }
     }
 }

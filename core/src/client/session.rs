@@ -55,18 +55,9 @@ impl fmt::Display for Error {
     }
 }
 
-impl core::error::Error for Error {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            Error::Url(error) => Some(error),
-            Error::Request(error) => Some(error),
-            Error::Head(error) => Some(error),
-            Error::Body(error) => Some(error),
-            Error::Parse(error) => Some(error),
-            Error::ConnectTimeout | Error::ResponseTimeout | Error::UnexpectedEof => None,
-        }
-    }
-}
+/// Each displays as the error it wraps, if any (and has no `source`: it would say the same
+/// again).
+impl core::error::Error for Error {}
 
 /// What a [`Session`] reports: an item of the stream, or news that a stream opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

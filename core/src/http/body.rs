@@ -139,15 +139,9 @@ impl core::fmt::Display for ReadError {
     }
 }
 
-impl core::error::Error for ReadError {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            ReadError::UnexpectedEof => None,
-            ReadError::Body(error) => Some(error),
-            ReadError::Parse(error) => Some(error),
-        }
-    }
-}
+/// Each displays as the error it wraps, if any (and has no `source`: it would say the same
+/// again).
+impl core::error::Error for ReadError {}
 
 /// An event-stream body read from a connection, without I/O: a read buffer `B`, the body's
 /// framing ([`BodyDecoder`]) and a [`Parser`]. The caller reads into

@@ -42,7 +42,7 @@ use ssewire_embedded::embassy::embassy_net::{
 use ssewire_embedded::embassy::embassy_time::{Delay, Duration, Instant, Ticker, Timer};
 use ssewire_embedded::embassy::{close, Time};
 use ssewire_embedded::http::{Cors, Framing};
-use ssewire_embedded::{accept, Config, Error, EventWriter, CHUNK_OVERHEAD};
+use ssewire_embedded::{accept, Config, EventWriter, SendError, CHUNK_OVERHEAD};
 use static_cell::StaticCell;
 
 /// The device's address, and its network's gateway: change them for yours.
@@ -322,8 +322,10 @@ async fn stream(
     head: &mut [u8],
     readings: &Readings,
     newest: &mut Receiver<'static, CriticalSectionRawMutex, u64, CLIENTS>,
-) -> Result<(), Error<tcp::Error>> {
-    let accepted = accept(socket, head, &SSE, Time).await?;
+) -> Result<(), SendError<tcp::Error>> {
+    let Ok(accepted) = accept(socket, head, &SSE, Time).await else {
+        return Ok(()); // answered (400, 404, 405, 431), too slow, or gone
+    };
     // Where this client is in the readings: held across the awaits below, while the readings
     // are locked only to copy one frame out.
     let mut cursor = readings.lock(|replay| {

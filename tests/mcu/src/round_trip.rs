@@ -7,7 +7,7 @@ use cortex_m_semihosting::hprintln;
 use embedded_io_async::{ErrorType, Read, Write};
 use ssewire::encode::{EncodeError, Event};
 use ssewire::http::Framing;
-use ssewire_embedded::{Error, EventReader, EventWriter};
+use ssewire_embedded::{EventReader, EventWriter, SendError};
 
 use crate::vectors::{comment, event, msg, msg_id, retry, Expected};
 use crate::Tally;
@@ -133,7 +133,7 @@ async fn round_trip(framing: Framing, phase: usize) -> Result<(), &'static str> 
             Step::Comment(text) => writer.comment(text).await,
             Step::KeepAlive => writer.keep_alive().await,
             Step::Refused(event, error) => match writer.send(event).await {
-                Err(Error::Encode(e)) if e == *error => Ok(()),
+                Err(SendError::Encode(e)) if e == *error => Ok(()),
                 _ => return Err("an invalid event was not refused"),
             },
         };
