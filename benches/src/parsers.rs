@@ -30,10 +30,7 @@ pub const PARSERS: &[(&str, ParseFn)] = &[
 pub const SSEWIRE_STORAGE: usize = 200_000;
 
 /// ssewire's limits here: data up to 128 KiB, the rest as by default.
-pub const SSEWIRE_LIMITS: Limits = Limits {
-    data: 128 * 1024,
-    ..Limits::DEFAULT
-};
+pub const SSEWIRE_LIMITS: Limits = Limits::DEFAULT.data(128 * 1024);
 
 thread_local! {
     /// ssewire's storage, allocated once per thread, outside any timed region.

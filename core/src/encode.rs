@@ -27,8 +27,8 @@
 
 use core::fmt;
 
+use crate::counted::{Cursor, Out, Writes};
 use crate::http::syntax::decimal;
-use crate::out::{Cursor, Out, Writes};
 use crate::scan::line_end;
 
 /// Why an event could not be encoded.

@@ -8,9 +8,9 @@
 extern crate std;
 
 pub mod client;
+mod counted;
 pub mod encode;
 pub mod http;
-mod out;
 pub mod parse;
 pub mod replay;
 mod scan;

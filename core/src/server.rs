@@ -24,7 +24,7 @@
 //! window[..request.len()].copy_from_slice(request);
 //! handshake.handle_received(now, request.len());
 //! let head = handshake.poll_request().unwrap()?;
-//! assert_eq!((head.path, head.last_event_id), ("/events", Some("7")));
+//! assert_eq!((head.target, head.last_event_id), ("/events", Some("7")));
 //!
 //! let mut stream = handshake.open(&config, now)?;
 //! assert_eq!(stream.framing(), Framing::Close);
@@ -140,17 +140,22 @@ impl<'a> Config<'a> {
         }
     }
 
-    /// What to answer a request with (its head's `method`, `path` and minor `version`, as in
+    /// What to answer a request with (its head's `method`, `target` and minor `version`, as in
     /// [`RequestHead`]): an event stream in this framing, or an error response — `404` for a
-    /// path not in [`paths`](Config::paths), `405` for a method other than `GET`. An HTTP/1.0
-    /// client is always answered close-delimited.
+    /// target whose path is not in [`paths`](Config::paths), `405` for a method other than
+    /// `GET`. An HTTP/1.0 client is always answered close-delimited.
     ///
     /// # Errors
     ///
     /// The error response to answer with: [`ErrorResponse::NotFound`] or
     /// [`ErrorResponse::MethodNotAllowed`].
-    pub fn decide(&self, method: &str, path: &str, version: u8) -> Result<Framing, ErrorResponse> {
-        let route = path.split('?').next().unwrap_or_default();
+    pub fn decide(
+        &self,
+        method: &str,
+        target: &str,
+        version: u8,
+    ) -> Result<Framing, ErrorResponse> {
+        let route = target.split('?').next().unwrap_or_default();
         if !self.paths.is_empty() && !self.paths.contains(&route) {
             return Err(ErrorResponse::NotFound);
         }
@@ -392,7 +397,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Handshake<B> {
     /// head was not received.
     pub fn open(&mut self, config: &Config<'_>, now: Instant) -> Result<Stream, HandshakeError> {
         let head = self.request().ok_or(HandshakeError::UnexpectedEof)?;
-        match config.decide(head.method, head.path, head.version) {
+        match config.decide(head.method, head.target, head.version) {
             Ok(framing) => {
                 self.answer(|out| config.response(framing).encode(out))?;
                 Ok(Stream::new(framing, config.keep_alive, now))

@@ -135,10 +135,7 @@ impl<'s> Sim<'s> {
 }
 
 fn no_jitter() -> Config {
-    Config {
-        jitter_percent: 0,
-        ..Config::new()
-    }
+    Config::new().jitter_percent(0)
 }
 
 fn event(data: &str, id: &str) -> Got {
@@ -253,13 +250,7 @@ fn error_statuses_fail_for_good() {
 #[test]
 fn server_errors_retried_when_asked_honouring_retry_after() {
     let mut storage = [0u8; 1024];
-    let mut sim = Sim::new(
-        &mut storage,
-        Config {
-            retry_server_errors: true,
-            ..no_jitter()
-        },
-    );
+    let mut sim = Sim::new(&mut storage, no_jitter().retry_server_errors(true));
     sim.connect();
     sim.respond_with(503, None, None, "Retry-After: 120\r\n");
     assert_eq!(sim.client.poll_failure(), None);
@@ -439,13 +430,7 @@ fn every_redirect_status_is_followed() {
 #[test]
 fn redirect_loop_fails_after_the_limit() {
     let mut storage = [0u8; 1024];
-    let mut sim = Sim::new(
-        &mut storage,
-        Config {
-            max_redirects: 3,
-            ..no_jitter()
-        },
-    );
+    let mut sim = Sim::new(&mut storage, no_jitter().max_redirects(3));
     sim.connect();
     for _ in 0..3 {
         sim.respond(302, None, Some("/loop"));
@@ -474,13 +459,7 @@ fn redirect_without_usable_location_fails() {
 #[test]
 fn consecutive_failures_back_off_up_to_the_cap() {
     let mut storage = [0u8; 1024];
-    let mut sim = Sim::new(
-        &mut storage,
-        Config {
-            max_delay: Duration::from_secs(20),
-            ..no_jitter()
-        },
-    );
+    let mut sim = Sim::new(&mut storage, no_jitter().max_delay(Duration::from_secs(20)));
     let mut waits = Vec::new();
     for _ in 0..6 {
         sim.connect();
@@ -510,13 +489,7 @@ fn healthy_connection_resets_the_backoff() {
 #[test]
 fn retry_budget_counts_every_failed_attempt() {
     let mut storage = [0u8; 1024];
-    let mut sim = Sim::new(
-        &mut storage,
-        Config {
-            retry_budget: Some(3),
-            ..no_jitter()
-        },
-    );
+    let mut sim = Sim::new(&mut storage, no_jitter().retry_budget(Some(3)));
     sim.open();
     sim.client.handle_end_of_body(sim.now);
     for attempt in 1..=3 {
@@ -537,13 +510,7 @@ fn retry_budget_counts_every_failed_attempt() {
 #[test]
 fn zero_budget_never_reconnects() {
     let mut storage = [0u8; 1024];
-    let mut sim = Sim::new(
-        &mut storage,
-        Config {
-            retry_budget: Some(0),
-            ..no_jitter()
-        },
-    );
+    let mut sim = Sim::new(&mut storage, no_jitter().retry_budget(Some(0)));
     sim.open();
     sim.client.handle_end_of_body(sim.now);
     assert_eq!(
@@ -572,10 +539,7 @@ fn late_response_head_aborts_the_attempt() {
     let mut storage = [0u8; 1024];
     let mut sim = Sim::new(
         &mut storage,
-        Config {
-            response_timeout: Some(Duration::from_secs(5)),
-            ..no_jitter()
-        },
+        no_jitter().response_timeout(Some(Duration::from_secs(5))),
     );
     sim.connect();
     assert_eq!(
@@ -705,7 +669,7 @@ proptest! {
     #[test]
     fn random_operations_keep_invariants(ops in prop::collection::vec(op(), 0..64), budget in prop::option::of(0u32..4)) {
         let mut storage = [0u8; 600];
-        let config = Config { retry_budget: budget, retry_server_errors: budget == Some(1), ..Config::new() };
+        let config = Config::new().retry_budget(budget).retry_server_errors(budget == Some(1));
         let mut client = Client::new(&mut storage[..], config, 42);
         let mut now = Instant::from_millis(0);
         for op in ops {

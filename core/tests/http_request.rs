@@ -8,7 +8,7 @@ type Expected = Result<Option<RequestHead<'static>>, HeadError>;
 const fn get(len: usize, header_count: usize) -> RequestHead<'static> {
     RequestHead {
         method: "GET",
-        path: "/events",
+        target: "/events",
         version: 1,
         last_event_id: None,
         accept: None,
@@ -32,7 +32,7 @@ fn read(
         assert!(head.header_count <= headers);
         for field in [
             Some(head.method),
-            Some(head.path),
+            Some(head.target),
             head.last_event_id,
             head.accept,
             head.origin,
@@ -176,7 +176,7 @@ fn requests() {
             1024,
             Ok(Some(RequestHead {
                 method: "POST",
-                path: "/events?topic=a&x=%20",
+                target: "/events?topic=a&x=%20",
                 ..get(39, 0)
             })),
         ),

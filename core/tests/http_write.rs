@@ -341,7 +341,7 @@ proptest! {
                 let mut headers = [EMPTY_HEADER; 8];
                 let read = read_request(&bytes, &mut headers, 4096).unwrap().unwrap();
                 prop_assert_eq!(read.len, bytes.len());
-                prop_assert_eq!(read.path, path.as_str());
+                prop_assert_eq!(read.target, path.as_str());
                 prop_assert_eq!(read.header_count, 4 + usize::from(!id.is_empty()));
                 let id = id.trim_matches([' ', '\t']);
                 prop_assert_eq!(read.last_event_id, (!id.is_empty()).then_some(id));

@@ -26,10 +26,7 @@ fn ev(data: &str, id: &str) -> Got {
 const OPEN: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
 
 fn no_jitter() -> Config {
-    Config {
-        jitter_percent: 0,
-        ..Config::new()
-    }
+    Config::new().jitter_percent(0)
 }
 
 /// A session and the virtual time; the test plays the network.
@@ -290,10 +287,7 @@ fn a_redirect_it_cannot_follow_fails_the_attempt() {
 
 #[test]
 fn too_many_redirects_fail_for_good() {
-    let config = Config {
-        max_redirects: 2,
-        ..no_jitter()
-    };
+    let config = no_jitter().max_redirects(2);
     let mut sim = Sim::new("http://a.example/events", &[], config);
     let moved = b"HTTP/1.1 302 Found\r\nLocation: /again\r\n\r\n";
     for _ in 0..3 {
@@ -310,11 +304,9 @@ fn too_many_redirects_fail_for_good() {
 
 #[test]
 fn connecting_and_the_response_head_have_deadlines() {
-    let config = Config {
-        connect_timeout: Some(Duration::from_millis(700)),
-        response_timeout: Some(Duration::from_millis(900)),
-        ..no_jitter()
-    };
+    let config = no_jitter()
+        .connect_timeout(Some(Duration::from_millis(700)))
+        .response_timeout(Some(Duration::from_millis(900)));
     let mut sim = Sim::new("http://a.example/events", &[], config);
     assert!(sim.session.poll_connect(sim.now).is_some());
     assert!(sim.session.has_connection());
@@ -444,10 +436,7 @@ fn status_and_content_type_decide() {
         closed(Failure::Status(500))
     );
     // Opt-in: a 503 is retried after its Retry-After.
-    let config = Config {
-        retry_server_errors: true,
-        ..no_jitter()
-    };
+    let config = no_jitter().retry_server_errors(true);
     let mut sim = Sim::new("http://a.example/events", &[], config);
     sim.request();
     let busy = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n\r\nbusy";

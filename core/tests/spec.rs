@@ -253,17 +253,9 @@ fn small_limits_are_in_force() {
 #[test]
 fn buffer_of_storage_len_holds_the_limits() {
     for limits in [
-        Limits {
-            data: 16,
-            event_type: 8,
-            id: 8,
-            comment: 8,
-        },
+        Limits::new().data(16).event_type(8).id(8).comment(8),
         SMALL,
-        Limits {
-            data: 1000,
-            ..Limits::DEFAULT
-        },
+        Limits::DEFAULT.data(1000),
     ] {
         let parser = Parser::with_limits(vec![0u8; limits.storage_len()], limits);
         assert_eq!(

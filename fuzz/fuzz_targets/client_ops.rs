@@ -8,16 +8,15 @@ use ssewire::client::{Client, Config, Duration, Instant, State};
 fuzz_target!(|input: &[u8]| {
     let (settings, ops) = input.split_at(input.len().min(3));
     let setting = |i: usize| settings.get(i).copied().unwrap_or(0);
-    let config = Config {
-        retry_budget: (setting(0) & 0x80 != 0).then_some(u32::from(setting(0) & 7)),
-        retry_server_errors: setting(0) & 0x40 != 0,
-        max_redirects: setting(1) % 4,
-        jitter_percent: setting(2) % 101,
-        response_timeout: (setting(1) & 0x80 != 0)
-            .then(|| Duration::from_millis(u64::from(setting(2)) * 100)),
-        max_location: usize::from(setting(1) % 32),
-        ..Config::new()
-    };
+    let config = Config::new()
+        .retry_budget((setting(0) & 0x80 != 0).then_some(u32::from(setting(0) & 7)))
+        .retry_server_errors(setting(0) & 0x40 != 0)
+        .max_redirects(setting(1) % 4)
+        .jitter_percent(setting(2) % 101)
+        .response_timeout(
+            (setting(1) & 0x80 != 0).then(|| Duration::from_millis(u64::from(setting(2)) * 100)),
+        )
+        .max_location(usize::from(setting(1) % 32));
     let mut storage = [0u8; 512];
     let mut client = Client::new(&mut storage, config, u64::from(setting(2)));
     let mut now = Instant::from_millis(0);

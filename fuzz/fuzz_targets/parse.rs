@@ -18,12 +18,7 @@ fuzz_target!(|input: &[u8]| {
         reference::parse_with(stream, 4)
     );
 
-    let limits = Limits {
-        data: 16,
-        event_type: 4,
-        id: 4,
-        comment: 4,
-    };
+    let limits = Limits::new().data(16).event_type(4).id(4).comment(4);
     let mut parser = Parser::with_limits([0u8; 64], limits);
     for chunk in &chunks {
         let mut input = *chunk;

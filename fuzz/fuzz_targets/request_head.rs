@@ -34,7 +34,7 @@ fuzz_target!(|input: Input<'_>| {
         Ok(Some(head)) => {
             assert!(head.len <= bytes.len() && head.len <= max_len);
             assert!(head.header_count <= slots);
-            for field in [head.method, head.path]
+            for field in [head.method, head.target]
                 .into_iter()
                 .chain(head.last_event_id)
                 .chain(head.accept)

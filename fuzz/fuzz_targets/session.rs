@@ -19,16 +19,15 @@ const HEADS: [&[u8]; 6] = [
 fuzz_target!(|input: &[u8]| {
     let (settings, ops) = input.split_at(input.len().min(3));
     let setting = |i: usize| settings.get(i).copied().unwrap_or(0);
-    let config = Config {
-        retry_budget: (setting(0) & 0x80 != 0).then_some(u32::from(setting(0) & 7)),
-        retry_server_errors: setting(0) & 0x40 != 0,
-        max_redirects: setting(1) % 4,
-        connect_timeout: (setting(1) & 0x40 != 0).then(|| Duration::from_millis(500)),
-        response_timeout: (setting(1) & 0x80 != 0)
-            .then(|| Duration::from_millis(u64::from(setting(2)) * 100)),
-        max_location: usize::from(setting(1) % 64),
-        ..Config::new()
-    };
+    let config = Config::new()
+        .retry_budget((setting(0) & 0x80 != 0).then_some(u32::from(setting(0) & 7)))
+        .retry_server_errors(setting(0) & 0x40 != 0)
+        .max_redirects(setting(1) % 4)
+        .connect_timeout((setting(1) & 0x40 != 0).then(|| Duration::from_millis(500)))
+        .response_timeout(
+            (setting(1) & 0x80 != 0).then(|| Duration::from_millis(u64::from(setting(2)) * 100)),
+        )
+        .max_location(usize::from(setting(1) % 64));
     let mut storage = [0u8; 512];
     let mut buf = vec![0u8; 96 + usize::from(setting(2))];
     let client = Client::new(&mut storage[..], config, u64::from(setting(2)));

@@ -41,7 +41,7 @@ impl Delay for NoDelay {
 #[non_exhaustive]
 pub struct Accepted<'h> {
     /// The request target, query included, such as `/events?topic=a`.
-    pub path: &'h str,
+    pub target: &'h str,
     /// The `Last-Event-ID` the client sent (absent or empty: `None`): resume after this event.
     pub last_event_id: Option<&'h str>,
     /// The framing written in the head: write the stream in it
@@ -58,7 +58,7 @@ pub struct Incoming<'h> {
     /// The method, such as `GET`.
     pub method: &'h str,
     /// The request target, query included, such as `/events?topic=a`.
-    pub path: &'h str,
+    pub target: &'h str,
     /// The minor HTTP version: `1` for HTTP/1.1, `0` for HTTP/1.0.
     pub version: u8,
     /// The `Last-Event-ID` the client sent (absent or empty: `None`).
@@ -70,8 +70,8 @@ pub struct Incoming<'h> {
 impl<'h> Incoming<'h> {
     /// The path without its query: `/events` for `/events?topic=a`.
     #[must_use]
-    pub fn route(&self) -> &'h str {
-        self.path.split('?').next().unwrap_or_default()
+    pub fn path(&self) -> &'h str {
+        self.target.split('?').next().unwrap_or_default()
     }
 
     /// Answers as the core's [`Config::decide`] rules: the `200` head that opens an event
@@ -90,7 +90,7 @@ impl<'h> Incoming<'h> {
         socket: &mut S,
         config: &Config<'_>,
     ) -> Result<Accepted<'h>, AcceptError<S::Error>> {
-        let framing = match config.decide(self.method, self.path, self.version) {
+        let framing = match config.decide(self.method, self.target, self.version) {
             Ok(framing) => framing,
             Err(response) => {
                 return Err(
@@ -105,7 +105,7 @@ impl<'h> Incoming<'h> {
         write_all(socket, &self.out[..len]).await?;
         socket.flush().await.map_err(AcceptError::Io)?;
         Ok(Accepted {
-            path: self.path,
+            target: self.target,
             last_event_id: self.last_event_id,
             framing,
         })
@@ -222,7 +222,7 @@ where
     let head = parse_head(received, config.max_headers)?;
     Ok(Incoming {
         method: head.method,
-        path: head.path,
+        target: head.target,
         version: head.version,
         last_event_id: head.last_event_id,
         out,

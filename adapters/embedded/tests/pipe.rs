@@ -413,11 +413,17 @@ fn run_accept(
     let mut head = vec![0u8; buf_len];
     let result = block_on(accept(&mut pipe, &mut head, config, NoDelay)).map(
         |Accepted {
-             path,
+             target,
              last_event_id,
              framing,
              ..
-         }| { (path.to_string(), last_event_id.map(str::to_string), framing) },
+         }| {
+            (
+                target.to_string(),
+                last_event_id.map(str::to_string),
+                framing,
+            )
+        },
     );
     (result, pipe.output)
 }
@@ -599,7 +605,7 @@ fn read_request_leaves_the_answer_to_the_caller() {
                 .await
                 .unwrap();
             assert_eq!(
-                (incoming.method, incoming.path, incoming.route()),
+                (incoming.method, incoming.target, incoming.path()),
                 ("POST", "/jobs?x=1", "/jobs")
             );
             assert_eq!((incoming.version, incoming.last_event_id), (1, Some("9")));

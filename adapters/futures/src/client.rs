@@ -38,10 +38,7 @@ pub enum Update {
 /// The storage for it is allocated zeroed when a stream starts, and the operating system
 /// gives memory to its pages only as they are first written: a stream's memory grows with the
 /// largest event it received, up to this bound, and no further.
-pub const DEFAULT_LIMITS: Limits = Limits {
-    data: 16 << 20,
-    ..Limits::DEFAULT
-};
+pub const DEFAULT_LIMITS: Limits = Limits::DEFAULT.data(16 << 20);
 
 /// How an [`EventSource`] connects and reconnects: a flat builder of `const fn` setters over
 /// the core client's settings (see [`ssewire::client::Config`] for each), plus what this

@@ -68,7 +68,7 @@ impl From<ReadError> for io::Error {
     }
 }
 
-/// Why writing to an [`EventSink`](crate::EventSink) went wrong. After
+/// Why writing to an [`EventWriter`](crate::EventWriter) went wrong. After
 /// [`Encode`](SendError::Encode) nothing was written and the sink goes on.
 #[derive(Debug)]
 #[non_exhaustive]

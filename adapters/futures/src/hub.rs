@@ -11,7 +11,7 @@ use ssewire::replay::{storage_len, Miss, Replay};
 use crate::Event;
 
 /// Encoded frames, shared by every subscriber they are sent to.
-pub type Frames = Arc<[u8]>;
+pub type Encoded = Arc<[u8]>;
 
 /// What a [`Hub`] does when a `Last-Event-ID` is not in its replay window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -29,6 +29,7 @@ pub enum OnMiss {
 /// How a [`Hub`] keeps and sends events. Plain data with a `const fn` constructor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use]
+#[non_exhaustive]
 pub struct HubConfig {
     /// Events kept for replay. Default: 1024.
     pub replay_events: usize,
@@ -164,7 +165,7 @@ impl State {
 }
 
 struct Subscriber {
-    queue: async_channel::Sender<Frames>,
+    queue: async_channel::Sender<Encoded>,
     lagged: Arc<AtomicBool>,
 }
 
@@ -217,7 +218,7 @@ impl Hub {
         if event.id.is_empty() {
             event.id = state.next_id.to_string();
         }
-        let frame: Frames = event.encode().map_err(PublishError::Encode)?.into();
+        let frame: Encoded = event.encode().map_err(PublishError::Encode)?.into();
         if let Ok(n) = event.id.parse::<u64>() {
             state.next_id = state.next_id.max(n.saturating_add(1));
         }
@@ -347,8 +348,8 @@ impl std::error::Error for Ended {}
 /// One subscriber's view of a [`Hub`]: the events it missed, then each one published.
 #[derive(Debug)]
 pub struct Subscription {
-    catch_up: Option<Frames>,
-    receiver: async_channel::Receiver<Frames>,
+    catch_up: Option<Encoded>,
+    receiver: async_channel::Receiver<Encoded>,
     lagged: Arc<AtomicBool>,
     miss: Option<Miss>,
 }
@@ -361,7 +362,7 @@ impl Subscription {
     ///
     /// [`Ended`] once the subscription is over; a lagging subscriber gets it at once, without
     /// the rest of its backlog.
-    pub async fn recv(&mut self) -> Result<Frames, Ended> {
+    pub async fn recv(&mut self) -> Result<Encoded, Ended> {
         if let Some(frames) = self.catch_up.take() {
             return Ok(frames);
         }

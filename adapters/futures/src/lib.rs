@@ -13,7 +13,7 @@ mod stream;
 pub use client::EventSource;
 pub use event::Event;
 pub use hub::{Hub, HubConfig, Subscription};
-pub use stream::{EventSink, EventStream, ReadConfig};
+pub use stream::{EventStream, EventWriter, ReadConfig};
 
 pub use error::{ReadError, SendError};
 /// The core, re-exported: parser, encoder, HTTP heads.

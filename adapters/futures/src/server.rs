@@ -22,6 +22,7 @@ use crate::stream::write;
 /// How a [`Server`] runs. Plain data with a `const fn` constructor; every limit has a sane
 /// default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 #[must_use]
 pub struct Config {
     /// The listen backlog: connections the kernel queues before they are accepted. std's
@@ -92,6 +93,55 @@ impl Config {
             framing: Framing::Chunked,
             cors: None,
             shutdown_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Sets the listen backlog.
+    pub const fn listen_backlog(self, backlog: i32) -> Self {
+        Config {
+            listen_backlog: backlog,
+            ..self
+        }
+    }
+
+    /// Sets what to answer over capacity.
+    pub const fn over_capacity(self, over_capacity: OverCapacity) -> Self {
+        Config {
+            over_capacity,
+            ..self
+        }
+    }
+
+    /// Sets the bytes a request head may take.
+    pub const fn max_head(self, bytes: usize) -> Self {
+        Config {
+            max_head: bytes,
+            ..self
+        }
+    }
+
+    /// Sets the header fields a request may have (at most
+    /// [`MAX_HEADERS`](ssewire::server::MAX_HEADERS); more counts as that).
+    pub const fn max_headers(self, fields: usize) -> Self {
+        Config {
+            max_headers: fields,
+            ..self
+        }
+    }
+
+    /// Sets the time a write may take.
+    pub const fn write_timeout(self, timeout: Duration) -> Self {
+        Config {
+            write_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// Sets how long [`Server::run`] waits for connections to end after a shutdown.
+    pub const fn shutdown_timeout(self, timeout: Duration) -> Self {
+        Config {
+            shutdown_timeout: timeout,
+            ..self
         }
     }
 
@@ -622,7 +672,7 @@ async fn answer<R: Runtime>(
     };
     let request = Request {
         method: head.method.to_owned(),
-        target: head.path.to_owned(),
+        target: head.target.to_owned(),
         last_event_id: head.last_event_id.map(str::to_owned),
         peer,
     };
@@ -742,7 +792,7 @@ async fn stream_events<R: Runtime>(
         stream.handle_sent(clock.now());
     }
     enum Next {
-        Frames(Result<crate::hub::Frames, Ended>),
+        Frames(Result<crate::hub::Encoded, Ended>),
         Idle,
         Stop,
     }

@@ -16,6 +16,7 @@ use crate::{Event, ReadError, SendError};
 /// How an [`EventStream`] reads: body framing, parser limits, read buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use]
+#[non_exhaustive]
 pub struct ReadConfig {
     /// The body framing: close-delimited (the event stream bytes themselves) or chunked.
     /// Default: [`Framing::Close`].
@@ -45,6 +46,14 @@ impl ReadConfig {
     /// Sets the limits.
     pub const fn limits(self, limits: Limits) -> Self {
         ReadConfig { limits, ..self }
+    }
+
+    /// Sets the bytes of the read buffer (at least 1 is used).
+    pub const fn read_buffer(self, bytes: usize) -> Self {
+        ReadConfig {
+            read_buffer: bytes,
+            ..self
+        }
     }
 }
 
@@ -169,36 +178,36 @@ impl<R: AsyncRead + Unpin> futures_lite::Stream for EventStream<R> {
 /// that opens the stream is not its job.
 ///
 /// ```
-/// use ssewire_futures::{Event, EventSink};
+/// use ssewire_futures::{Event, EventWriter};
 /// use ssewire_futures::http::Framing;
 ///
 /// # futures_lite::future::block_on(async {
-/// let mut sink = EventSink::new(Vec::new(), Framing::Close);
+/// let mut sink = EventWriter::new(Vec::new(), Framing::Close);
 /// sink.send(&Event::new("21.5").event("temperature").id("7")).await?;
 /// sink.keep_alive().await?;
 /// assert_eq!(sink.get_ref(), b"event: temperature\nid: 7\ndata: 21.5\n\n:\n");
 /// # Ok::<(), ssewire_futures::SendError>(())
 /// # }).unwrap();
 /// ```
-pub struct EventSink<W> {
+pub struct EventWriter<W> {
     io: W,
     buf: Vec<u8>,
     stream: Stream,
 }
 
-impl<W: core::fmt::Debug> core::fmt::Debug for EventSink<W> {
+impl<W: core::fmt::Debug> core::fmt::Debug for EventWriter<W> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("EventSink")
+        f.debug_struct("EventWriter")
             .field("io", &self.io)
             .field("framing", &self.stream.framing())
             .finish_non_exhaustive()
     }
 }
 
-impl<W: AsyncWrite + Unpin> EventSink<W> {
+impl<W: AsyncWrite + Unpin> EventWriter<W> {
     /// A sink writing to `io` in `framing`.
     pub fn new(io: W, framing: Framing) -> Self {
-        EventSink {
+        EventWriter {
             io,
             buf: Vec::new(),
             // Keep-alives are the caller's to time here.

@@ -530,10 +530,7 @@ fn thousand_subscribers<R: Rt>() {
             let url = url.clone();
             let results = results.clone();
             R::spawn(async move {
-                let limits = ssewire::parse::Limits {
-                    data: 1024,
-                    ..ssewire::parse::Limits::DEFAULT
-                };
+                let limits = ssewire::parse::Limits::DEFAULT.data(1024);
                 let config = quick().buffer(1024).limits(limits);
                 let mut source = EventSource::new::<R>(&url, config).unwrap();
                 let mut got = Vec::new();

@@ -1,4 +1,4 @@
-//! EventStream and EventSink over in-memory readers and writers, and the Hub on its own.
+//! EventStream and EventWriter over in-memory readers and writers, and the Hub on its own.
 
 use std::io;
 use std::pin::Pin;
@@ -11,7 +11,7 @@ use ssewire::replay::Miss;
 use ssewire_futures::http::Framing;
 use ssewire_futures::hub::{Ended, OnMiss, PublishError};
 use ssewire_futures::{
-    Event, EventSink, EventStream, Hub, HubConfig, ReadConfig, ReadError, SendError,
+    Event, EventStream, EventWriter, Hub, HubConfig, ReadConfig, ReadError, SendError,
 };
 
 /// A reader that gives at most `step` bytes per read, then fails with `error` if set.
@@ -106,10 +106,7 @@ fn stream_reads_a_chunked_body() {
 
 #[test]
 fn stream_reports_limits_and_goes_on() {
-    let limits = Limits {
-        data: 8,
-        ..Limits::DEFAULT
-    };
+    let limits = Limits::DEFAULT.data(8);
     let body = b"data: 0123456789\n\ndata: small\n\n";
     let config = ReadConfig::new().limits(limits);
     let events = collect(EventStream::with_config(Trickle::new(body, 3), config));
@@ -145,7 +142,7 @@ fn sink_round_trips_through_the_stream() {
             Event::new(""),
             Event::new("é ✓").id("ünï"),
         ];
-        let mut sink = EventSink::new(Vec::new(), framing);
+        let mut sink = EventWriter::new(Vec::new(), framing);
         block_on(async {
             for event in &sent {
                 sink.send(event).await.unwrap();
@@ -175,7 +172,7 @@ fn sink_round_trips_through_the_stream() {
 
 #[test]
 fn sink_refuses_injection_and_writes_nothing() {
-    let mut sink = EventSink::new(Vec::new(), Framing::Chunked);
+    let mut sink = EventWriter::new(Vec::new(), Framing::Chunked);
     block_on(async {
         let error = sink.send(&Event::new("x").id("1\nevent: evil")).await;
         assert!(matches!(error, Err(SendError::Encode(_))), "{error:?}");

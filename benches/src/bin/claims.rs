@@ -205,10 +205,7 @@ const PARSERS: [ParseFn; 5] = [
 /// limit is the whole input, so the linear-time check's 8 MiB line fits.
 fn parse_ssewire(chunks: &[&[u8]], deadline: Instant) -> Outcome {
     let total: usize = chunks.iter().map(|chunk| chunk.len()).sum();
-    let limits = Limits {
-        data: total,
-        ..Limits::DEFAULT
-    };
+    let limits = Limits::DEFAULT.data(total);
     let mut parser = Parser::with_limits(vec![0; limits.storage_len()], limits);
     let mut outcome = Outcome::default();
     for chunk in chunks {

@@ -166,8 +166,12 @@ impl Duration {
 /// The reconnection time browsers start with, until a server sends `retry`.
 pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
 
-/// How the client reconnects. Plain data: build it in a `const` or `static`.
+/// How the client reconnects. Plain data: build it in a `const` or `static` with the
+/// `const fn` setters (`Config::new().initial_delay(Duration::from_millis(500))`), or set the
+/// fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[must_use]
 pub struct Config {
     /// The reconnection time until the server sends `retry`. Default: [`DEFAULT_RETRY`] (3 s).
     pub initial_delay: Duration,
@@ -203,7 +207,6 @@ pub struct Config {
 
 impl Config {
     /// The defaults.
-    #[must_use]
     pub const fn new() -> Self {
         Config {
             initial_delay: DEFAULT_RETRY,
@@ -218,6 +221,88 @@ impl Config {
             max_location: 256,
             limits: Limits::DEFAULT,
         }
+    }
+
+    /// Sets the reconnection time until the server sends `retry`.
+    pub const fn initial_delay(self, initial_delay: Duration) -> Self {
+        Config {
+            initial_delay,
+            ..self
+        }
+    }
+
+    /// Sets the longest the delay grows to by backing off.
+    pub const fn max_delay(self, max_delay: Duration) -> Self {
+        Config { max_delay, ..self }
+    }
+
+    /// Sets the random jitter, as a percentage of each delay (0 to 100; more counts as 100).
+    pub const fn jitter_percent(self, jitter_percent: u8) -> Self {
+        Config {
+            jitter_percent,
+            ..self
+        }
+    }
+
+    /// Sets how long a silent stream must stay open to reset the count of failures.
+    pub const fn healthy_after(self, healthy_after: Duration) -> Self {
+        Config {
+            healthy_after,
+            ..self
+        }
+    }
+
+    /// Sets the failed attempts in a row after which the client gives up (`None`: never).
+    pub const fn retry_budget(self, retry_budget: Option<u32>) -> Self {
+        Config {
+            retry_budget,
+            ..self
+        }
+    }
+
+    /// Sets the time for the response head (`None`: forever).
+    pub const fn response_timeout(self, response_timeout: Option<Duration>) -> Self {
+        Config {
+            response_timeout,
+            ..self
+        }
+    }
+
+    /// Sets the time to open a connection (`None`: as long as the connector takes).
+    pub const fn connect_timeout(self, connect_timeout: Option<Duration>) -> Self {
+        Config {
+            connect_timeout,
+            ..self
+        }
+    }
+
+    /// Sets the redirects followed in a row before failing.
+    pub const fn max_redirects(self, max_redirects: u8) -> Self {
+        Config {
+            max_redirects,
+            ..self
+        }
+    }
+
+    /// Sets whether `5xx` and `429` responses are retried instead of failing.
+    pub const fn retry_server_errors(self, retry_server_errors: bool) -> Self {
+        Config {
+            retry_server_errors,
+            ..self
+        }
+    }
+
+    /// Sets the bytes reserved in the storage for a redirect's `Location`.
+    pub const fn max_location(self, max_location: usize) -> Self {
+        Config {
+            max_location,
+            ..self
+        }
+    }
+
+    /// Sets the limits of the event parser.
+    pub const fn limits(self, limits: Limits) -> Self {
+        Config { limits, ..self }
     }
 
     /// The storage, in bytes, that gives a [`Client`] exactly these settings: the

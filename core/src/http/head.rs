@@ -66,8 +66,9 @@ impl core::error::Error for HeadError {}
 pub struct RequestHead<'b> {
     /// The method, such as `GET`; case-sensitive, as HTTP defines it.
     pub method: &'b str,
-    /// The request target as sent, such as `/events?topic=a`.
-    pub path: &'b str,
+    /// The request target as sent, query included, such as `/events?topic=a`
+    /// ([`path`](RequestHead::path) is without the query, as a URL's path).
+    pub target: &'b str,
     /// The minor version: 0 for HTTP/1.0, 1 for HTTP/1.1 (the only versions read).
     ///
     /// An HTTP/1.0 client cannot take a chunked response: answer it with
@@ -89,6 +90,14 @@ pub struct RequestHead<'b> {
     /// The length of the head in bytes, blank line included: the body or the next request
     /// starts there.
     pub len: usize,
+}
+
+impl<'b> RequestHead<'b> {
+    /// The path without the query: `/events` for `/events?topic=a`.
+    #[must_use]
+    pub fn path(&self) -> &'b str {
+        self.target.split('?').next().unwrap_or_default()
+    }
 }
 
 /// A response head, as a client reads it. Borrows the bytes read.
@@ -213,7 +222,7 @@ pub fn read_request<'b>(
     }
     Ok(Some(RequestHead {
         method,
-        path,
+        target: path,
         version,
         last_event_id: last_event_id.filter(|id: &&str| !id.is_empty()),
         accept,

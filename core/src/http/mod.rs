@@ -39,7 +39,7 @@
 //!         Ok(None) => return None,
 //!         // 431 for a head too large, 400 for a malformed one; then close the connection.
 //!         Err(error) => error.response().encode(out),
-//!         Ok(Some(head)) if head.path != "/events" => ErrorResponse::NotFound.encode(out),
+//!         Ok(Some(head)) if head.path() != "/events" => ErrorResponse::NotFound.encode(out),
 //!         Ok(Some(head)) if head.method != "GET" => ErrorResponse::MethodNotAllowed.encode(out),
 //!         Ok(Some(head)) => {
 //!             if let Some(id) = head.last_event_id {

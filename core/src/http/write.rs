@@ -3,7 +3,7 @@
 use core::fmt;
 
 use super::syntax::{decimal, is_field_char, is_host_char, is_token};
-use crate::out::{Out, Writes};
+use crate::counted::{Out, Writes};
 
 /// Why a head could not be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -157,7 +157,9 @@ impl core::error::Error for ParseError {}
 /// use ssewire::parse::{Limits, Parser};
 ///
 /// let fitted = |storage: &mut [u8]| Parser::with_limits(storage, Limits::DEFAULT).limits();
-/// let limits = |data, event_type, id, comment| Limits { data, event_type, id, comment };
+/// let limits = |data, event_type, id, comment| {
+///     Limits::new().data(data).event_type(event_type).id(id).comment(comment)
+/// };
 /// assert_eq!(fitted(&mut [0; 1024]), limits(513, 46, 93, 93));
 /// assert_eq!(fitted(&mut [0; 1407]).id, 127);
 /// assert_eq!(fitted(&mut [0; 1408]), limits(704, 64, 128, 128));
@@ -165,6 +167,8 @@ impl core::error::Error for ParseError {}
 /// assert_eq!(fitted(&mut [0; 65536]), limits(64832, 64, 128, 128));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[must_use]
 pub struct Limits {
     /// Bytes of data in one event (LFs between lines included). Default: all storage left.
     pub data: usize,
@@ -189,9 +193,28 @@ impl Limits {
     };
 
     /// The defaults, as a `const fn`.
-    #[must_use]
     pub const fn new() -> Self {
         Self::DEFAULT
+    }
+
+    /// Sets the most bytes of data in one event.
+    pub const fn data(self, data: usize) -> Self {
+        Limits { data, ..self }
+    }
+
+    /// Sets the most bytes of an event type.
+    pub const fn event_type(self, event_type: usize) -> Self {
+        Limits { event_type, ..self }
+    }
+
+    /// Sets the most bytes of an event id.
+    pub const fn id(self, id: usize) -> Self {
+        Limits { id, ..self }
+    }
+
+    /// Sets the most bytes of one comment (a longer one is skipped).
+    pub const fn comment(self, comment: usize) -> Self {
+        Limits { comment, ..self }
     }
 
     /// The storage these limits need, in bytes (saturating).

@@ -123,12 +123,11 @@ pub(crate) fn incremental_with(
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     // Replacement can triple the bytes; every fixed part gets room for the whole input.
     let room = 3 * total + 16;
-    let limits = ssewire::parse::Limits {
-        data: room,
-        event_type: room,
-        id: room,
-        comment: comment_limit.unwrap_or(room),
-    };
+    let limits = ssewire::parse::Limits::new()
+        .data(room)
+        .event_type(room)
+        .id(room)
+        .comment(comment_limit.unwrap_or(room));
     let mut parser = ssewire::parse::Parser::with_limits(vec![0u8; limits.storage_len()], limits);
     assert_eq!(parser.limits(), limits);
     let mut items = Vec::new();

@@ -989,12 +989,7 @@ pub(crate) const SPEC: Group = Group {
 };
 
 /// Small limits whose fixed parts (3 ids, event type, comment) fit in half of `storage_len`.
-pub(crate) const SMALL: Limits = Limits {
-    data: 40,
-    event_type: 8,
-    id: 8,
-    comment: 8,
-};
+pub(crate) const SMALL: Limits = Limits::new().data(40).event_type(8).id(8).comment(8);
 
 /// Data over [`SMALL`]`.data`.
 pub(crate) const DATA_LIMIT: Group = Group {
