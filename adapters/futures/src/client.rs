@@ -156,7 +156,7 @@ impl Config {
     }
 
     /// Bytes of the buffer for the URL, the header lines, heads and reads; it bounds the
-    /// response head. Default: 8192.
+    /// response head. At least 256 are used. Default: 8192.
     pub const fn buffer(mut self, bytes: usize) -> Self {
         self.buffer = bytes;
         self
