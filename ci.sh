@@ -112,6 +112,12 @@ step "package: the library crates as crates.io would get them"
 # Together, so each dependent is verified against the packaged ssewire (and ssewire-embedded),
 # which cargo puts in a local registry for that, not against crates.io, which has no such
 # version yet. --allow-dirty: ci.sh also runs on a working copy with changes.
+# Cargo unpacks that local registry's crates under $CARGO_HOME/registry/src/-<hash of the
+# target dir>/ and builds them in target/, and takes both as final, as it takes any registry
+# crate: a second run from the same directory, with changed code of the same version, would
+# verify the dependents against the first run's code (seen here). So both go first.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/ssewire-*
+cargo clean -p ssewire
 cargo package --allow-dirty -p ssewire -p ssewire-embedded -p ssewire-futures
 for crate in ssewire ssewire-embedded ssewire-futures; do
     files=$(cargo package --allow-dirty --list -p "$crate")
