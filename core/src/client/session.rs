@@ -406,9 +406,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
     pub fn handle_received(&mut self, now: Instant, n: usize) {
         match self.io {
             Io::Head { filled } if n > 0 => {
-                let filled = filled.saturating_add(n).min(self.window().len());
-                self.io = Io::Head { filled };
-                self.read_head(now);
+                let window = self.window();
+                let end = filled.saturating_add(n).min(window.len());
+                // Parsed again only when a line end arrived (or the window is full, to say
+                // so): a head sent a byte at a time is read in linear time.
+                let line_end = window
+                    .get(filled..end)
+                    .is_some_and(|new| new.contains(&b'\n'));
+                let full = end == window.len();
+                self.io = Io::Head { filled: end };
+                if line_end || full {
+                    self.read_head(now);
+                }
             }
             Io::Body { .. } if n > 0 => {
                 let end = n.min(self.window().len());
