@@ -715,15 +715,11 @@ async fn send<R: Runtime>(
     handshake: &mut Handshake<Vec<u8>>,
     config: &Config,
 ) -> Result<(), ()> {
-    with_timeout::<R, _>(config.write_timeout, async {
-        while let Some(bytes) = handshake.poll_transmit() {
-            let n = bytes.len();
-            io.write_all(bytes).await?;
-            handshake.handle_transmitted(n);
-        }
-        io.flush().await
-    })
-    .await
+    let answer = handshake.poll_transmit().unwrap_or_default();
+    let len = answer.len();
+    with_timeout::<R, _>(config.write_timeout, write(io, &[answer])).await?;
+    handshake.handle_transmitted(len);
+    Ok(())
 }
 
 /// What a written answer makes of the connection.
