@@ -54,7 +54,11 @@ pub fn ssewire(input: &[u8], chunk: usize, event_type: &str) -> Digest {
             while let Some(item) = parser.feed(&mut piece) {
                 match item {
                     Ok(Item::Event(event)) => {
-                        digest.add(event.event == event_type, event.data.len(), event.id.len());
+                        digest.add(
+                            event.event == event_type,
+                            event.data.len(),
+                            event.last_event_id.len(),
+                        );
                     }
                     Ok(Item::Comment(_) | Item::Retry(_)) => {}
                     Err(_) => digest.errors += 1,

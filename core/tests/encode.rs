@@ -88,7 +88,8 @@ proptest! {
         expected.push(RefItem::Event {
             event: event.filter(|e| !e.is_empty()).unwrap_or_else(|| "message".into()),
             data: normalized(&data),
-            id: id.unwrap_or(earlier_id),
+            last_event_id: id.clone().unwrap_or(earlier_id),
+            id,
         });
         prop_assert_eq!(reference::parse(&stream).0, expected.clone());
         prop_assert_eq!(reference::incremental(&[&stream]).0, expected);

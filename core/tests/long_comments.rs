@@ -41,7 +41,7 @@ fn feed(storage: usize, chunks: &[&[u8]]) -> Vec<Got> {
         let mut input = *chunk;
         while let Some(item) = parser.feed(&mut input) {
             items.push(match item {
-                Ok(Item::Event(e)) => event(e.event, e.data, e.id),
+                Ok(Item::Event(e)) => event(e.event, e.data, e.last_event_id),
                 Ok(Item::Comment(text)) => Got::Comment(text.to_owned()),
                 Ok(Item::Retry(ms)) => Got::Retry(ms),
                 Err(error) => Got::Error(error.to_string()),

@@ -574,7 +574,7 @@ fn replayed_frames_parse_back() {
         let mut input = frame;
         while let Some(item) = parser.feed(&mut input) {
             if let Ok(Item::Event(event)) = item {
-                seen.push((event.id.to_string(), event.data.to_string()));
+                seen.push((event.last_event_id.to_string(), event.data.to_string()));
             }
         }
     }

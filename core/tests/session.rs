@@ -93,7 +93,7 @@ impl Sim {
             };
             got.push(match update {
                 Ok(Update::Open) => Got::Open,
-                Ok(Update::Item(Item::Event(e))) => ev(e.data, e.id),
+                Ok(Update::Item(Item::Event(e))) => ev(e.data, e.last_event_id),
                 Ok(Update::Item(Item::Comment(c))) => Got::Comment(c.to_owned()),
                 Ok(Update::Item(Item::Retry(ms))) => Got::Retry(ms),
                 Ok(other) => panic!("{other:?}"),
@@ -229,6 +229,31 @@ fn short_streams_wait_the_reconnection_time_each_time() {
     sim.close();
     waits.push(sim.wait());
     assert_eq!(waits, [500, 500, 500, 500, 500, 1000, 2000, 500]);
+}
+
+/// The wait is reported once each time a stream ends, as long as it is: what a program shows
+/// (sse-cat's "reconnecting in"); nothing is reported while a stream is open or connecting.
+#[test]
+fn each_wait_is_reported_once_when_it_begins() {
+    let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+    assert_eq!(sim.session.poll_wait(sim.now), None);
+    let mut reported = Vec::new();
+    for body in [
+        format!("{OPEN}retry: 500\ndata: x\n\n"),
+        OPEN.to_owned(),
+        OPEN.to_owned(),
+    ] {
+        sim.request();
+        sim.receive(body.as_bytes(), 1000);
+        assert_eq!(sim.session.poll_wait(sim.now), None, "open");
+        sim.close();
+        let wait = sim.session.poll_wait(sim.now).expect("a wait began");
+        assert_eq!(sim.session.poll_wait(sim.now), None, "reported once");
+        reported.push(wait.as_millis());
+        assert_eq!(sim.wait(), wait.as_millis());
+    }
+    // Silent streams back off from the second failure in a row on.
+    assert_eq!(reported, [500, 500, 1000]);
 }
 
 #[test]

@@ -12,8 +12,8 @@ mod vectors;
 
 use ssewire::parse::{Limits, ParseError, Parser};
 use vectors::{
-    check_run, msg, msg_id, runs, Case, Expected, Failure, Group, COMMENT_LIMIT, DATA_LIMIT,
-    EVENT_TYPE_LIMIT, GROUPS, ID_LIMIT, SMALL, SPEC,
+    check_run, msg, msg_after, msg_id, runs, Case, Expected, Failure, Group, COMMENT_LIMIT,
+    DATA_LIMIT, EVENT_TYPE_LIMIT, GROUPS, ID_LIMIT, SMALL, SPEC,
 };
 
 /// An item the parser yields, owned so it outlives the parser's storage (for messages that show
@@ -23,7 +23,8 @@ enum Owned {
     Event {
         event: String,
         data: String,
-        id: String,
+        id: Option<String>,
+        last_event_id: String,
     },
     Comment(String),
     Retry(u64),
@@ -33,10 +34,16 @@ enum Owned {
 impl From<Expected<'_>> for Owned {
     fn from(item: Expected<'_>) -> Self {
         match item {
-            Expected::Event { event, data, id } => Owned::Event {
+            Expected::Event {
+                event,
+                data,
+                id,
+                last_event_id,
+            } => Owned::Event {
                 event: event.to_owned(),
                 data: data.to_owned(),
-                id: id.to_owned(),
+                id: id.map(str::to_owned),
+                last_event_id: last_event_id.to_owned(),
             },
             Expected::Comment(text) => Owned::Comment(text.to_owned()),
             Expected::Retry(ms) => Owned::Retry(ms),
@@ -191,7 +198,7 @@ fn no_alloc_checker_passes_every_vector() {
 const BASE: Case = vectors::case(
     "base",
     b"id: 1\ndata: a\n\ndata: b\n\n",
-    &[msg_id("a", "1"), msg_id("b", "1")],
+    &[msg_id("a", "1"), msg_after("b", "1")],
 );
 
 const WRONG: [(Case, Failure); 4] = [
@@ -214,7 +221,7 @@ const WRONG: [(Case, Failure); 4] = [
     ),
     (
         Case {
-            expected: &[msg_id("a", "1"), msg_id("b", "1"), msg("c")],
+            expected: &[msg_id("a", "1"), msg_after("b", "1"), msg("c")],
             ..BASE
         },
         Failure::Missing { got: 2 },
@@ -315,17 +322,21 @@ fn reset_discards_unterminated_block_and_keeps_last_event_id() {
     parser.reset();
     assert_eq!(parser.last_event_id(), "1");
     // The pending type, id and data are gone; the last event ID string stays.
-    feed_checked(&mut parser, b"data: b\n\n", &[msg_id("b", "1")]);
+    feed_checked(&mut parser, b"data: b\n\n", &[msg_after("b", "1")]);
     assert_eq!(parser.last_event_id(), "1");
 
     // A partial line is discarded too: after the reset "tial" starts a new (unknown) line.
     feed_checked(&mut parser, b"data: par", &[]);
     parser.reset();
-    feed_checked(&mut parser, b"tial\n\ndata: c\n\n", &[msg_id("c", "1")]);
+    feed_checked(&mut parser, b"tial\n\ndata: c\n\n", &[msg_after("c", "1")]);
 
     // A new stream may start with a BOM again.
     parser.reset();
-    feed_checked(&mut parser, b"\xEF\xBB\xBFdata: d\n\n", &[msg_id("d", "1")]);
+    feed_checked(
+        &mut parser,
+        b"\xEF\xBB\xBFdata: d\n\n",
+        &[msg_after("d", "1")],
+    );
 }
 
 #[test]
@@ -333,20 +344,20 @@ fn set_last_event_id_is_carried_by_events_without_id() {
     let mut parser = default_parser();
     parser.set_last_event_id("42").unwrap();
     assert_eq!(parser.last_event_id(), "42");
-    feed_checked(&mut parser, b"data: a\n\n", &[msg_id("a", "42")]);
+    feed_checked(&mut parser, b"data: a\n\n", &[msg_after("a", "42")]);
     assert_eq!(parser.last_event_id(), "42");
     feed_checked(
         &mut parser,
         b"id: 7\ndata: b\n\ndata: c\n\n",
-        &[msg_id("b", "7"), msg_id("c", "7")],
+        &[msg_id("b", "7"), msg_after("c", "7")],
     );
-    feed_checked(&mut parser, b"id\ndata: d\n\n", &[msg("d")]);
+    feed_checked(&mut parser, b"id\ndata: d\n\n", &[msg_id("d", "")]);
     assert_eq!(parser.last_event_id(), "");
 
     // Survives a reset, as on reconnection.
     parser.set_last_event_id("99").unwrap();
     parser.reset();
-    feed_checked(&mut parser, b"data: e\n\n", &[msg_id("e", "99")]);
+    feed_checked(&mut parser, b"data: e\n\n", &[msg_after("e", "99")]);
 
     // Over the limit: an error, and nothing changes.
     let too_long = "x".repeat(parser.limits().id + 1);
@@ -355,5 +366,5 @@ fn set_last_event_id_is_carried_by_events_without_id() {
         Err(ParseError::IdTooLong)
     );
     assert_eq!(parser.last_event_id(), "99");
-    feed_checked(&mut parser, b"data: f\n\n", &[msg_id("f", "99")]);
+    feed_checked(&mut parser, b"data: f\n\n", &[msg_after("f", "99")]);
 }

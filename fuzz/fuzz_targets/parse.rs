@@ -28,7 +28,8 @@ fuzz_target!(|input: &[u8]| {
                     assert!(
                         e.data.len() <= 16
                             && e.event.len() <= 4.max("message".len())
-                            && e.id.len() <= 4
+                            && e.last_event_id.len() <= 4
+                            && e.id.is_none_or(|id| id == e.last_event_id)
                     )
                 }
                 Ok(Item::Comment(text)) => assert!(text.len() <= 4),

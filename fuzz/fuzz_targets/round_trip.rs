@@ -54,7 +54,8 @@ fuzz_target!(|input: Input<'_>| {
                 .unwrap_or("message")
                 .to_owned(),
             data: data.replace("\r\n", "\n").replace('\r', "\n"),
-            id: input.id.unwrap_or("").to_owned(),
+            id: input.id.map(str::to_owned),
+            last_event_id: input.id.unwrap_or("").to_owned(),
         });
     }
     let (items, last_event_id) = reference::incremental(&[&buf]);

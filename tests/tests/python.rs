@@ -37,28 +37,29 @@ use ssewire_futures::rt::Smol;
 /// The longest any one step may take: starting the server, a request, a whole stream.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// server.py's events as a client sees them: (type, data, ID, the `retry` received with it).
-const EXPECTED: [(&str, &str, &str, Option<u64>); 8] = [
-    ("message", "first", "1", Some(100)),
-    ("greeting", "hello", "2", None),
+/// server.py's events as a client sees them: (type, data, the ID of its own block, the last
+/// event ID). The first comes after `retry: 100`, an item of its own.
+const EXPECTED: [(&str, &str, Option<&str>, &str); 8] = [
+    ("message", "first", Some("1"), "1"),
+    ("greeting", "hello", Some("2"), "2"),
     // Three `data` lines, written from "line one\nline two\r\nline three".
-    ("message", "line one\nline two\nline three", "3", None),
-    // No `id` field: the last event ID stays.
-    ("message", "no id: keeps the last one", "3", None),
+    ("message", "line one\nline two\nline three", Some("3"), "3"),
+    // No `id` field: none of its own, the last event ID stays.
+    ("message", "no id: keeps the last one", None, "3"),
     // `data:  leading…`: one space is the separator, the second is data.
     (
         "message",
         " leading space, UTF-8: h\u{e9}llo \u{2713} \u{65e5}\u{672c}",
+        Some("4"),
         "4",
-        None,
     ),
     // The server sends half an event (ID 99) and aborts here; resumed from ID 4. A CR ends one
     // chunk, its LF starts the next.
-    ("update", "split\nacross reads", "5", None),
+    ("update", "split\nacross reads", Some("5"), "5"),
     // `data: ` with nothing after it: empty data, still an event.
-    ("message", "", "6", None),
+    ("message", "", Some("6"), "6"),
     // The server ends the response cleanly here; resumed from ID 6.
-    ("done", "bye", "7", None),
+    ("done", "bye", Some("7"), "7"),
 ];
 
 /// The events after which the server drops the connection, as indexes in [`EXPECTED`].
@@ -205,6 +206,8 @@ enum Seen {
     Open,
     Event(usize),
     Comment(String),
+    Retry(u64),
+    Reconnecting(Duration),
     Error(String),
 }
 
@@ -232,6 +235,8 @@ fn event_source_gets_every_event_once_across_drops() {
                         Seen::Event(events.len() - 1)
                     }
                     Ok(Update::Comment(text)) => Seen::Comment(text),
+                    Ok(Update::Retry(ms)) => Seen::Retry(ms),
+                    Ok(Update::Reconnecting(wait)) => Seen::Reconnecting(wait),
                     Ok(other) => panic!("{other:?}"),
                     Err(error) => Seen::Error(error.to_string()),
                 };
@@ -257,9 +262,36 @@ fn event_source_gets_every_event_once_across_drops() {
     source.close();
     let got: Vec<_> = events
         .iter()
-        .map(|e| (e.event.as_str(), e.data.as_str(), e.id.as_str(), e.retry))
+        .map(|e| {
+            let id = e.id.as_deref();
+            (
+                e.event.as_str(),
+                e.data.as_str(),
+                id,
+                e.last_event_id.as_str(),
+            )
+        })
         .collect();
     assert_eq!(got, EXPECTED, "{log:#?}");
+    assert!(events.iter().all(|e| e.retry.is_none()), "{log:#?}");
+    // `retry: 100` once, just before the first event.
+    let retries: Vec<_> = log
+        .iter()
+        .enumerate()
+        .filter_map(|(at, (_, seen))| match seen {
+            Seen::Retry(ms) => Some((at, *ms)),
+            _ => None,
+        })
+        .collect();
+    let first = log
+        .iter()
+        .position(|(_, seen)| matches!(seen, Seen::Event(0)));
+    assert_eq!(retries.len(), 1, "{log:#?}");
+    assert_eq!(
+        (Some(retries[0].0 + 1), retries[0].1),
+        (first, 100),
+        "{log:#?}"
+    );
     assert_eq!(source.last_event_id(), "7");
     assert_eq!(server.seen(), expected_seen(), "{log:#?}");
 
@@ -274,7 +306,7 @@ fn event_source_gets_every_event_once_across_drops() {
             Seen::Open => opened_after.push(received),
             Seen::Event(_) => received += 1,
             Seen::Error(error) => errors_after.push((received, error.as_str())),
-            Seen::Comment(_) => {}
+            Seen::Comment(_) | Seen::Retry(_) | Seen::Reconnecting(_) => {}
         }
     }
     let drops = DROPS.map(|i| i + 1);
@@ -329,15 +361,29 @@ fn sse_cat_prints_every_event_once_across_drops() {
         .collect();
     let expected: Vec<Value> = EXPECTED
         .iter()
-        .map(|&(event, data, id, retry)| {
-            let mut value = json!({ "event": event, "data": data, "id": id });
-            if let Some(retry) = retry {
-                value["retry"] = json!(retry);
+        .map(|&(event, data, id, last_event_id)| {
+            let mut value = json!({ "event": event, "data": data });
+            if let Some(id) = id {
+                value["id"] = json!(id);
             }
+            value["last_event_id"] = json!(last_event_id);
             value
         })
         .collect();
     assert_eq!(printed, expected, "stderr:\n{err}");
     assert_eq!(err.matches("sse-cat: reconnected").count(), 2, "{err}");
+    // Each drop followed a stream that delivered events: the wait is the server's `retry: 100`
+    // (plus at most the default 20% jitter, less the moments since it began) each time, never
+    // doubled by a backoff.
+    let waits: Vec<u64> = err
+        .lines()
+        .filter_map(|line| {
+            line.strip_prefix("sse-cat: reconnecting in ")?
+                .strip_suffix(" ms")
+        })
+        .map(|ms| ms.parse().unwrap())
+        .collect();
+    assert_eq!(waits.len(), 2, "{err}");
+    assert!(waits.iter().all(|&ms| (80..=120).contains(&ms)), "{err}");
     assert_eq!(server.seen(), expected_seen(), "stderr:\n{err}");
 }

@@ -214,7 +214,7 @@ fn run(server: Server, config: Config, buf_len: usize, limit: usize) -> Run {
         .unwrap();
         while let Some(result) = source.next().await {
             got.push(match result {
-                Ok(Item::Event(e)) => Got::Event(e.data.to_string(), e.id.to_string()),
+                Ok(Item::Event(e)) => Got::Event(e.data.to_string(), e.last_event_id.to_string()),
                 Ok(Item::Comment(c)) => Got::Comment(c.to_string()),
                 Ok(Item::Retry(ms)) => Got::Retry(ms),
                 Err(error) => Got::Error(error),

@@ -257,7 +257,7 @@ async fn client(stack: Stack<'static>) -> (Received, Option<Failure>) {
         match result {
             Ok(Item::Event(event)) => received.events.push((
                 event.event.to_string(),
-                event.id.to_string(),
+                event.last_event_id.to_string(),
                 event.data.to_string(),
             )),
             Ok(_) => {}

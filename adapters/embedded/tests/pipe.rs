@@ -112,7 +112,11 @@ enum Owned {
 
 fn own(item: Item<'_>) -> Owned {
     match item {
-        Item::Event(e) => Owned::Event(e.event.to_string(), e.data.to_string(), e.id.to_string()),
+        Item::Event(e) => Owned::Event(
+            e.event.to_string(),
+            e.data.to_string(),
+            e.last_event_id.to_string(),
+        ),
         Item::Comment(c) => Owned::Comment(c.to_string()),
         Item::Retry(ms) => Owned::Retry(ms),
     }

@@ -10,7 +10,6 @@ use std::io;
 use std::sync::Arc;
 
 pub use crate::error::ClientError;
-use crate::event::RetryCarry;
 use crate::rt::Runtime;
 use crate::Event;
 use futures_lite::{AsyncRead, AsyncWrite, Stream};
@@ -29,6 +28,13 @@ pub enum Update {
     Event(Event),
     /// A comment (such as a keep-alive), without its colon and one leading space.
     Comment(String),
+    /// A valid `retry` field: the reconnection time in milliseconds, which the client now
+    /// waits before reconnecting.
+    Retry(u64),
+    /// The stream or the attempt ended (after the error that ended it, if any) and the
+    /// client reconnects after this wait: the reconnection time, or more when backing off
+    /// after failures (a browser's `error` event).
+    Reconnecting(std::time::Duration),
 }
 
 /// The parser limits of this crate's readers by default: 16 MiB of data in one event (a
@@ -224,9 +230,10 @@ enum Link {
 /// and reconnecting after the reconnection time (the server's `retry` overrides it),
 /// backing off with jitter on failures. [`poll_next`](Stream::poll_next) moves the bytes.
 ///
-/// - `Ok(Update::Open)` each time a stream opens, `Ok(Update::Event(_))` for each event (with
-///   the `retry` value received since the previous event, if any; the client applies it),
-///   `Ok(Update::Comment(_))` for comments;
+/// - `Ok(Update::Open)` each time a stream opens, `Ok(Update::Event(_))` for each event,
+///   `Ok(Update::Comment(_))` for comments and `Ok(Update::Retry(_))` for each `retry` value
+///   (which the client applies), in the order they came; `Ok(Update::Reconnecting(_))` when
+///   a stream or an attempt ended, with the wait before the next;
 /// - `Err(_)`: something went wrong on the way (connection refused, reset, a malformed
 ///   head, an event over a limit); the client goes on;
 /// - `None` once it stopped for good: [`failure`](EventSource::failure) says why (a `204`,
@@ -241,7 +248,6 @@ pub struct EventSource {
     link: Link,
     /// The wait in progress, and the deadline it is for.
     timer: Option<(ssewire::client::Instant, BoxFuture<()>)>,
-    retry: RetryCarry,
 }
 
 impl fmt::Debug for EventSource {
@@ -300,7 +306,6 @@ impl EventSource {
             origin: std::time::Instant::now(),
             link: Link::None,
             timer: None,
-            retry: RetryCarry::default(),
         })
     }
 
@@ -389,17 +394,18 @@ impl Stream for EventSource {
                 Some(Ok(Output::Open)) => return Poll::Ready(Some(Ok(Update::Open))),
                 Some(Ok(Output::Item(ready))) => {
                     let update = match this.session.client().resolve(ready) {
-                        Item::Event(event) => Update::Event(this.retry.event(&event)),
+                        Item::Event(event) => Update::Event(Event::from_parsed(&event)),
                         Item::Comment(text) => Update::Comment(text.to_owned()),
-                        Item::Retry(ms) => {
-                            this.retry.set(ms);
-                            continue;
-                        }
+                        Item::Retry(ms) => Update::Retry(ms),
                     };
                     return Poll::Ready(Some(Ok(update)));
                 }
                 Some(Err(error)) => return Poll::Ready(Some(Err(ClientError::Session(error)))),
                 None => {}
+            }
+            if let Some(wait) = this.session.poll_wait(now) {
+                let wait = std::time::Duration::from_millis(wait.as_millis());
+                return Poll::Ready(Some(Ok(Update::Reconnecting(wait))));
             }
             if this.session.state() == State::Closed {
                 this.link = Link::None;

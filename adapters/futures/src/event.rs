@@ -7,19 +7,53 @@ use ssewire::parse::{self, DEFAULT_EVENT_TYPE};
 /// [`Hub`](crate::Hub) publishes.
 ///
 /// Built like the core's [`encode::Event`]: `Event::new("data").event("price-update")`.
+///
+/// A received event keeps apart the `id` field of its own block ([`id`](Event::id)) and the
+/// running last event ID ([`last_event_id`](Event::last_event_id)), which an earlier block
+/// may have set; relaying a received event writes only the first, so no `id:` line appears
+/// that was not in the input ([`Hub::send`](crate::Hub::send)).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Event {
     /// The event type; `message` (or empty) for the default type, which `onmessage` receives.
     pub event: String,
     /// The data: lines joined with LF.
     pub data: String,
-    /// The event ID. Received: the last event ID (`lastEventId` in a browser), set by this or
-    /// an earlier event, empty if none. Sent: written if not empty (a [`Hub`](crate::Hub)
-    /// assigns one if empty).
-    pub id: String,
-    /// A reconnection time in milliseconds. Received: the `retry` value the server sent since
-    /// the previous event, if any. Sent: written if set.
+    /// The event's own ID. Received: the `id` field of its block, if it had one. Sent: an
+    /// `id:` line if set (an empty one clears the client's last event ID); none if `None`
+    /// ([`Hub::publish`](crate::Hub::publish) numbers such an event).
+    pub id: Option<String>,
+    /// Received: the last event ID (`lastEventId` in a browser), set by this or an earlier
+    /// block, empty if none; what a client sends as `Last-Event-ID`. Sent: not written.
+    pub last_event_id: String,
+    /// A reconnection time in milliseconds. Sent: a `retry:` line if set. Received: always
+    /// `None`, since a `retry` field is an item of its own ([`Item::Retry`]).
     pub retry: Option<u64>,
+}
+
+/// What the event streams of this crate yield: events, and the comments and `retry` values
+/// between them, in the order they came (nothing is swallowed).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Item {
+    /// An event.
+    Event(Event),
+    /// A comment (such as a keep-alive), without its colon and one leading space. One longer
+    /// than the comment limit is skipped ([`parse::Limits::comment`]).
+    Comment(String),
+    /// A valid `retry` field: the reconnection time in milliseconds.
+    Retry(u64),
+}
+
+impl Item {
+    /// The owned item of the core's parsed `item`.
+    #[must_use]
+    pub fn from_parsed(item: parse::Item<'_>) -> Self {
+        match item {
+            parse::Item::Event(event) => Item::Event(Event::from_parsed(&event)),
+            parse::Item::Comment(text) => Item::Comment(text.to_owned()),
+            parse::Item::Retry(ms) => Item::Retry(ms),
+        }
+    }
 }
 
 impl Event {
@@ -29,7 +63,8 @@ impl Event {
         Event {
             event: DEFAULT_EVENT_TYPE.to_owned(),
             data: data.into(),
-            id: String::new(),
+            id: None,
+            last_event_id: String::new(),
             retry: None,
         }
     }
@@ -43,11 +78,22 @@ impl Event {
         }
     }
 
-    /// Sets the event ID.
+    /// Sets the event's own ID, and the last event ID, which it becomes once received.
     #[must_use]
     pub fn id(self, id: impl Into<String>) -> Self {
+        let id = id.into();
         Event {
-            id: id.into(),
+            last_event_id: id.clone(),
+            id: Some(id),
+            ..self
+        }
+    }
+
+    /// Sets the last event ID only: an event received after an earlier one set it.
+    #[must_use]
+    pub fn last_event_id(self, id: impl Into<String>) -> Self {
+        Event {
+            last_event_id: id.into(),
             ..self
         }
     }
@@ -61,26 +107,27 @@ impl Event {
         }
     }
 
-    /// The event as received: `retry` is the value the server sent since the previous event.
+    /// The event as received.
     #[must_use]
-    pub fn from_parsed(event: &parse::Event<'_>, retry: Option<u64>) -> Self {
+    pub fn from_parsed(event: &parse::Event<'_>) -> Self {
         Event {
             event: event.event.to_owned(),
             data: event.data.to_owned(),
-            id: event.id.to_owned(),
-            retry,
+            id: event.id.map(str::to_owned),
+            last_event_id: event.last_event_id.to_owned(),
+            retry: None,
         }
     }
 
-    /// The event to encode, borrowing this one: no `event` field for the default type, no
-    /// `id` field if the ID is empty.
+    /// The event to encode, borrowing this one: no `event` field for the default type, an
+    /// `id` field only if [`id`](Event::id) is set.
     pub fn to_encode(&self) -> encode::Event<'_> {
         let mut event = encode::Event::new(&self.data);
         if !self.event.is_empty() && self.event != DEFAULT_EVENT_TYPE {
             event = event.event(&self.event);
         }
-        if !self.id.is_empty() {
-            event = event.id(&self.id);
+        if let Some(id) = &self.id {
+            event = event.id(id);
         }
         if let Some(ms) = self.retry {
             event = event.retry(ms);
@@ -99,22 +146,5 @@ impl Event {
         let len = event.encode(&mut bytes)?;
         bytes.truncate(len);
         Ok(bytes)
-    }
-}
-
-/// The one rule for `retry` values received: each goes with the event that follows it (as
-/// [`Event::retry`]), for the readers of this crate that yield events only.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct RetryCarry(Option<u64>);
-
-impl RetryCarry {
-    /// A `retry` value was received.
-    pub(crate) fn set(&mut self, milliseconds: u64) {
-        self.0 = Some(milliseconds);
-    }
-
-    /// The owned event, with the `retry` value received since the previous one.
-    pub(crate) fn event(&mut self, event: &parse::Event<'_>) -> Event {
-        Event::from_parsed(event, self.0.take())
     }
 }

@@ -204,26 +204,54 @@ impl Hub {
     /// An event without an ID gets the next number of the hub's count (1, 2, …); one with an
     /// ID keeps it (a decimal ID moves the count past it). The event is encoded once. A
     /// subscriber whose backlog is full is disconnected. An event larger than the replay
-    /// window is sent but not kept.
+    /// window is sent but not kept. To send an event without an ID, or to relay received
+    /// events as they came, use [`send`](Hub::send).
     ///
     /// # Errors
     ///
     /// [`PublishError::Encode`] for an invalid event type or ID,
     /// [`PublishError::Closed`] after [`close`](Hub::close). Nothing is sent then.
-    pub fn publish(&self, mut event: Event) -> Result<String, PublishError> {
+    pub fn publish(&self, event: Event) -> Result<String, PublishError> {
+        let id = self.fan_out(event, true)?;
+        Ok(id.unwrap_or_default())
+    }
+
+    /// Publishes `event` to every subscriber exactly as it is: the hub numbers nothing.
+    /// Returns its ID, if it has one.
+    ///
+    /// An event with an ID is kept for replay as with [`publish`](Hub::publish). An event
+    /// without one is written with no `id:` line and is live only: it is not kept in the
+    /// replay window, so a client that reconnects never gets it again (nor twice: a browser's
+    /// `Last-Event-ID` cannot point past it). This is the way to relay events received from
+    /// another stream ([`Event::id`] is the `id` field of their own block, if any), and to
+    /// send events that need no replay.
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](Hub::publish).
+    pub fn send(&self, event: Event) -> Result<Option<String>, PublishError> {
+        self.fan_out(event, false)
+    }
+
+    /// Encodes `event` once (numbered first if `number` and it has no ID), keeps it for
+    /// replay if it has an ID, and queues it for every subscriber.
+    fn fan_out(&self, mut event: Event, number: bool) -> Result<Option<String>, PublishError> {
         let mut state = self.state();
         if state.closed {
             return Err(PublishError::Closed);
         }
-        if event.id.is_empty() {
-            event.id = state.next_id.to_string();
+        if number && event.id.is_none() {
+            event.id = Some(state.next_id.to_string());
         }
         let frame: Encoded = event.encode().map_err(PublishError::Encode)?.into();
-        if let Ok(n) = event.id.parse::<u64>() {
-            state.next_id = state.next_id.max(n.saturating_add(1));
+        if let Some(id) = &event.id {
+            if let Ok(n) = id.parse::<u64>() {
+                state.next_id = state.next_id.max(n.saturating_add(1));
+            }
+            // Too large for the window: sent, not kept; a subscriber resuming after it gets a
+            // miss.
+            let _ = state.replay.push(id, &frame);
         }
-        // Too large for the window: sent, not kept; a subscriber resuming after it gets a miss.
-        let _ = state.replay.push(&event.id, &frame);
         state.subscribers.retain(
             |subscriber| match subscriber.queue.try_send(frame.clone()) {
                 Ok(()) => true,

@@ -11,7 +11,7 @@ pub mod server;
 mod stream;
 
 pub use client::EventSource;
-pub use event::Event;
+pub use event::{Event, Item};
 pub use hub::{Hub, HubConfig, Subscription};
 pub use stream::{EventStream, EventWriter, ReadConfig};
 

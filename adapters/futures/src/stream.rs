@@ -6,12 +6,11 @@ use core::task::{Context, Poll};
 use futures_lite::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use ssewire::encode::Comment;
 use ssewire::http::{Body, BodyReader, ChunkHeader, Framing};
-use ssewire::parse::{Item, Limits, Parser};
+use ssewire::parse::{Limits, Parser};
 use ssewire::server::{Stream, CHUNK_OVERHEAD};
 
 use crate::client::DEFAULT_LIMITS;
-use crate::event::RetryCarry;
-use crate::{Event, ReadError, SendError};
+use crate::{Event, Item, ReadError, SendError};
 
 /// How an [`EventStream`] reads: body framing, parser limits, read buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,35 +62,38 @@ impl Default for ReadConfig {
     }
 }
 
-/// The events of a body read from any futures-io reader, as a [`Stream`](futures_lite::Stream) of
-/// `Result<Event, ReadError>`: the loop that drives the core's [`BodyReader`] from
+/// The items of a body read from any futures-io reader, as a [`Stream`](futures_lite::Stream) of
+/// `Result<Item, ReadError>`: the loop that drives the core's [`BodyReader`] from
 /// [`poll_next`](futures_lite::Stream::poll_next).
 ///
-/// Items are owned [`Event`]s; comments are skipped, and a `retry` value is attached to the
-/// event that follows it. An event over a limit is an `Err(ReadError::Parse(_))` and the stream
-/// goes on; any other error ends it (the next poll gives `None`), as does the end of the body.
+/// Items are owned: [`Item::Event`], and the comments and `retry` values in between, in the
+/// order they came. An event over a limit is an `Err(ReadError::Parse(_))` and the stream goes
+/// on; any other error ends it (the next poll gives `None`), as does the end of the body.
 ///
 /// `R` is any [`AsyncRead`] + [`Unpin`]: a socket, `&mut` one (read a body, then use the
 /// connection again), a reader that is not `Send`.
 ///
 /// ```
 /// use futures_lite::StreamExt;
-/// use ssewire_futures::{Event, EventStream};
+/// use ssewire_futures::{Event, EventStream, Item};
 ///
 /// # futures_lite::future::block_on(async {
-/// let body: &[u8] = b"retry: 5000\nid: 1\nevent: greeting\ndata: hello\n\ndata: bye\n\n";
-/// let mut events = EventStream::new(body);
-/// let first = events.next().await.unwrap()?;
-/// assert_eq!(first, Event::new("hello").event("greeting").id("1").retry(5000));
-/// assert_eq!(events.next().await.unwrap()?, Event::new("bye").id("1"));
-/// assert!(events.next().await.is_none());
+/// let body: &[u8] = b"retry: 5000\nid: 1\nevent: greeting\ndata: hello\n\n: ping\ndata: bye\n\n";
+/// let mut items = EventStream::new(body);
+/// assert_eq!(items.next().await.unwrap()?, Item::Retry(5000));
+/// let first = Event::new("hello").event("greeting").id("1");
+/// assert_eq!(items.next().await.unwrap()?, Item::Event(first));
+/// assert_eq!(items.next().await.unwrap()?, Item::Comment("ping".into()));
+/// // No `id` field of its own; the last event ID is still the earlier one.
+/// let second = Event::new("bye").last_event_id("1");
+/// assert_eq!(items.next().await.unwrap()?, Item::Event(second));
+/// assert!(items.next().await.is_none());
 /// # Ok::<(), ssewire_futures::ReadError>(())
 /// # }).unwrap();
 /// ```
 pub struct EventStream<R> {
     io: R,
     reader: BodyReader<Vec<u8>>,
-    retry: RetryCarry,
 }
 
 impl<R> core::fmt::Debug for EventStream<R> {
@@ -120,7 +122,6 @@ impl<R: AsyncRead + Unpin> EventStream<R> {
         EventStream {
             io: reader,
             reader: BodyReader::new(parser, buf, body),
-            retry: RetryCarry::default(),
         }
     }
 
@@ -136,21 +137,15 @@ impl<R: AsyncRead + Unpin> EventStream<R> {
 }
 
 impl<R: AsyncRead + Unpin> futures_lite::Stream for EventStream<R> {
-    type Item = Result<Event, ReadError>;
+    type Item = Result<Item, ReadError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
             match this.reader.poll_ready() {
                 Some(Ok(ready)) => {
-                    match this.reader.resolve(ready) {
-                        Item::Event(event) => {
-                            return Poll::Ready(Some(Ok(this.retry.event(&event))));
-                        }
-                        Item::Retry(ms) => this.retry.set(ms),
-                        Item::Comment(_) => {}
-                    }
-                    continue;
+                    let item = Item::from_parsed(this.reader.resolve(ready));
+                    return Poll::Ready(Some(Ok(item)));
                 }
                 Some(Err(error)) => return Poll::Ready(Some(Err(error.into()))),
                 None => {}

@@ -197,7 +197,7 @@ fn reconnect_resumes_exactly_once<R: Rt>() {
             let event = next_event(&mut source).await;
             assert_eq!(
                 (event.data, event.id),
-                (format!("e{n}"), (n + 1).to_string())
+                (format!("e{n}"), Some((n + 1).to_string()))
             );
         }
         hub.publish(Event::new("e6")).unwrap();
@@ -218,16 +218,23 @@ fn retry_is_honoured<R: Rt>() {
         let mut source = EventSource::new::<R>(&url, config).unwrap();
         assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
         hub.publish(Event::new("x")).unwrap();
-        // The server's `retry` comes with the first event.
-        assert_eq!(next_event(&mut source).await.retry, Some(400));
+        // The server's `retry` comes with the first event, as an item of its own before it.
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Retry(400));
+        let x = Event::new("x").id("1");
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Event(x));
         hub.publish(Event::new("y")).unwrap();
-        assert_eq!(next_event(&mut source).await.retry, None);
+        let y = Event::new("y").id("2");
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Event(y));
         // The hub closes: the stream ends and the client waits the server's 400 ms, not its
-        // default 3 s, before the next request.
+        // default 3 s, before the next request; it says so.
         let ended = Instant::now();
         hub.close();
-        // The stream ends, and the client opens the next one (which the closed hub ends at
-        // once).
+        let wait = Duration::from_millis(400);
+        assert_eq!(
+            source.next().await.unwrap().unwrap(),
+            Update::Reconnecting(wait)
+        );
+        // The client opens the next stream (which the closed hub ends at once).
         assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
         let waited = ended.elapsed();
         assert_eq!(seen.lock().unwrap().len(), 2);
@@ -344,7 +351,7 @@ fn slow_subscriber_is_evicted<R: Rt>() {
             // The fast one gets every event while the slow one reads nothing.
             let event = next_event(&mut fast).await;
             n += 1;
-            assert_eq!(event.id, n.to_string());
+            assert_eq!(event.id, Some(n.to_string()));
         }
         hub.publish(Event::new("after")).unwrap();
         assert_eq!(next_event(&mut fast).await.data, "after");

@@ -11,7 +11,7 @@ use ssewire::replay::Miss;
 use ssewire_futures::http::Framing;
 use ssewire_futures::hub::{Ended, OnMiss, PublishError};
 use ssewire_futures::{
-    Event, EventStream, EventWriter, Hub, HubConfig, ReadConfig, ReadError, SendError,
+    Event, EventStream, EventWriter, Hub, HubConfig, Item, ReadConfig, ReadError, SendError,
 };
 
 /// A reader that gives at most `step` bytes per read, then fails with `error` if set.
@@ -52,27 +52,36 @@ impl AsyncRead for Trickle {
     }
 }
 
-fn collect<R: AsyncRead + Unpin>(stream: EventStream<R>) -> Vec<Result<Event, ReadError>> {
+fn collect<R: AsyncRead + Unpin>(stream: EventStream<R>) -> Vec<Result<Item, ReadError>> {
     block_on(stream.collect())
+}
+
+/// The items of `stream`, which must all be `Ok`.
+fn items<R: AsyncRead + Unpin>(stream: EventStream<R>) -> Vec<Item> {
+    collect(stream).into_iter().map(Result::unwrap).collect()
 }
 
 const BODY: &[u8] = b"\xEF\xBB\xBF: hi\nretry: 1500\nevent: a\nid: 1\ndata: one\ndata: two\n\n\
 data: \xFF\r\n\r\nid\nevent: b\ndata:x\r\rdata: cut";
 
-fn expected() -> Vec<Event> {
+/// What [`BODY`] gives: everything in order, comments and `retry` included; each event with
+/// its own `id` field apart from the last event ID (an `id` line without a value is an empty
+/// id of its own).
+fn expected() -> Vec<Item> {
     vec![
-        Event::new("one\ntwo").event("a").id("1").retry(1500),
-        Event::new("\u{FFFD}").id("1"),
-        Event::new("x").event("b"),
+        Item::Comment("hi".into()),
+        Item::Retry(1500),
+        Item::Event(Event::new("one\ntwo").event("a").id("1")),
+        Item::Event(Event::new("\u{FFFD}").last_event_id("1")),
+        Item::Event(Event::new("x").event("b").id("")),
     ]
 }
 
 #[test]
 fn stream_yields_owned_events_at_any_read_size() {
     for step in [1, 2, 3, 7, 64, 4096] {
-        let events = collect(EventStream::new(Trickle::new(BODY, step)));
-        let events: Vec<Event> = events.into_iter().map(Result::unwrap).collect();
-        assert_eq!(events, expected(), "reads of {step}");
+        let items = items(EventStream::new(Trickle::new(BODY, step)));
+        assert_eq!(items, expected(), "reads of {step}");
     }
 }
 
@@ -87,12 +96,11 @@ fn stream_reads_a_chunked_body() {
     chunked.extend_from_slice(b"0\r\nTrailer: x\r\n\r\n");
     for step in [1, 4, 1000] {
         let config = ReadConfig::new().framing(Framing::Chunked);
-        let events = collect(EventStream::with_config(
+        let items = items(EventStream::with_config(
             Trickle::new(&chunked, step),
             config,
         ));
-        let events: Vec<Event> = events.into_iter().map(Result::unwrap).collect();
-        assert_eq!(events, expected(), "reads of {step}");
+        assert_eq!(items, expected(), "reads of {step}");
     }
     // Cut before the last chunk: an error, after the events received.
     let cut = &chunked[..chunked.len() - 17];
@@ -114,7 +122,10 @@ fn stream_reports_limits_and_goes_on() {
         matches!(events[0], Err(ReadError::Parse(ParseError::DataTooLong))),
         "{events:?}"
     );
-    assert_eq!(events[1].as_ref().unwrap(), &Event::new("small"));
+    assert_eq!(
+        events[1].as_ref().unwrap(),
+        &Item::Event(Event::new("small"))
+    );
     assert_eq!(events.len(), 2);
 }
 
@@ -123,7 +134,7 @@ fn stream_ends_after_an_io_error() {
     let mut reader = Trickle::new(b"data: a\n\ndata: b", 4);
     reader.error = Some(io::ErrorKind::ConnectionReset);
     let events = collect(EventStream::new(reader));
-    assert_eq!(events[0].as_ref().unwrap(), &Event::new("a"));
+    assert_eq!(events[0].as_ref().unwrap(), &Item::Event(Event::new("a")));
     let Err(ReadError::Io(error)) = &events[1] else {
         panic!("{events:?}");
     };
@@ -154,18 +165,19 @@ fn sink_round_trips_through_the_stream() {
         });
         let bytes = sink.into_inner();
         let config = ReadConfig::new().framing(framing);
-        let got: Vec<Event> = collect(EventStream::with_config(Trickle::new(&bytes, 5), config))
-            .into_iter()
-            .map(Result::unwrap)
-            .collect();
-        let mut want = vec![
-            Event::new("plain"),
-            Event::new("multi\nline\nand\ncr").event("typed").id("7"),
-            Event::new("  leading spaces").id("7").retry(250),
-            Event::new("").id("7"),
-            Event::new("é ✓").id("ünï"),
+        let got = items(EventStream::with_config(Trickle::new(&bytes, 5), config));
+        let want = vec![
+            Item::Event(Event::new("plain")),
+            Item::Event(Event::new("multi\nline\nand\ncr").event("typed").id("7")),
+            Item::Retry(250),
+            Item::Event(Event::new("  leading spaces").last_event_id("7")),
+            Item::Event(Event::new("").last_event_id("7")),
+            Item::Event(Event::new("é ✓").id("ünï")),
+            Item::Comment("a comment".into()),
+            Item::Comment("of two lines".into()),
+            Item::Comment(String::new()),
+            Item::Event(Event::new("pre-encoded").last_event_id("ünï")),
         ];
-        want.push(Event::new("pre-encoded").id("ünï"));
         assert_eq!(got, want, "{framing:?}");
     }
 }
@@ -219,6 +231,66 @@ fn hub_assigns_ids_and_replays_what_was_missed() {
         drop(fresh);
         assert_eq!(hub.subscribers(), 2, "a dropped subscription is forgotten");
     });
+}
+
+#[test]
+fn hub_sends_events_as_they_are_and_keeps_only_those_with_ids() {
+    block_on(async {
+        let hub = Hub::new(HubConfig::new().replay_to_new(true));
+        let mut live = hub.subscribe(None);
+        assert_eq!(hub.send(Event::new("no id")).unwrap(), None);
+        assert_eq!(
+            hub.send(Event::new("a").id("7")).unwrap().as_deref(),
+            Some("7")
+        );
+        // Not numbered, but the count still moves past a decimal id.
+        assert_eq!(hub.publish(Event::new("b")).unwrap(), "8");
+        assert_eq!(hub.send(Event::new("live only")).unwrap(), None);
+        let mut got = String::new();
+        for _ in 0..4 {
+            got.push_str(text(&live.recv().await.unwrap()));
+        }
+        assert_eq!(
+            got,
+            "data: no id\n\nid: 7\ndata: a\n\nid: 8\ndata: b\n\ndata: live only\n\n"
+        );
+        // The window holds the events with ids only: a late or returning client never gets
+        // an id-less event it may already have had.
+        let mut late = hub.subscribe(None);
+        assert_eq!(
+            text(&late.recv().await.unwrap()),
+            "id: 7\ndata: a\n\nid: 8\ndata: b\n\n"
+        );
+        let mut back = hub.subscribe(Some("7"));
+        assert_eq!(text(&back.recv().await.unwrap()), "id: 8\ndata: b\n\n");
+    });
+}
+
+/// Received events relayed into a hub go out with the `id` lines of the input and no other:
+/// an event whose block set no id gets none, though its last event ID is set.
+#[test]
+fn relayed_events_get_no_id_line_that_was_not_in_the_input() {
+    let body = b"id: 1\ndata: a\n\ndata: b\n\n: note\nevent: e\ndata: c\nid: 2\n\nid\ndata: d\n\n";
+    let hub = Hub::new(HubConfig::new());
+    let mut live = hub.subscribe(None);
+    let mut relayed = 0;
+    for item in items(EventStream::new(Trickle::new(body, 4))) {
+        if let Item::Event(event) = item {
+            hub.send(event).unwrap();
+            relayed += 1;
+        }
+    }
+    assert_eq!(relayed, 4);
+    let mut out = String::new();
+    block_on(async {
+        for _ in 0..relayed {
+            out.push_str(text(&live.recv().await.unwrap()));
+        }
+    });
+    assert_eq!(
+        out,
+        "id: 1\ndata: a\n\ndata: b\n\nevent: e\nid: 2\ndata: c\n\nid:\ndata: d\n\n"
+    );
 }
 
 #[test]
@@ -331,9 +403,7 @@ fn hub_can_replay_the_window_to_new_subscribers() {
 #[test]
 fn stream_reads_through_a_mutable_reference_and_hands_the_reader_back() {
     let mut reader = Trickle::new(BODY, 5);
-    let events = collect(EventStream::new(&mut reader));
-    let events: Vec<Event> = events.into_iter().map(Result::unwrap).collect();
-    assert_eq!(events, expected());
+    assert_eq!(items(EventStream::new(&mut reader)), expected());
     // The reader is still the caller's, read to its end.
     assert_eq!(reader.at, BODY.len());
     let stream = EventStream::new(Trickle::new(BODY, 5));
@@ -357,14 +427,16 @@ impl AsyncRead for Local {
 fn stream_works_over_a_reader_that_is_not_send() {
     let shared = std::rc::Rc::new(std::cell::RefCell::new(Trickle::new(BODY, 3)));
     let mut stream = EventStream::new(Local(shared.clone()));
-    let first = block_on(stream.next()).unwrap().unwrap();
-    assert_eq!(first, expected()[0]);
+    let first: Vec<Item> = (0..3)
+        .map(|_| block_on(stream.next()).unwrap().unwrap())
+        .collect();
+    assert_eq!(first, expected()[..3]);
     assert_eq!(stream.last_event_id(), "1");
-    let rest: Vec<Event> = block_on(stream.collect::<Vec<_>>())
+    let rest: Vec<Item> = block_on(stream.collect::<Vec<_>>())
         .into_iter()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(rest, expected()[1..]);
+    assert_eq!(rest, expected()[3..]);
     assert_eq!(shared.borrow().at, BODY.len());
 }
 

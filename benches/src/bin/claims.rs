@@ -219,7 +219,7 @@ fn parse_ssewire(chunks: &[&[u8]], deadline: Instant) -> Outcome {
                 Ok(Item::Event(event)) => {
                     outcome
                         .events
-                        .push(Ev::new(event.event, event.data, event.id));
+                        .push(Ev::new(event.event, event.data, event.last_event_id));
                 }
                 Ok(Item::Retry(ms)) => outcome.retries.push(Duration::from_millis(ms)),
                 Ok(Item::Comment(_)) => {}

@@ -406,6 +406,8 @@ pub struct Client<B> {
     failure: Option<Failure>,
     /// The connection in use is to be dropped.
     abort: bool,
+    /// A wait to reconnect began that [`poll_wait`](Client::poll_wait) did not report yet.
+    wait_begun: bool,
     /// Why the body framing of the last connection broke, until taken.
     malformed: Option<ChunkedError>,
     /// The reconnection time: `initial_delay` until the server sends `retry`.
@@ -451,6 +453,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             body: BodyDecoder::new(crate::http::Body::Close),
             failure: None,
             abort: false,
+            wait_begun: false,
             malformed: None,
             retry: config.initial_delay,
             failures: 0,
@@ -521,6 +524,20 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         match self.phase {
             Phase::Wait { until } => Some(until),
             Phase::Request { deadline } => deadline,
+            _ => None,
+        }
+    }
+
+    /// How long the client waits before its next attempt: `Some` once each time a stream or
+    /// an attempt ended and a wait began (a browser's `error` event, `readyState` back to
+    /// connecting), `None` otherwise. For showing the reconnection time and the backoff;
+    /// [`poll_timeout`](Client::poll_timeout) is what times the wait.
+    #[must_use]
+    pub fn poll_wait(&mut self, now: Instant) -> Option<Duration> {
+        match self.phase {
+            Phase::Wait { until } if core::mem::take(&mut self.wait_begun) => {
+                Some(until.saturating_duration_since(now))
+            }
             _ => None,
         }
     }
@@ -713,6 +730,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             self.failures = self.failures.saturating_add(1);
         }
         self.phase = Phase::Wait { until: now + delay };
+        self.wait_begun = true;
     }
 
     /// The wait before the next attempt: the reconnection time doubled for each consecutive

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::{Client, Instant, State};
+use super::{Client, Duration, Instant, State};
 use crate::http::{
     self, ChunkedError, HeadError, HeaderLines, Request, Url, UrlError, WriteError, EMPTY_HEADER,
 };
@@ -513,6 +513,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
             Some(Err(error)) => Some(Err(Error::Parse(error))),
             None => self.error.take().map(Err),
         }
+    }
+
+    /// How long the session waits before it connects again: `Some` once each time a stream or
+    /// an attempt ended (after the error that ended it, if any, was reported by
+    /// [`poll_ready`](Session::poll_ready)); see [`Client::poll_wait`].
+    pub fn poll_wait(&mut self, now: Instant) -> Option<Duration> {
+        if self.error.is_some() {
+            return None;
+        }
+        self.client.poll_wait(now)
     }
 
     /// The [`Update`] an [`Output`] of the last [`poll_ready`](Session::poll_ready) stands for.

@@ -15,7 +15,9 @@ pub(crate) enum RefItem {
     Event {
         event: String,
         data: String,
-        id: String,
+        /// The block's own `id`, if it set one.
+        id: Option<String>,
+        last_event_id: String,
     },
     Comment(String),
     Retry(u64),
@@ -35,9 +37,12 @@ pub(crate) fn parse_with(input: &[u8], comment_limit: usize) -> (Vec<RefItem>, S
     let mut items = Vec::new();
     let (mut data, mut event_type, mut id_buffer, mut last_event_id) =
         (String::new(), String::new(), String::new(), String::new());
+    // The block set the id buffer.
+    let mut own_id = false;
     for line in lines(text) {
         if line.is_empty() {
             last_event_id = id_buffer.clone();
+            let id = std::mem::take(&mut own_id).then(|| last_event_id.clone());
             if data.is_empty() {
                 event_type.clear();
                 continue;
@@ -53,7 +58,8 @@ pub(crate) fn parse_with(input: &[u8], comment_limit: usize) -> (Vec<RefItem>, S
             items.push(RefItem::Event {
                 event,
                 data: std::mem::take(&mut data),
-                id: last_event_id.clone(),
+                id,
+                last_event_id: last_event_id.clone(),
             });
             event_type.clear();
             continue;
@@ -75,7 +81,10 @@ pub(crate) fn parse_with(input: &[u8], comment_limit: usize) -> (Vec<RefItem>, S
                 data.push_str(value);
                 data.push('\n');
             }
-            "id" if !value.contains('\0') => id_buffer = value.to_owned(),
+            "id" if !value.contains('\0') => {
+                id_buffer = value.to_owned();
+                own_id = true;
+            }
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 let ms = value.bytes().fold(0u64, |n, b| {
                     n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
@@ -138,7 +147,8 @@ pub(crate) fn incremental_with(
                 ssewire::parse::Item::Event(e) => RefItem::Event {
                     event: e.event.to_owned(),
                     data: e.data.to_owned(),
-                    id: e.id.to_owned(),
+                    id: e.id.map(str::to_owned),
+                    last_event_id: e.last_event_id.to_owned(),
                 },
                 ssewire::parse::Item::Comment(text) => RefItem::Comment(text.to_owned()),
                 ssewire::parse::Item::Retry(ms) => RefItem::Retry(ms),

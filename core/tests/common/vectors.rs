@@ -22,7 +22,9 @@ pub(crate) enum Expected<'a> {
     Event {
         event: &'a str,
         data: &'a str,
-        id: &'a str,
+        /// The block's own id.
+        id: Option<&'a str>,
+        last_event_id: &'a str,
     },
     Comment(&'a str),
     Retry(u64),
@@ -37,6 +39,7 @@ impl<'a> Expected<'a> {
                 event: event.event,
                 data: event.data,
                 id: event.id,
+                last_event_id: event.last_event_id,
             },
             Ok(Item::Comment(text)) => Expected::Comment(text),
             Ok(Item::Retry(ms)) => Expected::Retry(ms),
@@ -45,27 +48,54 @@ impl<'a> Expected<'a> {
     }
 }
 
-/// An event of the default type with no last event ID.
+/// An event of the default type with no id of its own and no last event ID.
 pub(crate) const fn msg(data: &'static str) -> Expected<'static> {
-    event("message", data, "")
+    event_after("message", data, "")
 }
 
-/// An event of the default type carrying the last event ID `id`.
+/// An event of the default type whose block set the id `id`.
 pub(crate) const fn msg_id(data: &'static str, id: &'static str) -> Expected<'static> {
     event("message", data, id)
 }
 
-/// An event of type `event` with no last event ID.
-pub(crate) const fn typed(event_type: &'static str, data: &'static str) -> Expected<'static> {
-    event(event_type, data, "")
+/// An event of the default type with no id of its own, after an earlier block set the last
+/// event ID to `last`.
+pub(crate) const fn msg_after(data: &'static str, last: &'static str) -> Expected<'static> {
+    event_after("message", data, last)
 }
 
+/// An event of type `event` with no id of its own and no last event ID.
+pub(crate) const fn typed(event_type: &'static str, data: &'static str) -> Expected<'static> {
+    event_after(event_type, data, "")
+}
+
+/// An event of type `event` whose block set the id `id`.
 pub(crate) const fn event(
     event: &'static str,
     data: &'static str,
     id: &'static str,
 ) -> Expected<'static> {
-    Expected::Event { event, data, id }
+    Expected::Event {
+        event,
+        data,
+        id: Some(id),
+        last_event_id: id,
+    }
+}
+
+/// An event of type `event` with no id of its own, after an earlier block set the last event
+/// ID to `last`.
+pub(crate) const fn event_after(
+    event: &'static str,
+    data: &'static str,
+    last: &'static str,
+) -> Expected<'static> {
+    Expected::Event {
+        event,
+        data,
+        id: None,
+        last_event_id: last,
+    }
 }
 
 pub(crate) const fn comment(text: &'static str) -> Expected<'static> {
@@ -528,7 +558,7 @@ pub(crate) const SPEC: Group = Group {
                     retry(3000),
                     comment("keep-alive"),
                     event("tick", "a", "1"),
-                    msg_id("b", "1"),
+                    msg_after("b", "1"),
                 ],
             )
             .last_id("1"),
@@ -678,7 +708,7 @@ pub(crate) const SPEC: Group = Group {
             case(
                 "id_only_block_then_event_carries_it",
                 b"id: 5\n\ndata: x\n\n",
-                &[msg_id("x", "5")],
+                &[msg_after("x", "5")],
             )
             .last_id("5"),
             case(
@@ -694,7 +724,7 @@ pub(crate) const SPEC: Group = Group {
             case(
                 "event_type_reset_by_id_only_block",
                 b"event: e\nid: 1\n\ndata: x\n\n",
-                &[msg_id("x", "1")],
+                &[msg_after("x", "1")],
             )
             .last_id("1"),
             case(
@@ -731,25 +761,25 @@ pub(crate) const SPEC: Group = Group {
             case(
                 "id_persists",
                 b"id: 1\ndata: 1\n\ndata:2\n\n",
-                &[msg_id("1", "1"), msg_id("2", "1")],
+                &[msg_id("1", "1"), msg_after("2", "1")],
             )
             .last_id("1"),
             case(
                 "id_changes_and_persists",
                 b"id: 1\ndata: 1\n\nid: 2\ndata:2\n\ndata:3\n\n",
-                &[msg_id("1", "1"), msg_id("2", "2"), msg_id("3", "2")],
+                &[msg_id("1", "1"), msg_id("2", "2"), msg_after("3", "2")],
             )
             .last_id("2"),
             case(
                 "empty_id_resets",
                 b"id: 1\ndata: 1\n\nid:\ndata:2\n\ndata:3\n\n",
-                &[msg_id("1", "1"), msg("2"), msg("3")],
+                &[msg_id("1", "1"), msg_id("2", ""), msg("3")],
             )
             .last_id(""),
             case(
                 "id_without_colon_resets",
                 b"id: 1\ndata: a\n\nid\ndata: b\n\n",
-                &[msg_id("a", "1"), msg("b")],
+                &[msg_id("a", "1"), msg_id("b", "")],
             )
             .last_id(""),
             // The spec's example with four blocks.
@@ -759,7 +789,7 @@ pub(crate) const SPEC: Group = Group {
                 &[
                     comment("test stream"),
                     msg_id("first event", "1"),
-                    msg("second event"),
+                    msg_id("second event", ""),
                     msg(" third event"),
                 ],
             )
@@ -767,7 +797,7 @@ pub(crate) const SPEC: Group = Group {
             case(
                 "id_with_nul_ignored",
                 b"id: 1\ndata: a\n\nid: 2\0\ndata: b\n\n",
-                &[msg_id("a", "1"), msg_id("b", "1")],
+                &[msg_id("a", "1"), msg_after("b", "1")],
             )
             .last_id("1"),
             // wpt format-field-id-null: every id below contains NUL, so none is taken.
@@ -1043,7 +1073,7 @@ pub(crate) const DATA_LIMIT: Group = Group {
         case(
             "data_over_limit_block_still_sets_id_and_retry",
             concat!("data: ", x40!(), "x\nid: 2\nretry: 5\n\ndata: ok\n\n").as_bytes(),
-            &[error(ParseError::DataTooLong), retry(5), msg_id("ok", "2")],
+            &[error(ParseError::DataTooLong), retry(5), msg_after("ok", "2")],
         )
         .last_id("2"),
     ],
@@ -1096,7 +1126,7 @@ pub(crate) const ID_LIMIT: Group = Group {
             &[
                 msg_id("a", "1"),
                 error(ParseError::IdTooLong),
-                msg_id("ok", "1"),
+                msg_after("ok", "1"),
             ],
         )
         .last_id("1"),

@@ -10,7 +10,7 @@
 //! cargo run -p ssewire-examples --bin sse-cat -- http://127.0.0.1:8080/events
 //! [price-update #1] {"symbol":"ACME","price":101.32}
 //! cargo run -p ssewire-examples --bin sse-cat -- --json -n 3 http://127.0.0.1:8080/events
-//! {"event":"price-update","data":"{\"symbol\":\"ACME\",\"price\":101.32}","id":"1"}
+//! {"event":"price-update","data":"{\"symbol\":\"ACME\",\"price\":101.32}","id":"1","last_event_id":"1"}
 //! ```
 
 use std::error::Error;
@@ -33,11 +33,14 @@ Usage: sse-cat [OPTIONS] URL
 
 Connects to URL (http:// only), prints each event on stdout, and reconnects like a browser
 when the stream drops, sending Last-Event-ID so that the server can replay what was missed.
-Notices (connected, reconnected) and errors go to stderr.
+Notices (connected, reconnecting in how long, reconnected) and errors go to stderr: the
+waits show the reconnection time (the server's `retry:`), backing off only on failures.
 
 Output (one of):
-                            [TYPE #ID] DATA, one event per line; more data lines indented
-      --json                one JSON object per event: {\"event\":…,\"data\":…,\"id\":…}
+                            [TYPE #LAST-EVENT-ID] DATA, one event per line; more data lines
+                            indented
+      --json                one JSON object per event: {\"event\":…,\"data\":…,
+                            \"id\":… (if the event had its own), \"last_event_id\":…}
       --raw                 the data only, one line per data line
 
 Options:
@@ -48,7 +51,8 @@ Options:
       --max-retries N       give up after N failed reconnection attempts in a row
                             [default: never, like a browser]
       --reconnect-ms MS     reconnection time until the server sends `retry:` [default: 3000]
-      --comments            print comments too (keep-alives): `: TEXT`, or {\"comment\":…}
+      --comments            print comments (keep-alives) and `retry` values too: `: TEXT` and
+                            `retry: MS`, or {\"comment\":…} and {\"retry\":MS}
   -q, --quiet               no notices on stderr for opened streams (errors still)
   -h, --help                print this help
 
@@ -209,6 +213,15 @@ async fn run(mut source: EventSource, options: &Options) -> i32 {
             Ok(Update::Comment(text)) if options.comments => {
                 write_comment(&mut stdout, &text, options.format)
             }
+            Ok(Update::Retry(ms)) if options.comments => {
+                write_retry(&mut stdout, ms, options.format)
+            }
+            Ok(Update::Reconnecting(wait)) => {
+                if !options.quiet {
+                    eprintln!("sse-cat: reconnecting in {} ms", wait.as_millis());
+                }
+                Ok(())
+            }
             Ok(_) => Ok(()),
             // Refused, reset, timed out, malformed: the client goes on (or gives up, below).
             Err(error) => {
@@ -259,10 +272,10 @@ fn write_event(out: &mut impl Write, event: &Event, format: Format) -> io::Resul
         Format::Text => {
             let mut lines = event.data.split('\n');
             let first = lines.next().unwrap_or_default();
-            if event.id.is_empty() {
+            if event.last_event_id.is_empty() {
                 write!(out, "[{}] {first}", event.event)?;
             } else {
-                write!(out, "[{} #{}] {first}", event.event, event.id)?;
+                write!(out, "[{} #{}] {first}", event.event, event.last_event_id)?;
             }
             for line in lines {
                 write!(out, "\n  {line}")?;
@@ -270,16 +283,10 @@ fn write_event(out: &mut impl Write, event: &Event, format: Format) -> io::Resul
             writeln!(out)
         }
         Format::Json => {
-            let mut line = json::object(&[
-                ("event", &event.event),
-                ("data", &event.data),
-                ("id", &event.id),
-            ]);
-            if let Some(retry) = event.retry {
-                line.pop();
-                line.push_str(&format!(",\"retry\":{retry}}}"));
-            }
-            writeln!(out, "{line}")
+            let mut members = vec![("event", event.event.as_str()), ("data", &event.data)];
+            members.extend(event.id.as_deref().map(|id| ("id", id)));
+            members.push(("last_event_id", &event.last_event_id));
+            writeln!(out, "{}", json::object(&members))
         }
         Format::Raw => writeln!(out, "{}", event.data),
     }
@@ -290,6 +297,15 @@ fn write_comment(out: &mut impl Write, text: &str, format: Format) -> io::Result
     match format {
         Format::Text => writeln!(out, ": {text}"),
         Format::Json => writeln!(out, "{}", json::object(&[("comment", text)])),
+        Format::Raw => Ok(()),
+    }
+}
+
+/// Writes a `retry` value in `format` (nothing in raw mode).
+fn write_retry(out: &mut impl Write, ms: u64, format: Format) -> io::Result<()> {
+    match format {
+        Format::Text => writeln!(out, "retry: {ms}"),
+        Format::Json => writeln!(out, "{{\"retry\":{ms}}}"),
         Format::Raw => Ok(()),
     }
 }
@@ -405,16 +421,22 @@ mod tests {
         );
         assert_eq!(
             printed(&event, Format::Json),
-            "{\"event\":\"price-update\",\"data\":\"a \\\"b\\\"\\nc\",\"id\":\"12\"}\n"
+            "{\"event\":\"price-update\",\"data\":\"a \\\"b\\\"\\nc\",\"id\":\"12\",\"last_event_id\":\"12\"}\n"
         );
         assert_eq!(printed(&event, Format::Raw), "a \"b\"\nc\n");
         let plain = Event::new("hi");
         assert_eq!(printed(&plain, Format::Text), "[message] hi\n");
-        let retried = Event::new("x").retry(2000);
+        // After an earlier event set the ID: no `id` of its own, the last event ID printed.
+        let later = Event::new("x").last_event_id("12");
+        assert_eq!(printed(&later, Format::Text), "[message #12] x\n");
         let value: serde_json::Value =
-            serde_json::from_str(&printed(&retried, Format::Json)).unwrap();
+            serde_json::from_str(&printed(&later, Format::Json)).unwrap();
+        assert_eq!(value.get("id"), None);
+        assert_eq!(value["last_event_id"], "12");
+        let mut out = Vec::new();
+        write_retry(&mut out, 2000, Format::Json).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(value["retry"], 2000);
-        assert_eq!(value["id"], "");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use ssewire::encode::{EncodeError, Event};
 use ssewire::http::Framing;
 use ssewire_embedded::{EventReader, EventWriter, SendError};
 
-use crate::vectors::{comment, event, msg, msg_id, retry, Expected};
+use crate::vectors::{comment, event, event_after, msg, msg_after, msg_id, retry, Expected};
 use crate::Tally;
 
 /// Bytes written, taken at most `limit` at a time (1 to 7, changing with each write).
@@ -98,10 +98,10 @@ const EXPECTED: &[Expected<'static>] = &[
     comment("this"),
     comment(""),
     retry(2500),
-    msg_id(" spaced ", "1"),
-    event("日本", "é€😀 中文", "42"),
-    msg_id(LONG, "42"),
-    msg(""),
+    msg_after(" spaced ", "1"),
+    event_after("日本", "é€😀 中文", "42"),
+    msg_after(LONG, "42"),
+    msg_id("", ""),
 ];
 
 /// Each framing, with reads and writes of 1 to 7 bytes starting at each of 7 phases; one tally
