@@ -824,7 +824,7 @@ fn decimal(id: &[u8]) -> Option<u64> {
 
 /// An id, pushed as a `&str`.
 fn as_str(bytes: &[u8]) -> &str {
-    str::from_utf8(bytes).unwrap_or_default()
+    crate::utf8::text(bytes).unwrap_or_default()
 }
 
 #[cfg(test)]

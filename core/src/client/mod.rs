@@ -509,7 +509,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
     fn connect(&self) -> Connect<'_> {
         let location = self.location_len.map(|len| {
             let bytes = self.parser.storage().storage.as_ref().get(..len);
-            core::str::from_utf8(bytes.unwrap_or_default()).unwrap_or_default()
+            crate::utf8::text(bytes.unwrap_or_default()).unwrap_or_default()
         });
         Connect {
             location,

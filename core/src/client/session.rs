@@ -645,7 +645,7 @@ fn window(buf: &[u8], start: usize) -> &[u8] {
 }
 
 fn as_str(bytes: &[u8]) -> &str {
-    core::str::from_utf8(bytes).unwrap_or_default()
+    crate::utf8::text(bytes).unwrap_or_default()
 }
 
 /// Reads the response head at the front of `received`, if complete, hands it to `client`, and

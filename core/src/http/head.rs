@@ -168,8 +168,12 @@ pub enum Body {
 /// ```
 #[must_use]
 pub fn is_event_stream(content_type: &str) -> bool {
-    let media_type = content_type.split(';').next().unwrap_or_default();
-    trim_ows_str(media_type).eq_ignore_ascii_case("text/event-stream")
+    // Byte loops, not `split(';')` and `trim_matches`, whose searchers cost a Cortex-M4
+    // about 500 bytes of flash.
+    let bytes = content_type.as_bytes();
+    let end = bytes.iter().position(|&b| b == b';').unwrap_or(bytes.len());
+    let media_type = bytes.get(..end).unwrap_or_default();
+    trim_ows(media_type).eq_ignore_ascii_case(b"text/event-stream")
 }
 
 /// Reads a request head from the front of `buf`, the bytes received so far.
@@ -335,7 +339,7 @@ fn parse<'b>(
 }
 
 fn utf8(value: &[u8]) -> Result<&str, HeadError> {
-    str::from_utf8(value).map_err(|_| HeadError::Malformed)
+    crate::utf8::text(value).ok_or(HeadError::Malformed)
 }
 
 /// Sets a single-valued field, which must be UTF-8, seen for the first time.
