@@ -64,14 +64,24 @@ impl Sim {
         to
     }
 
-    /// Sends the request head, `step` bytes per write; returns it.
+    /// Sends the request head, `step` bytes per write, and flushes once it is written whole
+    /// (not before); returns it.
     fn transmit(&mut self, step: usize) -> String {
         let mut sent = Vec::new();
         while let Some(bytes) = self.session.poll_transmit() {
+            assert!(!self.session.poll_flush(), "flush asked mid-request");
             let n = bytes.len().min(step);
             sent.extend_from_slice(&bytes[..n]);
             self.session.handle_transmitted(n);
         }
+        if !sent.is_empty() {
+            assert!(
+                self.session.poll_flush(),
+                "no flush asked after the request"
+            );
+            self.session.handle_flushed();
+        }
+        assert!(!self.session.poll_flush());
         String::from_utf8(sent).unwrap()
     }
 

@@ -48,8 +48,12 @@ fuzz_target!(|input: &[u8]| {
             1 => {
                 if let Some(bytes) = session.poll_transmit() {
                     assert!(!bytes.is_empty());
+                    assert!(!session.poll_flush(), "a flush asked mid-request");
                     let n = usize::from(op / 10).min(bytes.len()).max(1);
                     session.handle_transmitted(n);
+                } else if session.poll_flush() && op / 10 % 2 == 0 {
+                    // Flushed, or left to the first read, which needs no flush.
+                    session.handle_flushed();
                 }
             }
             2 | 3 => {

@@ -11,8 +11,6 @@ pub use ssewire::client::{
 };
 use ssewire::parse::Item;
 
-use crate::error::{write_all, WriteAll};
-
 /// A way to open connections, supplied by the platform (a TCP socket from embassy-net, with
 /// TLS on top if need be).
 ///
@@ -283,6 +281,8 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
             return None;
         } else if has_conn && self.session.poll_transmit().is_some() {
             Work::Transmit
+        } else if has_conn && self.session.poll_flush() {
+            Work::Flush
         } else if has_conn && self.session.poll_read().is_some() {
             Work::Read
         } else {
@@ -309,18 +309,28 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
                     Either::Second(()) => {}
                 }
             }
+            // One write at a time, as much as the connection takes: the session keeps the
+            // rest (no write-all loop nested in this future).
             Work::Transmit => {
                 let (bytes, io) = (session.poll_transmit()?, conn.as_mut()?);
-                let len = bytes.len();
-                match race(clock, deadline, send(io, bytes)).await {
-                    Either::First(Ok(())) => {
-                        session.handle_transmitted(len);
+                match race(clock, deadline, io.write(bytes)).await {
+                    Either::First(Ok(0)) => return Some(SourceError::WriteZero),
+                    Either::First(Ok(n)) => {
+                        session.handle_transmitted(n);
                         return None;
                     }
-                    Either::First(Err(error)) => return Some(error),
+                    Either::First(Err(error)) => return Some(SourceError::Io(error)),
                     Either::Second(()) => {}
                 }
             }
+            Work::Flush => match race(clock, deadline, conn.as_mut()?.flush()).await {
+                Either::First(Ok(())) => {
+                    session.handle_flushed();
+                    return None;
+                }
+                Either::First(Err(error)) => return Some(SourceError::Io(error)),
+                Either::Second(()) => {}
+            },
             Work::Read => {
                 let (window, io) = (session.poll_read()?, conn.as_mut()?);
                 match race(clock, deadline, io.read(window)).await {
@@ -348,9 +358,14 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
 enum Work {
     Connect,
     Transmit,
+    /// The request, written whole, to push out before reading.
+    Flush,
     Read,
     Wait,
 }
+
+/// No deadline, for [`race`].
+const NEVER: Instant = Instant::from_millis(u64::MAX);
 
 /// `future` raced against `deadline`: [`Either::Second`] once it passed. A plain `fn`
 /// returning the `select` itself: an `async` wrapper would hold the `select` twice in its
@@ -360,19 +375,14 @@ fn race<'c, K: Clock, F: core::future::Future + 'c>(
     deadline: Option<Instant>,
     future: F,
 ) -> Select<F, impl core::future::Future<Output = ()> + 'c> {
+    // The deadline as a plain instant, the end of time for none: half the bytes of an
+    // `Option` in the future of `next`.
+    let at = deadline.unwrap_or(NEVER);
     select(future, async move {
-        match deadline {
-            Some(at) => clock.sleep_until(at).await,
-            None => core::future::pending().await,
+        if at == NEVER {
+            core::future::pending().await
+        } else {
+            clock.sleep_until(at).await;
         }
     })
-}
-
-/// Writes all of `bytes` and flushes.
-async fn send<S: Write, C>(conn: &mut S, bytes: &[u8]) -> Result<(), SourceError<C, S::Error>> {
-    write_all(conn, bytes).await.map_err(|error| match error {
-        WriteAll::Io(error) => SourceError::Io(error),
-        WriteAll::Zero => SourceError::WriteZero,
-    })?;
-    conn.flush().await.map_err(SourceError::Io)
 }

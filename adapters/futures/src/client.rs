@@ -213,11 +213,7 @@ impl<C: Connector> Dial for C {
 enum Link {
     None,
     Connecting(BoxFuture<io::Result<Box<dyn Connection>>>),
-    Open {
-        io: Box<dyn Connection>,
-        /// A flush is due once the request is written, before reading.
-        flush: bool,
-    },
+    Open(Box<dyn Connection>),
 }
 
 /// A reconnecting event stream over HTTP, as a browser's `EventSource`, on runtime `R`'s
@@ -431,29 +427,26 @@ impl Stream for EventSource {
                 }
                 Link::Connecting(connecting) => match connecting.as_mut().poll(cx) {
                     Poll::Ready(Ok(io)) => {
-                        this.link = Link::Open { io, flush: false };
+                        this.link = Link::Open(io);
                         this.session.handle_connected(this.now());
                     }
                     Poll::Ready(Err(error)) => return this.failed(ClientError::Connect(error)),
                     Poll::Pending => return Poll::Pending,
                 },
-                Link::Open { io, flush } => {
+                Link::Open(io) => {
                     if let Some(bytes) = this.session.poll_transmit() {
                         match Pin::new(io).poll_write(cx, bytes) {
                             Poll::Ready(Ok(0)) => {
                                 let zero = io::Error::from(io::ErrorKind::WriteZero);
                                 return this.failed(ClientError::Io(zero));
                             }
-                            Poll::Ready(Ok(n)) => {
-                                this.session.handle_transmitted(n);
-                                *flush = true;
-                            }
+                            Poll::Ready(Ok(n)) => this.session.handle_transmitted(n),
                             Poll::Ready(Err(error)) => return this.failed(ClientError::Io(error)),
                             Poll::Pending => return Poll::Pending,
                         }
-                    } else if *flush {
+                    } else if this.session.poll_flush() {
                         match Pin::new(io).poll_flush(cx) {
-                            Poll::Ready(Ok(())) => *flush = false,
+                            Poll::Ready(Ok(())) => this.session.handle_flushed(),
                             Poll::Ready(Err(error)) => return this.failed(ClientError::Io(error)),
                             Poll::Pending => return Poll::Pending,
                         }

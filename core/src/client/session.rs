@@ -127,6 +127,8 @@ enum Io {
     Connecting { len: usize },
     /// Sending the request head: `sent` of its `len` bytes.
     Transmit { len: usize, sent: usize },
+    /// The request head is written whole; the connection is to be flushed.
+    Sent,
     /// Reading the response head: `filled` bytes of the window received.
     Head { filled: usize },
     /// Reading the body: the window's bytes `start..end` are received and not parsed yet.
@@ -161,14 +163,16 @@ enum Io {
 ///    then [`handle_connected`](Session::handle_connected), or
 ///    [`handle_io_error`](Session::handle_io_error) if that failed.
 /// 5. [`poll_transmit`](Session::poll_transmit) gives bytes: write them (some or all),
-///    then [`handle_transmitted`](Session::handle_transmitted); flush once it gives none.
-/// 6. [`poll_read`](Session::poll_read) gives a window: read into it, then
+///    then [`handle_transmitted`](Session::handle_transmitted).
+/// 6. [`poll_flush`](Session::poll_flush) is `true` (the request is written whole): flush the
+///    connection, then [`handle_flushed`](Session::handle_flushed).
+/// 7. [`poll_read`](Session::poll_read) gives a window: read into it, then
 ///    [`handle_received`](Session::handle_received) with the count (0 at the end of the
 ///    stream), or [`handle_io_error`](Session::handle_io_error).
-/// 7. Otherwise wait until [`poll_timeout`](Session::poll_timeout) and call
+/// 8. Otherwise wait until [`poll_timeout`](Session::poll_timeout) and call
 ///    [`handle_timeout`](Session::handle_timeout).
 ///
-/// Race every wait of 4 to 6 against [`poll_timeout`](Session::poll_timeout), and call
+/// Race every wait of 4 to 7 against [`poll_timeout`](Session::poll_timeout), and call
 /// [`handle_timeout`](Session::handle_timeout) when it passes: the session then gives up on
 /// the connection (1). If the caller loses a connection on its own (a cancelled future),
 /// it calls [`handle_io_error`](Session::handle_io_error);
@@ -382,16 +386,36 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         if let Io::Transmit { len, sent } = self.io {
             let sent = sent.saturating_add(n);
             self.io = if sent >= len {
-                Io::Head { filled: 0 }
+                Io::Sent
             } else {
                 Io::Transmit { len, sent }
             };
         }
     }
 
+    /// Whether to flush the connection now: the request head was written whole (a TLS stream
+    /// or a buffered socket may hold the bytes until then). Then
+    /// [`handle_flushed`](Session::handle_flushed); a connection that needs no flush may go on
+    /// to [`poll_read`](Session::poll_read) at once.
+    #[must_use]
+    pub fn poll_flush(&self) -> bool {
+        self.io == Io::Sent
+    }
+
+    /// The connection was flushed: the response is read next.
+    pub fn handle_flushed(&mut self) {
+        if self.io == Io::Sent {
+            self.io = Io::Head { filled: 0 };
+        }
+    }
+
     /// Where to read the connection's next bytes into, if the session is reading; `None` while
     /// items wait to be taken with [`poll_ready`](Session::poll_ready).
     pub fn poll_read(&mut self) -> Option<&mut [u8]> {
+        if self.io == Io::Sent {
+            // Reading begins: a flush not done is not waited for.
+            self.io = Io::Head { filled: 0 };
+        }
         let from = match self.io {
             Io::Head { filled } => filled,
             Io::Body { start, end } if start >= end => 0,
@@ -436,7 +460,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
                 self.client.handle_end_of_body(now);
                 self.drop_connection();
             }
-            Io::Idle | Io::Connecting { .. } | Io::Transmit { .. } => {}
+            Io::Idle | Io::Connecting { .. } | Io::Transmit { .. } | Io::Sent => {}
         }
     }
 
