@@ -34,7 +34,7 @@ use embassy_sync::watch::{Receiver, Watch};
 use embedded_hal_bus::spi::ExclusiveDevice;
 use panic_halt as _;
 use ssewire::encode::{EncodeError, Frame};
-use ssewire::replay::{storage_len, ArrayReplay, Cursor, Miss};
+use ssewire::replay::{storage_len, ArrayReplay, Miss};
 use ssewire_embedded::embassy::embassy_net::tcp::{self, TcpSocket};
 use ssewire_embedded::embassy::embassy_net::{
     self, Ipv4Address, Ipv4Cidr, Stack, StackResources, StaticConfigV4,
@@ -344,7 +344,20 @@ async fn stream(
     let mut writer = EventWriter::new(socket, &mut small, accepted.framing);
     let mut frame = [0u8; FRAME_LEN];
     loop {
-        while let Some(len) = copy_frame(readings, &mut cursor, &mut frame) {
+        // The reading at the cursor, copied out under the lock (a client that fell behind the
+        // replay goes on from the oldest kept), then written with no lock held.
+        while let Some(len) = readings.lock(|replay| {
+            let replay = replay.borrow();
+            let next = match replay.next_frame(&mut cursor) {
+                Ok(next) => next,
+                Err(_) => {
+                    cursor = replay.oldest();
+                    replay.next_frame(&mut cursor).ok()?
+                }
+            }?;
+            frame.get_mut(..next.len())?.copy_from_slice(next);
+            Some(next.len())
+        }) {
             writer.send_encoded(&frame[..len]).await?;
         }
         match select(newest.changed(), Timer::after(KEEP_ALIVE)).await {
@@ -352,21 +365,4 @@ async fn stream(
             Either::Second(()) => writer.keep_alive().await?,
         }
     }
-}
-
-/// Copies the reading at `cursor` into `out` and moves the cursor on; `None` if there is no
-/// new one. A client that fell behind the replay goes on from the oldest kept.
-fn copy_frame(readings: &Readings, cursor: &mut Cursor, out: &mut [u8]) -> Option<usize> {
-    readings.lock(|replay| {
-        let replay = replay.borrow();
-        let frame = match replay.next_frame(cursor) {
-            Ok(frame) => frame?,
-            Err(_) => {
-                *cursor = replay.oldest();
-                replay.next_frame(cursor).ok()??
-            }
-        };
-        out.get_mut(..frame.len())?.copy_from_slice(frame);
-        Some(frame.len())
-    })
 }
