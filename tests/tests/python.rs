@@ -324,6 +324,19 @@ fn event_source_gets_every_event_once_across_drops() {
         .collect();
     assert_eq!(comments, ["a comment"], "{log:#?}");
 
+    // Each drop came after events: the client says it waits the server's `retry: 100` (plus
+    // at most the 20% jitter), never a doubled backoff.
+    let waits: Vec<Duration> = log
+        .iter()
+        .filter_map(|(_, seen)| match seen {
+            Seen::Reconnecting(wait) => Some(*wait),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(waits.len(), DROPS.len(), "{log:#?}");
+    let retry = Duration::from_millis(80)..=Duration::from_millis(120);
+    assert!(waits.iter().all(|wait| retry.contains(wait)), "{log:#?}");
+
     // The server's `retry: 100` is honoured: without it, each reconnection would wait the
     // 3 s default (and back off after the abort).
     for drop in DROPS {
