@@ -2,7 +2,9 @@
 //! byte for byte, and what it reports for the bytes it receives, split anywhere.
 
 use proptest::prelude::*;
-use ssewire::client::{Client, Config, Duration, Error, Failure, Instant, Session, State, Update};
+use ssewire::client::{
+    Client, Config, Duration, Error, Failure, Instant, Request, Session, State, Update,
+};
 use ssewire::http::{ChunkedError, HeadError, UrlError, WriteError};
 use ssewire::parse::Item;
 
@@ -41,9 +43,13 @@ impl Sim {
     }
 
     fn with_buffer(url: &str, headers: &[(&str, &str)], config: Config, buf: usize) -> Self {
+        Self::with_request(url, Request::new().headers(headers), config, buf)
+    }
+
+    fn with_request(url: &str, request: Request<'_>, config: Config, buf: usize) -> Self {
         let client = Client::new(vec![0; 2048], config, 0x5eed);
         Sim {
-            session: Session::new(client, vec![0; buf], url, headers).unwrap(),
+            session: Session::with_request(client, vec![0; buf], url, request).unwrap(),
             now: Instant::from_millis(1_000),
         }
     }
@@ -612,4 +618,184 @@ proptest! {
         };
         prop_assert_eq!(run(&cuts), run(&[usize::MAX]));
     }
+}
+
+/// A `POST` with a JSON body goes out byte for byte the same on the first request and on each
+/// reconnection, with `Last-Event-ID` added once an event had one; however it is written.
+#[test]
+fn a_method_and_body_are_sent_on_every_connection() {
+    let body = br#"{"model":"m","stream":true}"#;
+    let headers = [("Content-Type", "application/json")];
+    let post = Request::new().method("POST").headers(&headers).body(body);
+    let expected = |id: Option<&str>| {
+        let id = id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
+        format!(
+            "POST /chat?x=1 HTTP/1.1\r\nHost: a.example\r\nAccept: text/event-stream\r\n\
+             Cache-Control: no-cache\r\n{id}Content-Length: 27\r\n\
+             Content-Type: application/json\r\n\r\n{{\"model\":\"m\",\"stream\":true}}"
+        )
+    };
+    for step in [1, 5, 1000] {
+        let mut sim = Sim::with_request("http://a.example/chat?x=1", post, no_jitter(), 512);
+        sim.connect();
+        assert_eq!(sim.transmit(step), expected(None), "writes of {step}");
+        let got = sim.receive(format!("{OPEN}id: 7\ndata: x\n\n").as_bytes(), 1000);
+        assert_eq!(got, [Got::Open, ev("x", "7")]);
+        sim.close();
+        sim.wait();
+        sim.connect();
+        assert_eq!(sim.transmit(step), expected(Some("7")), "writes of {step}");
+    }
+}
+
+/// `Content-Length` as RFC 9110 asks: none for a `GET` or `HEAD` without a body, the length
+/// otherwise, `0` included; an invalid method is refused before anything is sent.
+#[test]
+fn content_length_follows_the_method_and_body() {
+    let sent = |request: Request<'_>| {
+        let mut sim = Sim::with_request("http://a.example/", request, no_jitter(), 512);
+        sim.connect();
+        let head = sim.transmit(1000);
+        let length = head
+            .lines()
+            .find_map(|line| line.strip_prefix("Content-Length: "))
+            .map(str::to_owned);
+        (head.split(' ').next().unwrap().to_owned(), length)
+    };
+    let none = None::<String>;
+    assert_eq!(sent(Request::new()), ("GET".into(), none.clone()));
+    assert_eq!(sent(Request::new().method("HEAD")), ("HEAD".into(), none));
+    assert_eq!(
+        sent(Request::new().method("POST")),
+        ("POST".into(), Some("0".into()))
+    );
+    assert_eq!(
+        sent(Request::new().method("REPORT").body(b"q")),
+        ("REPORT".into(), Some("1".into()))
+    );
+    assert_eq!(
+        sent(Request::new().body(b"abc")),
+        ("GET".into(), Some("3".into()))
+    );
+    for method in ["", "PO ST", "GET\r\nX: y", "P\u{e9}"] {
+        let client = Client::new(vec![0; 2048], no_jitter(), 1);
+        let made = Session::with_request(
+            client,
+            vec![0; 512],
+            "http://a/",
+            Request::new().method(method),
+        );
+        assert!(
+            matches!(made, Err(Error::Request(WriteError::InvalidMethod))),
+            "{method:?}"
+        );
+    }
+    for reserved in ["Content-Length", "transfer-encoding"] {
+        let client = Client::new(vec![0; 2048], no_jitter(), 1);
+        let headers = [(reserved, "5")];
+        let made = Session::with_request(
+            client,
+            vec![0; 512],
+            "http://a/",
+            Request::new().headers(&headers),
+        );
+        assert!(
+            matches!(made, Err(Error::Request(WriteError::ReservedHeader))),
+            "{reserved}"
+        );
+    }
+    // A body too large for the buffer is refused at once, not cut.
+    let client = Client::new(vec![0; 2048], no_jitter(), 1);
+    let big = [b'x'; 600];
+    let made = Session::with_request(client, vec![0; 512], "http://a/", Request::new().body(&big));
+    assert!(matches!(
+        made,
+        Err(Error::Request(WriteError::BufferTooSmall))
+    ));
+}
+
+/// With a read timeout, a stream that goes silent (no event, comment or keep-alive) is given
+/// up: an error, then the reconnection time (not a backoff: the stream delivered), then a
+/// request with the last event ID. Every byte moves the deadline.
+#[test]
+fn a_silent_stream_is_given_up_after_the_read_timeout() {
+    let config = no_jitter().read_timeout(Some(Duration::from_millis(5_000)));
+    let mut sim = Sim::new("http://a.example/events", &[], config);
+    sim.request();
+    let got = sim.receive(
+        format!("{OPEN}retry: 700\nid: 3\ndata: x\n\n").as_bytes(),
+        1000,
+    );
+    assert_eq!(got, [Got::Open, Got::Retry(700), ev("x", "3")]);
+    let due = |sim: &Sim| {
+        sim.session
+            .poll_timeout()
+            .unwrap()
+            .saturating_duration_since(sim.now)
+    };
+    assert_eq!(due(&sim).as_millis(), 5_000);
+    sim.advance(4_000);
+    assert_eq!(
+        sim.receive(b": keep-alive\n", 1000),
+        [Got::Comment("keep-alive".into())]
+    );
+    assert_eq!(due(&sim).as_millis(), 5_000, "a comment moves the deadline");
+    sim.advance(4_999);
+    sim.session.handle_timeout(sim.now);
+    assert_eq!(sim.updates(), [], "not yet");
+    assert_eq!(sim.wait(), 1);
+    assert_eq!(
+        sim.updates(),
+        [Got::Disconnect, Got::Error(Error::ReadTimeout)]
+    );
+    assert_eq!(sim.session.state(), State::Connecting);
+    assert_eq!(sim.wait(), 700);
+    let (_, sent) = sim.request();
+    assert_eq!(sent, request("/events", "a.example", Some("3"), ""));
+    // Off by default: an open stream has no deadline.
+    let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+    sim.request();
+    sim.receive(OPEN.as_bytes(), 1000);
+    assert_eq!(sim.session.poll_timeout(), None);
+}
+
+/// `restart` drops the stream and asks to connect at once, with the last event ID; a restart
+/// is no failure (the backoff stays where it was), and a closed session stays closed.
+#[test]
+fn restart_reconnects_now_keeping_the_last_event_id_and_the_backoff() {
+    let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+    // Two failed attempts first: the backoff is at 2 failures.
+    for _ in 0..2 {
+        sim.connect();
+        sim.session.handle_io_error(sim.now);
+        sim.updates();
+        sim.wait();
+    }
+    sim.request();
+    let got = sim.receive(
+        format!("{OPEN}retry: 400\nid: 9\ndata: x\n\n").as_bytes(),
+        1000,
+    );
+    assert_eq!(got, [Got::Open, Got::Retry(400), ev("x", "9")]);
+    sim.session.restart(sim.now);
+    assert_eq!(sim.updates(), [Got::Disconnect]);
+    assert_eq!(sim.session.poll_wait(sim.now), None, "no wait");
+    let (_, sent) = sim.request();
+    assert_eq!(sent, request("/events", "a.example", Some("9"), ""));
+    // Restarted while waiting to reconnect: at once too.
+    sim.close();
+    assert!(sim.session.poll_timeout().is_some());
+    sim.session.restart(sim.now);
+    let (_, sent) = sim.request();
+    assert_eq!(sent, request("/events", "a.example", Some("9"), ""));
+    // The stream that delivered reset the failures when it was restarted; since then one
+    // attempt failed (closed before its head), and the restart after it counted for nothing:
+    // a failure now waits 2 × `retry`, not the 8× of the four failures it would be otherwise.
+    sim.session.handle_io_error(sim.now);
+    sim.updates();
+    assert_eq!(sim.wait(), 800);
+    sim.session.close();
+    sim.session.restart(sim.now);
+    assert_eq!(sim.session.state(), State::Closed);
+    assert!(sim.session.poll_connect(sim.now).is_none());
 }

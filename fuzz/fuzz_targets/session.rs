@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssewire::client::{Client, Config, Duration, Instant, Session, State};
+use ssewire::client::{Client, Config, Duration, Instant, Request, Session, State};
 
 /// Response heads a server could send, so that runs get past the head often.
 const HEADS: [&[u8]; 6] = [
@@ -27,11 +27,20 @@ fuzz_target!(|input: &[u8]| {
         .response_timeout(
             (setting(1) & 0x80 != 0).then(|| Duration::from_millis(u64::from(setting(2)) * 100)),
         )
+        .read_timeout((setting(0) & 0x20 != 0).then(|| Duration::from_millis(300)))
         .max_location(usize::from(setting(1) % 64));
     let mut storage = [0u8; 512];
     let mut buf = vec![0u8; 96 + usize::from(setting(2))];
     let client = Client::new(&mut storage[..], config, u64::from(setting(2)));
-    let Ok(mut session) = Session::new(client, &mut buf[..], "http://a.example/events", &[]) else {
+    // A POST with a body, or a GET.
+    let request = if setting(0) & 0x10 != 0 {
+        Request::new().method("POST").body(b"{\"q\":1}")
+    } else {
+        Request::new()
+    };
+    let Ok(mut session) =
+        Session::with_request(client, &mut buf[..], "http://a.example/events", request)
+    else {
         return;
     };
     let mut now = Instant::from_millis(0);
@@ -92,6 +101,8 @@ fuzz_target!(|input: &[u8]| {
             _ => {
                 if op > 250 {
                     session.close();
+                } else if op > 240 {
+                    session.restart(now);
                 }
             }
         }

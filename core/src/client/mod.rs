@@ -194,6 +194,11 @@ pub struct Config {
     /// [`poll_connect`](Session::poll_connect); then the attempt counts as failed. `None` waits
     /// as long as the connector does. Default: 10 s.
     pub connect_timeout: Option<Duration>,
+    /// How long an open stream may go without a byte of body (an event, a comment, a
+    /// keep-alive), for a [`Session`]; then the connection counts as lost and the client
+    /// reconnects with the last event ID. A server's keep-alives (every 15 s for ssewire's)
+    /// keep a healthy stream inside it. `None` waits forever. Default: `None`, as browsers.
+    pub read_timeout: Option<Duration>,
     /// Redirects followed in a row before failing. Default: 10.
     pub max_redirects: u8,
     /// Retry `5xx` and `429` responses (after `Retry-After`, if longer than the delay) instead
@@ -216,6 +221,7 @@ impl Config {
             retry_budget: None,
             response_timeout: Some(Duration::from_secs(30)),
             connect_timeout: Some(Duration::from_secs(10)),
+            read_timeout: None,
             max_redirects: 10,
             retry_server_errors: false,
             max_location: 256,
@@ -276,6 +282,14 @@ impl Config {
         }
     }
 
+    /// Sets the longest an open stream may go without a byte of body (`None`: forever).
+    pub const fn read_timeout(self, read_timeout: Option<Duration>) -> Self {
+        Config {
+            read_timeout,
+            ..self
+        }
+    }
+
     /// Sets the redirects followed in a row before failing.
     pub const fn max_redirects(self, max_redirects: u8) -> Self {
         Config {
@@ -316,6 +330,67 @@ impl Config {
 }
 
 impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a [`Session`] asks for besides the URL: the method, extra headers and a body, sent
+/// the same on the first request and on every reconnection (LLM streaming APIs `POST` a JSON
+/// body; feature-flag feeds use `REPORT`). Plain data with `const fn` setters.
+///
+/// ```
+/// use ssewire::client::Request;
+///
+/// let request = Request::new()
+///     .method("POST")
+///     .headers(&[("Content-Type", "application/json")])
+///     .body(br#"{"stream":true}"#);
+/// assert_eq!(request.method, "POST");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[must_use]
+pub struct Request<'a> {
+    /// The method, a token (`GET`, `POST`, `REPORT`, ...; case matters). Default: `GET`.
+    pub method: &'a str,
+    /// Extra headers, as (name, value) pairs, checked as
+    /// [`http::Request::headers`](crate::http::Request::headers) says: no control characters,
+    /// and none of the headers the session writes itself (`Host`, `Accept`, `Cache-Control`,
+    /// `Last-Event-ID`, `Content-Length`, `Transfer-Encoding`). Default: none.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The body, sent after the head with its `Content-Length`. A request other than `GET`
+    /// or `HEAD` always says its length (`Content-Length: 0` for none). Default: empty.
+    pub body: &'a [u8],
+}
+
+impl<'a> Request<'a> {
+    /// A `GET` without extra headers or a body.
+    pub const fn new() -> Self {
+        Request {
+            method: "GET",
+            headers: &[],
+            body: &[],
+        }
+    }
+
+    /// Sets the method.
+    pub const fn method(self, method: &'a str) -> Self {
+        Request { method, ..self }
+    }
+
+    /// Sets the extra headers.
+    pub const fn headers(self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        Request { headers, ..self }
+    }
+
+    /// Sets the body.
+    pub const fn body(self, body: &'a [u8]) -> Self {
+        Request { body, ..self }
+    }
+}
+
+impl Default for Request<'_> {
     fn default() -> Self {
         Self::new()
     }
@@ -689,6 +764,30 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         }
     }
 
+    /// Drops the attempt or stream in progress and connects again now, without waiting: the
+    /// last event ID and the server's `retry` stay, and the next
+    /// [`poll_connect`](Client::poll_connect) asks for the original URL. A restart is not a
+    /// failure: the count of failures stays as it is, except that a stream ended this way
+    /// that was healthy (it delivered a byte, or stayed open
+    /// [`healthy_after`](Config::healthy_after)) resets it, as its end would have. Nothing
+    /// happens once the client is [`Closed`](State::Closed).
+    pub fn restart(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Closed => return,
+            Phase::Open { since, delivered } if self.healthy(now, since, delivered) => {
+                self.failures = 0;
+            }
+            _ => {}
+        }
+        self.parser.reset();
+        self.location_len = None;
+        self.redirects = 0;
+        self.abort = false;
+        self.malformed = None;
+        self.wait_begun = false;
+        self.phase = Phase::Connect;
+    }
+
     /// Stops the client for good, whatever it was doing.
     pub fn close(&mut self) {
         self.phase = Phase::Closed;
@@ -700,8 +799,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
                 // As browsers: a stream that opened and delivered its body is a success, and
                 // the next wait is the reconnection time itself; one that opened and stayed
                 // silent counts as a failure unless it stayed open `healthy_after`.
-                let success =
-                    delivered || now.saturating_duration_since(since) >= self.config.healthy_after;
+                let success = self.healthy(now, since, delivered);
                 if success {
                     self.failures = 0;
                 }
@@ -710,6 +808,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             Phase::Request { .. } => self.reconnect(now, Duration::ZERO, true),
             Phase::Connect | Phase::Wait { .. } | Phase::Closed => {}
         }
+    }
+
+    /// Whether a stream open since `since` was healthy at `now`.
+    fn healthy(&self, now: Instant, since: Instant, delivered: bool) -> bool {
+        delivered || now.saturating_duration_since(since) >= self.config.healthy_after
     }
 
     /// Schedules a reconnection to the original URL, waiting at least `at_least`; the attempt

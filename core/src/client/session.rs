@@ -2,9 +2,10 @@
 
 use core::fmt;
 
+use super::Request;
 use super::{Client, Duration, Instant, State};
 use crate::http::{
-    self, ChunkedError, HeadError, HeaderLines, Request, Url, UrlError, WriteError, EMPTY_HEADER,
+    self, ChunkedError, HeadError, HeaderLines, Url, UrlError, WriteError, EMPTY_HEADER,
 };
 use crate::parse::{Item, ParseError, Ready};
 
@@ -29,6 +30,9 @@ pub enum Error {
     /// The response head did not come within
     /// [`Config::response_timeout`](super::Config::response_timeout).
     ResponseTimeout,
+    /// The open stream went [`Config::read_timeout`](super::Config::read_timeout) without a
+    /// byte of body.
+    ReadTimeout,
     /// The connection closed before the response head was complete, or before the end of a
     /// chunked or `Content-Length` body.
     UnexpectedEof,
@@ -47,6 +51,7 @@ impl fmt::Display for Error {
             Error::Request(error) => error.fmt(f),
             Error::ConnectTimeout => f.write_str("connection not opened in time"),
             Error::ResponseTimeout => f.write_str("response head not received in time"),
+            Error::ReadTimeout => f.write_str("no byte of the stream received in time"),
             Error::UnexpectedEof => f.write_str("connection closed before the end of the response"),
             Error::Head(error) => error.fmt(f),
             Error::Body(error) => error.fmt(f),
@@ -211,12 +216,16 @@ enum Io {
 pub struct Session<B> {
     client: Client<B>,
     buf: B,
-    /// The original URL, then the extra header lines, at the front of `buf`.
+    /// The original URL, the method, the extra header lines and the body, at the front of
+    /// `buf`.
     url_len: usize,
+    method_len: usize,
     lines_len: usize,
+    body_len: usize,
     io: Io,
-    /// When connecting gives up, while [`Io::Connecting`].
-    connect_deadline: Option<Instant>,
+    /// When connecting gives up, while [`Io::Connecting`]; when the next byte of body is due,
+    /// while [`Io::Body`] (with [`Config::read_timeout`](super::Config::read_timeout)).
+    deadline: Option<Instant>,
     /// The connection is to be dropped.
     disconnect: bool,
     /// An error to report first.
@@ -226,44 +235,71 @@ pub struct Session<B> {
 }
 
 impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
-    /// A session for `url` (`http://` or `https://`, see [`Url`]) that sends these extra
-    /// `headers` with each request, as (name, value) pairs (see [`Request::headers`]), driving
-    /// `client` with `buf` for the I/O. Nothing happens until
-    /// [`poll_connect`](Session::poll_connect).
+    /// A session for `url` (`http://` or `https://`, see [`Url`]) that sends `GET` requests
+    /// with these extra `headers`, as (name, value) pairs (see
+    /// [`http::Request::headers`]), driving `client` with `buf` for the I/O. Nothing happens
+    /// until [`poll_connect`](Session::poll_connect).
+    ///
+    /// # Errors
+    ///
+    /// As [`with_request`](Session::with_request).
+    pub fn new(
+        client: Client<B>,
+        buf: B,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Self, Error> {
+        Self::with_request(client, buf, url, Request::new().headers(headers))
+    }
+
+    /// A session for `url` that sends `request` (a method, extra headers, a body) the same way
+    /// on every connection, reconnections included. The URL, the method, the header lines and
+    /// the body are kept at the front of `buf`; the rest is the window for the request head
+    /// and the response.
     ///
     /// # Errors
     ///
     /// [`Error::Url`] for a URL that cannot be requested; [`Error::Request`] for an invalid
-    /// header, or a `buf` too small for the URL, the header lines and a request head.
-    pub fn new(
+    /// method or header, or a `buf` too small for all that and a request head.
+    pub fn with_request(
         client: Client<B>,
         mut buf: B,
         url: &str,
-        headers: &[(&str, &str)],
+        request: Request<'_>,
     ) -> Result<Self, Error> {
         let parsed = Url::parse(url).map_err(Error::Url)?;
-        let lines = HeaderLines(headers);
+        let lines = HeaderLines(request.headers);
         let lines_len = lines.encoded_len().map_err(Error::Request)?;
         let too_small = Error::Request(WriteError::BufferTooSmall);
-        let bytes = buf.as_mut();
-        let (template, window) = bytes
-            .split_at_mut_checked(url.len().saturating_add(lines_len))
+        let (url_len, method_len, body_len) = (url.len(), request.method.len(), request.body.len());
+        let template_len = [url_len, method_len, lines_len, body_len]
+            .iter()
+            .fold(0usize, |len, part| len.saturating_add(*part));
+        let (template, window) = buf
+            .as_mut()
+            .split_at_mut_checked(template_len)
             .ok_or(too_small)?;
-        let (url_part, lines_part) = template.split_at_mut(url.len());
+        let (url_part, rest) = template.split_at_mut(url_len);
         url_part.copy_from_slice(url.as_bytes());
+        let (method_part, rest) = rest.split_at_mut(method_len);
+        method_part.copy_from_slice(request.method.as_bytes());
+        let (lines_part, body_part) = rest.split_at_mut(lines_len);
         lines.encode(lines_part).map_err(Error::Request)?;
+        body_part.copy_from_slice(request.body);
         // The request without a last event ID must fit: nothing else can make it not fit
         // later but a long ID.
-        request(&parsed, "", lines_part)
+        head(&parsed, request.method, "", lines_part, body_len)
             .encode(window)
             .map_err(Error::Request)?;
         Ok(Session {
             client,
             buf,
-            url_len: url.len(),
+            url_len,
+            method_len,
             lines_len,
+            body_len,
             io: Io::Idle,
-            connect_deadline: None,
+            deadline: None,
             disconnect: false,
             error: None,
             opened: false,
@@ -302,6 +338,21 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
             || matches!(self.io, Io::Body { start, end } if start < end)
     }
 
+    /// Drops the connection, if any ([`poll_disconnect`](Session::poll_disconnect)), and
+    /// connects again now, without waiting; the last event ID, the reconnection time and the
+    /// backoff state stay (see [`Client::restart`]). Does nothing once
+    /// [`Closed`](State::Closed).
+    pub fn restart(&mut self, now: Instant) {
+        if self.client.state() == State::Closed {
+            return;
+        }
+        if self.io != Io::Idle {
+            self.drop_connection();
+        }
+        self.error = None;
+        self.client.restart(now);
+    }
+
     /// Stops for good: drop the connection ([`poll_disconnect`](Session::poll_disconnect)).
     pub fn close(&mut self) {
         self.client.close();
@@ -322,19 +373,23 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         if self.io != Io::Idle {
             return None;
         }
+        let template_len = self.template_len();
         let connect = self.client.poll_connect()?;
         let redirected = connect.location.is_some();
-        let (template, window) = split(self.buf.as_mut(), self.url_len + self.lines_len);
-        let (url, lines) = template.split_at(self.url_len);
+        let (template, window) = split(self.buf.as_mut(), template_len);
+        let (url, rest) = template.split_at(self.url_len);
+        let (method, lines) = rest.split_at(self.method_len);
+        let lines = lines.get(..self.lines_len).unwrap_or_default();
         let target = resolve(url, connect.location).map(|(_, target)| target);
         let written = target.map_err(Error::Url).and_then(|target| {
-            let request = request(&target, connect.last_event_id, lines);
+            let method = as_str(method);
+            let request = head(&target, method, connect.last_event_id, lines, self.body_len);
             request.encode(window).map_err(Error::Request)
         });
         match written {
             Ok(len) => {
                 self.io = Io::Connecting { len };
-                self.connect_deadline = self.client.config.connect_timeout.map(|t| now + t);
+                self.deadline = self.client.config.connect_timeout.map(|t| now + t);
             }
             Err(error) => {
                 self.error = Some(error);
@@ -368,24 +423,30 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
     pub fn handle_connected(&mut self, now: Instant) {
         if let Io::Connecting { len } = self.io {
             self.io = Io::Transmit { len, sent: 0 };
-            self.connect_deadline = None;
+            self.deadline = None;
             self.client.handle_connected(now);
         }
     }
 
-    /// The bytes of the request head still to send, if any.
+    /// The bytes of the request still to send, if any: the rest of the head, then of the
+    /// body.
     pub fn poll_transmit(&self) -> Option<&[u8]> {
         let Io::Transmit { len, sent } = self.io else {
             return None;
         };
-        self.window().get(sent..len)
+        if sent < len {
+            return self.window().get(sent..len);
+        }
+        let end = self.template_len();
+        let body = self.buf.as_ref().get(end - self.body_len..end)?;
+        body.get(sent - len..).filter(|rest| !rest.is_empty())
     }
 
     /// `n` bytes of [`poll_transmit`](Session::poll_transmit) were sent.
     pub fn handle_transmitted(&mut self, n: usize) {
         if let Io::Transmit { len, sent } = self.io {
             let sent = sent.saturating_add(n);
-            self.io = if sent >= len {
+            self.io = if sent >= len.saturating_add(self.body_len) {
                 Io::Sent
             } else {
                 Io::Transmit { len, sent }
@@ -446,6 +507,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
             Io::Body { .. } if n > 0 => {
                 let end = n.min(self.window().len());
                 self.io = Io::Body { start: 0, end };
+                self.deadline = self.read_deadline(now);
             }
             Io::Head { .. } => {
                 self.error = Some(Error::UnexpectedEof);
@@ -470,26 +532,30 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         if self.io != Io::Idle {
             self.client.handle_io_error(now);
             self.io = Io::Idle;
-            self.connect_deadline = None;
+            self.deadline = None;
         }
     }
 
-    /// When [`handle_timeout`](Session::handle_timeout) is due: a deadline for connecting or
-    /// for the response head, or the end of the wait before reconnecting.
+    /// When [`handle_timeout`](Session::handle_timeout) is due: a deadline for connecting,
+    /// for the response head or for the next byte of an open stream, or the end of the wait
+    /// before reconnecting.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.io {
-            Io::Connecting { .. } => self.connect_deadline,
+            Io::Connecting { .. } | Io::Body { .. } => self.deadline,
             _ => self.client.poll_timeout(),
         }
     }
 
     /// Time passed: past a deadline the session gives up on the connection (and reports
-    /// [`Error::ConnectTimeout`] or [`Error::ResponseTimeout`]); past the wait it asks to
-    /// connect again.
+    /// [`Error::ConnectTimeout`], [`Error::ResponseTimeout`] or [`Error::ReadTimeout`]);
+    /// past the wait it asks to connect again.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if let Io::Connecting { .. } = self.io {
-            if self.connect_deadline.is_some_and(|at| now >= at) {
-                self.error = Some(Error::ConnectTimeout);
+        if let Io::Connecting { .. } | Io::Body { .. } = self.io {
+            if self.deadline.is_some_and(|at| now >= at) {
+                self.error = Some(match self.io {
+                    Io::Body { .. } => Error::ReadTimeout,
+                    _ => Error::ConnectTimeout,
+                });
                 self.client.handle_io_error(now);
                 self.drop_connection();
             }
@@ -518,7 +584,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         if start >= end {
             return None;
         }
-        let window = window(self.buf.as_ref(), self.url_len + self.lines_len);
+        let window = window(self.buf.as_ref(), self.template_len());
         let mut input = window.get(start..end).unwrap_or_default();
         let ready = self.client.handle_body_ready(now, &mut input);
         self.io = Io::Body {
@@ -569,7 +635,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
             let Io::Head { filled } = self.io else {
                 return;
             };
-            let window = window(self.buf.as_ref(), self.url_len + self.lines_len);
+            let window = window(self.buf.as_ref(), self.template_len());
             let received = window.get(..filled).unwrap_or_default();
             let head = match read_response(&mut self.client, now, received, window.len()) {
                 Ok(Some(head)) => head,
@@ -588,6 +654,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
                         start: len,
                         end: filled,
                     };
+                    self.deadline = self.read_deadline(now);
                     return;
                 }
                 State::Connecting if (100..200).contains(&status) => {
@@ -606,7 +673,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
     fn drop_connection(&mut self) {
         self.client.abort = false;
         self.io = Io::Idle;
-        self.connect_deadline = None;
+        self.deadline = None;
         self.opened = false;
         self.disconnect = true;
     }
@@ -617,12 +684,22 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         Url::parse(url).unwrap_or(PLACEHOLDER)
     }
 
+    /// When the next byte of an open stream is due, from `now`.
+    fn read_deadline(&self, now: Instant) -> Option<Instant> {
+        self.client.config.read_timeout.map(|t| now + t)
+    }
+
+    /// The bytes of the URL, the method, the header lines and the body.
+    fn template_len(&self) -> usize {
+        self.url_len + self.method_len + self.lines_len + self.body_len
+    }
+
     fn window(&self) -> &[u8] {
-        window(self.buf.as_ref(), self.url_len + self.lines_len)
+        window(self.buf.as_ref(), self.template_len())
     }
 
     fn window_mut(&mut self) -> &mut [u8] {
-        let start = self.url_len + self.lines_len;
+        let start = self.template_len();
         self.buf.as_mut().get_mut(start..).unwrap_or_default()
     }
 }
@@ -649,9 +726,19 @@ fn resolve<'a>(url: &'a [u8], location: Option<&'a str>) -> Result<(Url<'a>, Url
     Ok((origin, target))
 }
 
-/// The request for `url`.
-fn request<'a>(url: &Url<'a>, last_event_id: &'a str, lines: &'a [u8]) -> Request<'a> {
-    Request::new(url.authority, url.path)
+/// The request head for `url`: `method`, and `Content-Length` for a body of `body_len`
+/// bytes (none for a `GET` or `HEAD` without one).
+fn head<'a>(
+    url: &Url<'a>,
+    method: &'a str,
+    last_event_id: &'a str,
+    lines: &'a [u8],
+    body_len: usize,
+) -> http::Request<'a> {
+    let bodiless = body_len == 0 && matches!(method, "GET" | "HEAD");
+    http::Request::new(url.authority, url.path)
+        .method(method)
+        .content_length((!bodiless).then_some(body_len as u64))
         .query(url.query)
         .last_event_id(last_event_id)
         .lines(lines)

@@ -11,6 +11,8 @@ use crate::counted::{Out, Writes};
 pub enum WriteError {
     /// The request path is empty, or holds a byte other than visible ASCII, or `#`.
     InvalidPath,
+    /// The request method is not a token (empty, or holding a space or a control character).
+    InvalidMethod,
     /// The host is empty, or holds a byte a host and port cannot hold.
     InvalidHost,
     /// The last event ID holds a control character (CR, LF, NUL and the like, HTAB aside).
@@ -36,6 +38,7 @@ impl fmt::Display for WriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             WriteError::InvalidPath => "invalid request path",
+            WriteError::InvalidMethod => "invalid request method",
             WriteError::InvalidHost => "invalid host",
             WriteError::InvalidLastEventId => "last event id holds a control character",
             WriteError::InvalidOrigin => "invalid cors origin",
@@ -506,16 +509,18 @@ const fn reason(status: u16) -> &'static str {
 /// A client's request head for an event stream.
 ///
 /// ```text
-/// GET <path> HTTP/1.1
+/// <method> <path> HTTP/1.1    (GET unless set)
 /// Host: <host>
 /// Accept: text/event-stream
 /// Cache-Control: no-cache
-/// Last-Event-ID: <id>      (only when not empty)
+/// Last-Event-ID: <id>         (only when not empty)
+/// Content-Length: <length>    (only when set, for a body after the head)
 /// <extra headers>
 /// ```
 ///
 /// Lines end with CRLF, and a blank line ends the head. Everything is checked before a byte is
-/// written, so nothing can inject a line: the path must be visible ASCII without `#`
+/// written, so nothing can inject a line: the method must be a token, the path visible ASCII
+/// without `#`
 /// (percent-encode the rest), the host a host name or IP literal with an optional port, the
 /// last event ID free of control characters (HTAB aside), extra header names tokens and their
 /// values free of control characters. The headers written above as well as `Content-Length`
@@ -542,6 +547,8 @@ const fn reason(status: u16) -> &'static str {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use]
 pub struct Request<'a> {
+    method: &'a str,
+    content_length: Option<u64>,
     host: &'a str,
     path: &'a str,
     query: Option<&'a str>,
@@ -562,16 +569,32 @@ const REQUEST_RESERVED: &[&str] = &[
 ];
 
 impl<'a> Request<'a> {
-    /// A request for `path` (such as `/events?topic=a`) on `host` (such as `example.com` or
-    /// `[::1]:8080`), without a last event ID or extra headers.
+    /// A `GET` request for `path` (such as `/events?topic=a`) on `host` (such as
+    /// `example.com` or `[::1]:8080`), without a body, a last event ID or extra headers.
     pub const fn new(host: &'a str, path: &'a str) -> Self {
         Request {
+            method: "GET",
+            content_length: None,
             host,
             path,
             query: None,
             last_event_id: "",
             headers: &[],
             lines: &[],
+        }
+    }
+
+    /// Sets the method (a token: `POST`, `REPORT`, ...; case matters). Default: `GET`.
+    pub const fn method(self, method: &'a str) -> Self {
+        Request { method, ..self }
+    }
+
+    /// Sets the `Content-Length` of a body that follows the head (written by the caller, as
+    /// it is). `None`, the default, writes none.
+    pub const fn content_length(self, len: Option<u64>) -> Self {
+        Request {
+            content_length: len,
+            ..self
         }
     }
 
@@ -613,7 +636,7 @@ impl<'a> Request<'a> {
     /// # Errors
     ///
     /// [`WriteError::BufferTooSmall`] if it does not fit (then `buf` is untouched), or what is
-    /// invalid: [`WriteError::InvalidPath`], [`WriteError::InvalidHost`],
+    /// invalid: [`WriteError::InvalidMethod`], [`WriteError::InvalidPath`], [`WriteError::InvalidHost`],
     /// [`WriteError::InvalidLastEventId`], [`WriteError::InvalidHeaderName`],
     /// [`WriteError::InvalidHeaderValue`], [`WriteError::ReservedHeader`].
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
@@ -622,6 +645,9 @@ impl<'a> Request<'a> {
     }
 
     fn check(&self) -> Result<(), WriteError> {
+        if !is_token(self.method.as_bytes()) {
+            return Err(WriteError::InvalidMethod);
+        }
         let sendable = |s: &[u8]| s.iter().all(|&b| b.is_ascii_graphic() && b != b'#');
         let path = self.path.as_bytes();
         let query = self.query.unwrap_or_default().as_bytes();
@@ -643,7 +669,8 @@ impl Writes for Request<'_> {
     const COMPACT: bool = false;
 
     fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
-        out.put(b"GET ");
+        out.put(self.method.as_bytes());
+        out.put(b" ");
         out.put(self.path.as_bytes());
         if let Some(query) = self.query {
             out.put(b"?");
@@ -655,6 +682,9 @@ impl Writes for Request<'_> {
         field(out, "Cache-Control", b"no-cache");
         if !self.last_event_id.is_empty() {
             field(out, "Last-Event-ID", self.last_event_id.as_bytes());
+        }
+        if let Some(len) = self.content_length {
+            field(out, "Content-Length", decimal(len, &mut [0; 20]));
         }
         for (name, value) in self.headers {
             field(out, name, value.as_bytes());
