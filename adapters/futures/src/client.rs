@@ -57,13 +57,19 @@ pub const DEFAULT_LIMITS: Limits = Limits::DEFAULT.data(16 << 20);
 /// let config = Config::new()
 ///     .initial_delay(Duration::from_millis(500))
 ///     .retry_budget(Some(10))
-///     .header("Authorization", "Bearer abc");
+///     .read_timeout(Some(Duration::from_secs(60)))
+///     .method("POST")
+///     .header("Authorization", "Bearer abc")
+///     .header("Content-Type", "application/json")
+///     .body(r#"{"stream":true}"#);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[must_use]
 pub struct Config {
     core: ssewire::client::Config,
+    method: String,
     headers: Vec<(String, String)>,
+    body: Vec<u8>,
     last_event_id: Option<String>,
     buffer: usize,
 }
@@ -92,7 +98,9 @@ impl Config {
         core.limits = DEFAULT_LIMITS;
         Config {
             core,
+            method: String::new(),
             headers: Vec::new(),
+            body: Vec::new(),
             last_event_id: None,
             buffer: 8192,
         }
@@ -142,6 +150,16 @@ impl Config {
         self
     }
 
+    /// How long an open stream may go without a byte (an event, a comment, a keep-alive);
+    /// then the connection counts as lost
+    /// ([`ReadTimeout`](ssewire::client::Error::ReadTimeout)) and the client reconnects with
+    /// the last event ID. Set it above the server's keep-alive interval (15 s for ssewire's
+    /// server). `None` waits forever. Default: `None`, as browsers.
+    pub const fn read_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.core.read_timeout = millis_opt(timeout);
+        self
+    }
+
     /// Redirects followed in a row before failing. Default: 10.
     pub const fn max_redirects(mut self, redirects: u8) -> Self {
         self.core.max_redirects = redirects;
@@ -161,11 +179,31 @@ impl Config {
         self
     }
 
-    /// Bytes of the buffer for the URL, the header lines, heads and reads; it bounds the
-    /// response head. At least 256 are used. Default: 8192.
+    /// Bytes of the buffer for the request and response heads and for reads; it bounds the
+    /// response head. At least 256 are used; the URL, the method, the headers and the body
+    /// get room of their own on top. Default: 8192.
     pub const fn buffer(mut self, bytes: usize) -> Self {
         self.buffer = bytes;
         self
+    }
+
+    /// The request method, a token (`POST`, `REPORT`, ...; case matters), sent on every
+    /// connection. Default: `GET`.
+    pub fn method(self, method: impl Into<String>) -> Self {
+        Config {
+            method: method.into(),
+            ..self
+        }
+    }
+
+    /// A request body, sent with its `Content-Length` on the first request and on every
+    /// reconnection (set its `Content-Type` with [`header`](Config::header)). A method other
+    /// than `GET` or `HEAD` always says its length, `0` for none. Default: none.
+    pub fn body(self, body: impl Into<Vec<u8>>) -> Self {
+        Config {
+            body: body.into(),
+            ..self
+        }
     }
 
     /// Adds a request header, sent with every request.
@@ -294,9 +332,22 @@ impl EventSource {
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str()))
             .collect();
-        let buf = vec![0; config.buffer.max(256)];
+        let method = if config.method.is_empty() {
+            "GET"
+        } else {
+            config.method.as_str()
+        };
+        let request = ssewire::client::Request::new()
+            .method(method)
+            .headers(&headers)
+            .body(&config.body);
+        // Room for what the session keeps in front of its window: the URL, the method, the
+        // header lines (`Name: value` and CRLF) and the body.
+        let kept = url.len() + method.len() + config.body.len();
+        let lines: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+        let buf = vec![0; config.buffer.max(256) + kept + lines];
         Ok(EventSource {
-            session: Session::new(client, buf, url, &headers)?,
+            session: Session::with_request(client, buf, url, request)?,
             dial: Arc::new(connector),
             sleep: sleep::<R>,
             origin: std::time::Instant::now(),
@@ -327,6 +378,17 @@ impl EventSource {
     #[must_use]
     pub fn last_event_id(&self) -> &str {
         self.session.client().last_event_id()
+    }
+
+    /// Drops the connection and reconnects now, without waiting: the last event ID, the
+    /// server's `retry` and the backoff stay (a restart is not a failure; see
+    /// [`ssewire::client::Client::restart`]). The stream goes on with an
+    /// [`Update::Open`] when the new connection opens. Does nothing after
+    /// [`close`](EventSource::close) or a failure.
+    pub fn restart(&mut self) {
+        self.session.restart(self.now());
+        self.link = Link::None;
+        self.timer = None;
     }
 
     /// Stops for good and closes the connection: the stream ends.

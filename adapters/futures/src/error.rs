@@ -146,7 +146,9 @@ impl From<ClientError> for io::Error {
         match error {
             ClientError::Connect(error) | ClientError::Io(error) => error,
             ClientError::Session(
-                client::Error::ConnectTimeout | client::Error::ResponseTimeout,
+                client::Error::ConnectTimeout
+                | client::Error::ResponseTimeout
+                | client::Error::ReadTimeout,
             ) => io::Error::new(io::ErrorKind::TimedOut, error),
             other => io::Error::new(io::ErrorKind::InvalidData, other),
         }

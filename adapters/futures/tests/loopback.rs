@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use futures_lite::future::or;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use ssewire::client::{Failure, State};
-use ssewire_futures::client::{Config as ClientConfig, Connector, EventSource, Target, Update};
+use ssewire_futures::client::{
+    ClientError, Config as ClientConfig, Connector, EventSource, Target, Update,
+};
 use ssewire_futures::rt::Runtime;
 use ssewire_futures::server::{Config, OverCapacity, Reply, Request, Route, Server};
 use ssewire_futures::{Event, Hub, HubConfig};
@@ -640,6 +642,165 @@ fn cors_is_off_by_default<R: Rt>() {
     });
 }
 
+/// What a [`scripted`] server does with one connection: writes `bytes`, then closes the
+/// connection if `close`, or holds it open, silent, until the client drops it.
+struct Answer {
+    bytes: String,
+    close: bool,
+}
+
+const SSE_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
+
+fn answer(events: &str, close: bool) -> Answer {
+    Answer {
+        bytes: format!("{SSE_HEAD}{events}"),
+        close,
+    }
+}
+
+/// A server written in the test: answers its n-th connection with `answers[n]` and records
+/// each request as it came, head and body (`Content-Length` bytes).
+fn scripted<R: Rt>(answers: Vec<Answer>) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let listener = R::listener(listener).unwrap();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let log = requests.clone();
+    R::spawn(async move {
+        for answer in answers {
+            let (mut socket, _) = R::accept(&listener).await.unwrap();
+            let mut request = Vec::new();
+            let mut byte = [0];
+            while !request.ends_with(b"\r\n\r\n") {
+                socket.read_exact(&mut byte).await.unwrap();
+                request.push(byte[0]);
+            }
+            let head = String::from_utf8(request.clone()).unwrap();
+            let length = head
+                .lines()
+                .find_map(|line| line.strip_prefix("Content-Length: "))
+                .map_or(0, |n| n.parse().unwrap());
+            let mut body = vec![0; length];
+            socket.read_exact(&mut body).await.unwrap();
+            request.extend(body);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8(request).unwrap());
+            socket.write_all(answer.bytes.as_bytes()).await.unwrap();
+            if !answer.close {
+                R::spawn(async move {
+                    let _ = socket.read(&mut [0; 16]).await;
+                });
+            }
+        }
+    });
+    (addr, requests)
+}
+
+/// The next update that is not a wait, failing on errors.
+async fn next_update(source: &mut EventSource) -> Update {
+    loop {
+        match source.next().await {
+            Some(Ok(Update::Reconnecting(_))) => {}
+            Some(Ok(update)) => return update,
+            Some(Err(error)) => panic!("unexpected error {error:?}"),
+            None => panic!("stream ended: {:?}", source.failure()),
+        }
+    }
+}
+
+fn a_post_body_is_sent_on_every_connection<R: Rt>() {
+    run::<R>(async {
+        let (addr, requests) = scripted::<R>(vec![
+            answer("id: 1\ndata: a\n\n", true),
+            answer("id: 2\ndata: b\n\n", false),
+        ]);
+        let body = r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"#;
+        let config = quick()
+            .method("POST")
+            .header("Content-Type", "application/json")
+            .body(body);
+        let url = format!("http://{addr}/v1/chat");
+        let mut source = EventSource::new::<R>(&url, config).unwrap();
+        for data in ["a", "b"] {
+            assert_eq!(next_update(&mut source).await, Update::Open);
+            assert_eq!(next_event(&mut source).await.data, data);
+        }
+        let requests = requests.lock().unwrap().clone();
+        let request = |id: &str| {
+            format!(
+                "POST /v1/chat HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\
+                 Cache-Control: no-cache\r\n{id}Content-Length: {}\r\n\
+                 Content-Type: application/json\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        assert_eq!(requests, [request(""), request("Last-Event-ID: 1\r\n")]);
+    });
+}
+
+fn a_silent_stream_reconnects_after_the_read_timeout<R: Rt>() {
+    run::<R>(async {
+        let (addr, requests) = scripted::<R>(vec![
+            answer("retry: 50\nid: 5\ndata: then silence\n\n", false),
+            answer("data: again\n\n", false),
+        ]);
+        let config = quick()
+            .jitter_percent(0)
+            .read_timeout(Some(Duration::from_millis(300)));
+        let url = format!("http://{addr}/events");
+        let mut source = EventSource::new::<R>(&url, config).unwrap();
+        assert_eq!(next_update(&mut source).await, Update::Open);
+        assert_eq!(next_event(&mut source).await.data, "then silence");
+        let stalled = Instant::now();
+        match source.next().await {
+            Some(Err(ClientError::Session(ssewire::client::Error::ReadTimeout))) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(stalled.elapsed() >= Duration::from_millis(300));
+        let wait = Duration::from_millis(50);
+        assert_eq!(
+            source.next().await.unwrap().unwrap(),
+            Update::Reconnecting(wait)
+        );
+        assert_eq!(next_update(&mut source).await, Update::Open);
+        assert_eq!(next_event(&mut source).await.data, "again");
+        let requests = requests.lock().unwrap().clone();
+        assert!(!requests[0].contains("Last-Event-ID"), "{requests:?}");
+        assert!(
+            requests[1].contains("\r\nLast-Event-ID: 5\r\n"),
+            "{requests:?}"
+        );
+    });
+}
+
+fn restart_reconnects_at_once<R: Rt>() {
+    run::<R>(async {
+        let (addr, requests) = scripted::<R>(vec![
+            answer("id: 3\ndata: first\n\n", false),
+            answer("data: second\n\n", false),
+        ]);
+        // A reconnection time of a minute: only a restart brings the second stream soon.
+        let config = quick().initial_delay(Duration::from_secs(60));
+        let url = format!("http://{addr}/events");
+        let mut source = EventSource::new::<R>(&url, config).unwrap();
+        assert_eq!(next_update(&mut source).await, Update::Open);
+        assert_eq!(next_event(&mut source).await.data, "first");
+        source.restart();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        assert_eq!(next_event(&mut source).await.data, "second");
+        let requests = requests.lock().unwrap().clone();
+        assert!(
+            requests[1].contains("\r\nLast-Event-ID: 3\r\n"),
+            "{requests:?}"
+        );
+        // A closed source stays closed.
+        source.close();
+        source.restart();
+        assert!(source.next().await.is_none());
+    });
+}
+
 macro_rules! on_runtime {
     ($runtime:ident, $feature:literal, $rt:ty) => {
         #[cfg(feature = $feature)]
@@ -709,6 +870,18 @@ macro_rules! on_runtime {
             #[test]
             fn thousand_subscribers() {
                 super::thousand_subscribers::<R>();
+            }
+            #[test]
+            fn a_post_body_is_sent_on_every_connection() {
+                super::a_post_body_is_sent_on_every_connection::<R>();
+            }
+            #[test]
+            fn a_silent_stream_reconnects_after_the_read_timeout() {
+                super::a_silent_stream_reconnects_after_the_read_timeout::<R>();
+            }
+            #[test]
+            fn restart_reconnects_at_once() {
+                super::restart_reconnects_at_once::<R>();
             }
         }
     };
