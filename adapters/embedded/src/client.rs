@@ -6,8 +6,8 @@ use core::fmt;
 use embassy_futures::select::{select, Either, Select};
 use embedded_io_async::{ErrorType, Read, Write};
 pub use ssewire::client::{
-    Client, Config, Duration, Error, Failure, Instant, Origin, Output, Session, State, Target,
-    Update, DEFAULT_RETRY,
+    Client, Config, Duration, Error, Failure, Instant, Origin, Output, Request, Session, State,
+    Target, Update, DEFAULT_RETRY,
 };
 use ssewire::parse::Item;
 
@@ -188,8 +188,28 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
         url: &str,
         headers: &[(&str, &str)],
     ) -> Result<Self, Error> {
+        let request = Request::new().headers(headers);
+        Self::with_request(client, connect, clock, buf, url, request)
+    }
+
+    /// As [`new`](EventSource::new), sending `request` (a method, extra headers, a body) on
+    /// the first connection and on every reconnection. The URL, the method, the header lines
+    /// and the body are kept at the front of `buf`.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](EventSource::new), and [`Error::Request`] for an invalid method or header,
+    /// or a `buf` too small for all that and a request head.
+    pub fn with_request(
+        client: Client<&'a mut [u8]>,
+        connect: C,
+        clock: K,
+        buf: &'a mut [u8],
+        url: &str,
+        request: Request<'_>,
+    ) -> Result<Self, Error> {
         Ok(EventSource {
-            session: Session::new(client, buf, url, headers)?,
+            session: Session::with_request(client, buf, url, request)?,
             connect,
             clock,
             conn: None,
@@ -213,6 +233,14 @@ impl<'a, C: Connect, K: Clock> EventSource<'a, C, K> {
     #[must_use]
     pub fn client(&self) -> &Client<&'a mut [u8]> {
         self.session.client()
+    }
+
+    /// Drops the connection and connects again at the next [`next`](EventSource::next),
+    /// without waiting: the last event ID, the server's `retry` and the backoff stay (see
+    /// [`Client::restart`]). Does nothing once closed or failed.
+    pub fn restart(&mut self) {
+        self.session.restart(self.clock.now());
+        self.conn = None;
     }
 
     /// Stops for good and drops the connection: [`next`](EventSource::next) returns `None`.

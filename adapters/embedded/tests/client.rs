@@ -11,7 +11,9 @@ use embassy_futures::block_on;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use ssewire::http::{UrlError, WriteError};
 use ssewire::parse::Item;
-use ssewire_embedded::client::{Client, Config, Duration, Error, Failure, Instant, Origin, State};
+use ssewire_embedded::client::{
+    Client, Config, Duration, Error, Failure, Instant, Origin, Request, State,
+};
 use ssewire_embedded::{Clock, Connect, EventSource, SourceError, Target, Update};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,6 +198,17 @@ const NO_JITTER: Config = {
 /// Runs an event source for `/events` on `a.example` until `None` or `limit` results (then
 /// closes it).
 fn run(server: Server, config: Config, buf_len: usize, limit: usize) -> Run {
+    run_with(server, config, buf_len, limit, Request::new())
+}
+
+/// As [`run`], sending `request`.
+fn run_with(
+    server: Server,
+    config: Config,
+    buf_len: usize,
+    limit: usize,
+    request: Request<'_>,
+) -> Run {
     let targets = Rc::clone(&server.targets);
     let requests = server.requests.clone();
     let clock = VirtualClock::default();
@@ -204,12 +217,13 @@ fn run(server: Server, config: Config, buf_len: usize, limit: usize) -> Run {
     let mut got = Vec::new();
     let (state, failure) = block_on(async {
         let client = Client::new(&mut storage[..], config, 1);
-        let mut source = EventSource::new(
+        let mut source = EventSource::with_request(
             client,
             server,
             clock.clone(),
             &mut buf,
             "http://a.example/events",
+            request,
         )
         .unwrap();
         while let Some(result) = source.next().await {
@@ -708,4 +722,94 @@ fn delimited_body_cut_short_is_reported() {
         run(server, NO_JITTER, 512, 2).got,
         [ev("one", ""), ev("two", "")]
     );
+}
+
+/// A `REPORT` with a body goes out the same on the first connection and after the drop, in
+/// the connection's 5-byte writes, with `Last-Event-ID` once known.
+#[test]
+fn method_and_body_on_every_connection() {
+    let body = b"<query/>";
+    let headers = [("Content-Type", "application/xml")];
+    let report = Request::new().method("REPORT").headers(&headers).body(body);
+    let expected = |id: &str| {
+        format!(
+            "REPORT /events HTTP/1.1\r\nHost: a.example\r\nAccept: text/event-stream\r\n\
+             Cache-Control: no-cache\r\n{id}Content-Length: 8\r\n\
+             Content-Type: application/xml\r\n\r\n<query/>"
+        )
+    };
+    let server = Server::default()
+        .serve(format!("{OPEN}id: 4\ndata: a\n\n").as_bytes(), &[64])
+        .serve(format!("{OPEN}data: b\n\n").as_bytes(), &[64])
+        .hang();
+    let run = run_with(server, NO_JITTER, 512, 2, report);
+    assert_eq!(run.got, [ev("a", "4"), ev("b", "4")]);
+    assert_eq!(
+        run.requests,
+        [expected(""), expected("Last-Event-ID: 4\r\n")]
+    );
+}
+
+/// With a read timeout, a connection that goes silent after its events is given up: a
+/// typed error, the reconnection time, a request with the last event ID.
+#[test]
+fn read_timeout_reconnects_a_silent_stream() {
+    let config = NO_JITTER.read_timeout(Some(Duration::from_millis(2_000)));
+    let server = Server::default()
+        .serve(
+            format!("{OPEN}retry: 300\nid: 8\ndata: a\n\n").as_bytes(),
+            &[64],
+        )
+        .hang()
+        .serve(format!("{OPEN}data: b\n\n").as_bytes(), &[64])
+        .hang();
+    let run = run(server, config, 512, 4);
+    assert_eq!(
+        run.got,
+        [
+            Got::Retry(300),
+            ev("a", "8"),
+            Got::Error(SourceError::Session(Error::ReadTimeout)),
+            ev("b", "8"),
+        ]
+    );
+    assert_eq!(run.requests, [request(None), request(Some("8"))]);
+    // The deadline two seconds after the last byte, then the 300 ms wait.
+    assert_eq!(run.sleeps[..2], [2_000, 2_300]);
+}
+
+/// `restart` drops the stream and reconnects at the next `next`, without the reconnection
+/// time's wait, with the last event ID.
+#[test]
+fn restart_reconnects_without_waiting() {
+    let server = Server::default()
+        .serve(format!("{OPEN}id: 2\ndata: a\n\n").as_bytes(), &[64])
+        .hang()
+        .serve(format!("{OPEN}data: b\n\n").as_bytes(), &[64])
+        .hang();
+    let requests = server.requests.clone();
+    let clock = VirtualClock::default();
+    let mut storage = [0u8; 1024];
+    let mut buf = [0u8; 512];
+    block_on(async {
+        let client = Client::new(&mut storage[..], NO_JITTER, 1);
+        let url = "http://a.example/events";
+        let mut source = EventSource::new(client, server, clock.clone(), &mut buf, url).unwrap();
+        let data = |item: Option<Result<Item<'_>, _>>| match item {
+            Some(Ok(Item::Event(e))) => e.data.to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(data(source.next().await), "a");
+        source.restart();
+        assert_eq!(data(source.next().await), "b");
+        source.close();
+        source.restart();
+        assert!(source.next().await.is_none());
+    });
+    assert_eq!(clock.sleeps.borrow().len(), 0, "no wait");
+    let requests: Vec<String> = requests
+        .iter()
+        .map(|r| String::from_utf8(r.borrow().clone()).unwrap())
+        .collect();
+    assert_eq!(requests, [request(None), request(Some("2"))]);
 }
