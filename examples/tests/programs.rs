@@ -281,3 +281,88 @@ fn logs_streams_stdin_lines() {
         ]
     );
 }
+
+/// Reads one request from `stream`: the head, then `Content-Length` bytes of body.
+fn read_request(stream: &mut TcpStream) -> String {
+    let mut reader = BufReader::new(stream);
+    let mut head = String::new();
+    while !head.ends_with("\r\n\r\n") {
+        if reader.read_line(&mut head).unwrap() == 0 {
+            break;
+        }
+    }
+    let length = head
+        .lines()
+        .find_map(|line| line.strip_prefix("Content-Length: "))
+        .map_or(0, |n| n.parse().unwrap());
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    head + &String::from_utf8(body).unwrap()
+}
+
+/// `sse-cat -d` POSTs its body on every connection, and `--read-timeout-ms` gives up on a
+/// stream gone silent and resumes with `Last-Event-ID`: against a server written here that
+/// sends one event on each connection and then says nothing.
+#[test]
+fn sse_cat_posts_a_body_and_reconnects_a_silent_stream() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1/chat", listener.local_addr().unwrap());
+    let (requests, received) = mpsc::channel();
+    let server = thread::spawn(move || {
+        let mut held = Vec::new();
+        for event in ["id: 1\ndata: a\n\n", "data: b\n\n"] {
+            let (mut stream, _) = listener.accept().unwrap();
+            requests.send(read_request(&mut stream)).unwrap();
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
+            stream
+                .write_all(format!("{head}{event}").as_bytes())
+                .unwrap();
+            // Silent from now on, until sse-cat goes.
+            held.push(stream);
+        }
+    });
+    let body = r#"{"stream":true}"#;
+    let output = run(
+        SSE_CAT,
+        &[
+            "--json",
+            "-n",
+            "2",
+            "-d",
+            body,
+            "-H",
+            "Content-Type: application/json",
+            "--read-timeout-ms",
+            "300",
+            "--reconnect-ms",
+            "10",
+            &url,
+        ],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let data: Vec<_> = json_lines(&output)
+        .iter()
+        .map(|event| event["data"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(data, ["a", "b"], "{stderr}");
+    assert!(
+        stderr.contains("sse-cat: no byte of the stream received in time"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("sse-cat: reconnecting in "), "{stderr}");
+    server.join().unwrap();
+    let requests: Vec<String> = received.try_iter().collect();
+    let host = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1/chat");
+    let request = |id: &str| {
+        format!(
+            "POST /v1/chat HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\
+             Cache-Control: no-cache\r\n{id}Content-Length: {}\r\n\
+             Content-Type: application/json\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    assert_eq!(requests, [request(""), request("Last-Event-ID: 1\r\n")]);
+}

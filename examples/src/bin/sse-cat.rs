@@ -45,12 +45,17 @@ Output (one of):
 
 Options:
   -n, --count N             exit after N events
+  -X, --method METHOD       the request method [default: GET, or POST with a body]
+  -d, --data TEXT           send TEXT as the request body, on every (re)connection
+      --data-file PATH      send the file's bytes as the request body
   -H, --header 'NAME: VALUE'
                             send this request header (repeatable)
       --last-event-id ID    resume from this event ID (sent as Last-Event-ID)
       --max-retries N       give up after N failed reconnection attempts in a row
                             [default: never, like a browser]
       --reconnect-ms MS     reconnection time until the server sends `retry:` [default: 3000]
+      --read-timeout-ms MS  reconnect when the stream sends nothing (not even a keep-alive)
+                            for MS milliseconds [default: never, like a browser]
       --comments            print comments (keep-alives) and `retry` values too: `: TEXT` and
                             `retry: MS`, or {\"comment\":…} and {\"retry\":MS}
   -q, --quiet               no notices on stderr for opened streams (errors still)
@@ -89,6 +94,9 @@ struct Options {
     last_event_id: Option<String>,
     max_retries: Option<u32>,
     reconnect_ms: Option<u64>,
+    read_timeout_ms: Option<u64>,
+    method: Option<String>,
+    body: Option<Vec<u8>>,
     comments: bool,
     quiet: bool,
 }
@@ -103,6 +111,9 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
         last_event_id: None,
         max_retries: None,
         reconnect_ms: None,
+        read_timeout_ms: None,
+        method: None,
+        body: None,
         comments: false,
         quiet: false,
     };
@@ -135,6 +146,24 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
             Arg::Long("max-retries") => options.max_retries = Some(args.parsed("--max-retries")?),
             Arg::Long("reconnect-ms") => {
                 options.reconnect_ms = Some(args::millis(&mut args, "--reconnect-ms", 0)?);
+            }
+            Arg::Long("read-timeout-ms") => {
+                options.read_timeout_ms = Some(args::millis(&mut args, "--read-timeout-ms", 1)?);
+            }
+            Arg::Long("method") | Arg::Short('X') => {
+                options.method = Some(args.value("--method")?);
+            }
+            Arg::Long("data") | Arg::Short('d') if options.body.is_none() => {
+                options.body = Some(args.value("--data")?.into_bytes());
+            }
+            Arg::Long("data-file") if options.body.is_none() => {
+                let path = args.value("--data-file")?;
+                let bytes = std::fs::read(&path)
+                    .map_err(|error| UsageError(format!("cannot read '{path}': {error}")))?;
+                options.body = Some(bytes);
+            }
+            Arg::Long("data" | "data-file") | Arg::Short('d') => {
+                return Err(UsageError("only one --data or --data-file".to_owned()));
             }
             Arg::Long("comments") => options.comments = true,
             Arg::Long("quiet") | Arg::Short('q') => options.quiet = true,
@@ -173,6 +202,21 @@ fn main() {
     }
     if let Some(ms) = options.reconnect_ms {
         config = config.initial_delay(std::time::Duration::from_millis(ms));
+    }
+    if let Some(ms) = options.read_timeout_ms {
+        config = config.read_timeout(Some(std::time::Duration::from_millis(ms)));
+    }
+    // As curl: a body makes it a POST unless a method is given.
+    let method = match (&options.method, &options.body) {
+        (Some(method), _) => Some(method.as_str()),
+        (None, Some(_)) => Some("POST"),
+        (None, None) => None,
+    };
+    if let Some(method) = method {
+        config = config.method(method);
+    }
+    if let Some(body) = &options.body {
+        config = config.body(body.clone());
     }
     let source = match EventSource::new::<Smol>(&options.url, config) {
         Ok(source) => source,
@@ -356,6 +400,12 @@ mod tests {
             "0",
             "--reconnect-ms",
             "10",
+            "--read-timeout-ms",
+            "5000",
+            "-X",
+            "REPORT",
+            "-d",
+            "{}",
             "--comments",
             "-q",
             "http://h/",
@@ -372,6 +422,17 @@ mod tests {
         assert_eq!(all.last_event_id.as_deref(), Some("41"));
         assert_eq!(all.max_retries, Some(0));
         assert_eq!(all.reconnect_ms, Some(10));
+        assert_eq!(all.read_timeout_ms, Some(5000));
+        assert_eq!(all.method.as_deref(), Some("REPORT"));
+        assert_eq!(all.body.as_deref(), Some(&b"{}"[..]));
+        assert_eq!(
+            parse_all(&["-d", "a", "--data-file", "f", "u"]),
+            Err(UsageError("only one --data or --data-file".to_owned()))
+        );
+        assert!(matches!(
+            parse_all(&["--data-file", "/nonexistent/body.json", "u"]),
+            Err(UsageError(text)) if text.starts_with("cannot read '/nonexistent/body.json'")
+        ));
         assert!(all.comments && all.quiet);
         assert_eq!(options(&["--raw", "--raw", "u"]).format, Format::Raw);
         assert_eq!(parse_all(&["--help"]), Ok(Command::Help));
