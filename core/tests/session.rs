@@ -799,3 +799,43 @@ fn restart_reconnects_now_keeping_the_last_event_id_and_the_backoff() {
     assert_eq!(sim.session.state(), State::Closed);
     assert!(sim.session.poll_connect(sim.now).is_none());
 }
+
+/// A redirect may go from `http://` to `https://`, never back out of TLS: the session stops
+/// with [`Failure::InsecureRedirect`], also when the `https://` hop was itself a redirect.
+#[test]
+fn a_redirect_out_of_tls_is_refused() {
+    let to =
+        |location: &str| format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\n\r\n").into_bytes();
+    // https → http.
+    let mut sim = Sim::new("https://a.example/events", &[], no_jitter());
+    assert_eq!(sim.request().0, "https://a.example");
+    assert_eq!(
+        sim.receive(&to("http://a.example/events"), 1000),
+        [Got::Disconnect]
+    );
+    assert!(sim.session.poll_connect(sim.now).is_none());
+    assert_eq!(sim.session.state(), State::Closed);
+    assert_eq!(
+        sim.session.client().poll_failure(),
+        Some(Failure::InsecureRedirect)
+    );
+    // http → https is allowed; https → http after it is not.
+    let mut sim = Sim::new("http://a.example/events", &[], no_jitter());
+    sim.request();
+    sim.receive(&to("https://b.example/s"), 1000);
+    assert_eq!(sim.request().0, "https://b.example");
+    sim.receive(&to("http://c.example/s"), 1000);
+    assert!(sim.session.poll_connect(sim.now).is_none());
+    assert_eq!(
+        sim.session.client().poll_failure(),
+        Some(Failure::InsecureRedirect)
+    );
+    // https → https, twice: followed.
+    let mut sim = Sim::new("https://a.example/events", &[], no_jitter());
+    sim.request();
+    sim.receive(&to("https://b.example/s"), 1000);
+    assert_eq!(sim.request().0, "https://b.example");
+    sim.receive(&to("https://c.example/t"), 1000);
+    assert_eq!(sim.request().0, "https://c.example");
+    assert_eq!(sim.receive(OPEN.as_bytes(), 1000), [Got::Open]);
+}

@@ -410,6 +410,9 @@ pub enum Failure {
     BadRedirect,
     /// More than [`Config::max_redirects`] redirects in a row.
     TooManyRedirects,
+    /// A redirect from `https://` to `http://`, which browsers block: the stream would leave
+    /// TLS.
+    InsecureRedirect,
     /// [`Config::retry_budget`] consecutive attempts failed.
     RetryBudgetExhausted,
 }
@@ -422,6 +425,7 @@ impl fmt::Display for Failure {
             Failure::ContentType => f.write_str("response is not text/event-stream"),
             Failure::BadRedirect => f.write_str("redirect without a usable location"),
             Failure::TooManyRedirects => f.write_str("too many redirects"),
+            Failure::InsecureRedirect => f.write_str("redirect from https to http refused"),
             Failure::RetryBudgetExhausted => f.write_str("retry budget exhausted"),
         }
     }
@@ -873,7 +877,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         self.phase = Phase::Connect;
     }
 
-    fn fail(&mut self, failure: Failure) {
+    pub(crate) fn fail(&mut self, failure: Failure) {
         self.failure = Some(failure);
         self.phase = Phase::Closed;
     }

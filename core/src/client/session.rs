@@ -3,9 +3,9 @@
 use core::fmt;
 
 use super::Request;
-use super::{Client, Duration, Instant, State};
+use super::{Client, Duration, Failure, Instant, State};
 use crate::http::{
-    self, ChunkedError, HeadError, HeaderLines, Url, UrlError, WriteError, EMPTY_HEADER,
+    self, ChunkedError, HeadError, HeaderLines, Scheme, Url, UrlError, WriteError, EMPTY_HEADER,
 };
 use crate::parse::{Item, ParseError, Ready};
 
@@ -232,6 +232,9 @@ pub struct Session<B> {
     error: Option<Error>,
     /// A stream opened, not reported yet.
     opened: bool,
+    /// The attempt in progress (its last redirect, if any) is to an `https://` URL: a
+    /// redirect from it to `http://` is refused.
+    tls: bool,
 }
 
 impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
@@ -303,6 +306,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
             disconnect: false,
             error: None,
             opened: false,
+            tls: false,
         })
     }
 
@@ -381,6 +385,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         let (method, lines) = rest.split_at(self.method_len);
         let lines = lines.get(..self.lines_len).unwrap_or_default();
         let target = resolve(url, connect.location).map(|(_, target)| target);
+        if let Ok(target) = &target {
+            let tls = target.scheme == Scheme::Https;
+            if redirected && self.tls && !tls {
+                // Out of TLS: browsers block it, and so does the session, for good.
+                self.client.fail(Failure::InsecureRedirect);
+                return None;
+            }
+            self.tls = tls;
+        }
         let written = target.map_err(Error::Url).and_then(|target| {
             let method = as_str(method);
             let request = head(&target, method, connect.last_event_id, lines, self.body_len);
