@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 pub use crate::error::ClientError;
 use crate::rt::Runtime;
+#[cfg(feature = "tls")]
+pub use crate::tls::{CertificateProblem, MaybeTls, TcpTls, TlsConfig, TlsError};
 use crate::Event;
 use futures_lite::{AsyncRead, AsyncWrite, Stream};
 use ssewire::client::{Client, Output, Session};
@@ -295,16 +297,21 @@ impl fmt::Debug for EventSource {
 }
 
 impl EventSource {
-    /// An event source for `url` on runtime `R`'s TCP sockets; it connects when first
-    /// polled.
+    /// An event source for `url` on runtime `R`'s TCP sockets, with TLS for `https://`
+    /// (feature `tls`, on by default: Mozilla's roots, see [`TlsConfig`]); it connects when
+    /// first polled.
     ///
     /// # Errors
     ///
-    /// [`Error::Url`] for a URL that is not `http://host[:port]/path` (`https://` needs a TLS
-    /// connector: [`with_connector`](EventSource::with_connector)), [`Error::Request`] for an
-    /// invalid header or a buffer too small, [`Error::Parse`] for a
-    /// [`last_event_id`](Config::last_event_id) over the id limit.
+    /// [`Error::Url`] for a URL that is not `http://` or `https://host[:port]/path`
+    /// (`https://` is [`UrlError::UnsupportedScheme`] without the `tls` feature),
+    /// [`Error::Request`] for an invalid method or header or a buffer too small,
+    /// [`Error::Parse`] for a [`last_event_id`](Config::last_event_id) over the id limit.
     pub fn new<R: Runtime>(url: &str, config: Config) -> Result<Self, Error> {
+        #[cfg(feature = "tls")]
+        if let Ok(connector) = TcpTls::<R>::with_defaults() {
+            return Self::with_connector::<R, _>(url, config, connector);
+        }
         if Url::parse(url).map_err(Error::Url)?.scheme != Scheme::Http {
             return Err(Error::Url(UrlError::UnsupportedScheme));
         }
@@ -492,7 +499,7 @@ impl Stream for EventSource {
                         this.link = Link::Open(io);
                         this.session.handle_connected(this.now());
                     }
-                    Poll::Ready(Err(error)) => return this.failed(ClientError::Connect(error)),
+                    Poll::Ready(Err(error)) => return this.failed(ClientError::connect(error)),
                     Poll::Pending => return Poll::Pending,
                 },
                 Link::Open(io) => {

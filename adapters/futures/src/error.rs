@@ -120,12 +120,40 @@ pub enum ClientError {
     /// What the core session reports: a timeout, a malformed or cut response, a redirect
     /// target that cannot be requested, an event over a limit, ...
     Session(client::Error),
+    /// The TLS handshake failed: the server's certificate was refused
+    /// ([`certificate`](ClientError::certificate) says why), or the peer does not speak TLS
+    /// as rustls does. The source is rustls' error.
+    Tls(io::Error),
+}
+
+impl ClientError {
+    /// The error of a connection attempt: [`Tls`](ClientError::Tls) if TLS failed, else
+    /// [`Connect`](ClientError::Connect).
+    pub(crate) fn connect(error: io::Error) -> Self {
+        #[cfg(feature = "tls")]
+        if crate::tls::is_tls(&error) {
+            return ClientError::Tls(error);
+        }
+        ClientError::Connect(error)
+    }
+
+    /// Why the server's certificate was refused, for a [`Tls`](ClientError::Tls) error that
+    /// is about it (feature `tls`).
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn certificate(&self) -> Option<crate::client::CertificateProblem> {
+        match self {
+            ClientError::Tls(error) => crate::tls::CertificateProblem::of(error),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientError::Connect(_) => f.write_str("connecting failed"),
+            ClientError::Tls(_) => f.write_str("tls handshake failed"),
             ClientError::Io(_) => f.write_str("i/o error"),
             ClientError::Session(error) => error.fmt(f),
         }
@@ -136,6 +164,10 @@ impl std::error::Error for ClientError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ClientError::Connect(error) | ClientError::Io(error) => Some(error),
+            // rustls' error itself.
+            ClientError::Tls(error) => error
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
             ClientError::Session(_) => None,
         }
     }
@@ -144,7 +176,7 @@ impl std::error::Error for ClientError {
 impl From<ClientError> for io::Error {
     fn from(error: ClientError) -> Self {
         match error {
-            ClientError::Connect(error) | ClientError::Io(error) => error,
+            ClientError::Connect(error) | ClientError::Io(error) | ClientError::Tls(error) => error,
             ClientError::Session(
                 client::Error::ConnectTimeout
                 | client::Error::ResponseTimeout

@@ -9,6 +9,8 @@ pub mod hub;
 pub mod rt;
 pub mod server;
 mod stream;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use client::EventSource;
 pub use event::{Event, Item};

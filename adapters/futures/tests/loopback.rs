@@ -1,46 +1,21 @@
 //! Server and client over loopback, on smol and on async-std: every scenario runs on both.
 
+mod common;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_lite::future::or;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use ssewire::client::{Failure, State};
 use ssewire_futures::client::{
     ClientError, Config as ClientConfig, Connector, EventSource, Target, Update,
 };
-use ssewire_futures::rt::Runtime;
 use ssewire_futures::server::{Config, OverCapacity, Reply, Request, Route, Server};
 use ssewire_futures::{Event, Hub, HubConfig};
 
-/// A runtime the tests can block on.
-trait Rt: Runtime + Sized {
-    fn block_on<T>(future: impl Future<Output = T>) -> T;
-}
-
-#[cfg(feature = "smol")]
-impl Rt for ssewire_futures::rt::Smol {
-    fn block_on<T>(future: impl Future<Output = T>) -> T {
-        smol::block_on(future)
-    }
-}
-
-#[cfg(feature = "async-std")]
-impl Rt for ssewire_futures::rt::AsyncStd {
-    fn block_on<T>(future: impl Future<Output = T>) -> T {
-        async_std::task::block_on(future)
-    }
-}
-
-/// Runs `test` on `R`, failing it if it takes more than 60 s.
-fn run<R: Rt>(test: impl Future<Output = ()>) {
-    R::block_on(or(test, async {
-        R::sleep(Duration::from_secs(60)).await;
-        panic!("test timed out");
-    }));
-}
+use common::{run, Rt};
 
 /// Waits until `done` holds, polling every 5 ms (bounded by the test timeout).
 async fn until<R: Rt>(mut done: impl FnMut() -> bool) {

@@ -1,0 +1,331 @@
+//! The client over TLS against a rustls server on loopback, on smol and on async-std, with
+//! certificates made at test time: a private CA, and server certificates good, expired and
+//! for another name; a server that asks for a client certificate.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use futures_rustls::pki_types::pem::PemObject;
+use futures_rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use futures_rustls::rustls::server::WebPkiClientVerifier;
+use futures_rustls::rustls::{self, RootCertStore, ServerConfig};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use ssewire::client::Failure;
+use ssewire_futures::client::{
+    CertificateProblem, ClientError, Config, EventSource, TcpTls, TlsConfig, TlsError, Update,
+};
+
+use common::{run, Rt};
+
+/// A CA made for one test.
+struct Ca {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+/// A certificate and its key, in PEM.
+struct Pem {
+    cert: String,
+    key: String,
+}
+
+impl Ca {
+    fn new() -> Ca {
+        let mut params = CertificateParams::new(Vec::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        Ca {
+            issuer: CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap(),
+        }
+    }
+
+    fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    /// A certificate for `names`, signed by this CA; valid now, or only in 2020 if `expired`.
+    fn issue(&self, names: &[&str], expired: bool) -> Pem {
+        let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 12, 31);
+        }
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        Pem {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        }
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A TLS server on loopback showing `identity`; with `clients`, it asks for a client
+/// certificate issued by that CA. Each connection gets `answer` after its request head, and
+/// is then closed.
+fn server<R: Rt>(identity: &Pem, clients: Option<&Ca>, answer: String) -> SocketAddr {
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(identity.cert.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(identity.key.as_bytes()).unwrap();
+    let builder = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap();
+    let builder = match clients {
+        Some(ca) => {
+            let mut roots = RootCertStore::empty();
+            roots.add(ca.issuer.der().clone()).unwrap();
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+                .build()
+                .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let config = builder.with_single_cert(chain, key).unwrap();
+    let acceptor = futures_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let listener = R::listener(listener).unwrap();
+    R::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = R::accept(&listener).await else {
+                return;
+            };
+            let (acceptor, answer) = (acceptor.clone(), answer.clone());
+            R::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut byte = [0];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if tls.read_exact(&mut byte).await.is_err() {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.close().await;
+            });
+        }
+    });
+    addr
+}
+
+const EVENTS: &str =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\nid: 1\ndata: over tls\n\n";
+
+/// A client that gives up after the first failed attempt.
+fn once() -> Config {
+    Config::new().retry_budget(Some(0))
+}
+
+fn events_over_tls<R: Rt>() {
+    run::<R>(async {
+        let ca = Ca::new();
+        let addr = server::<R>(&ca.issue(&["localhost"], false), None, EVENTS.to_owned());
+        let tls = TlsConfig::new()
+            .mozilla_roots(false)
+            .root_pem(ca.pem().as_bytes())
+            .unwrap();
+        let connector = TcpTls::<R>::new(&tls).unwrap();
+        let url = format!("https://localhost:{}/events", addr.port());
+        let mut source = EventSource::with_connector::<R, _>(&url, once(), connector).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        match source.next().await.unwrap().unwrap() {
+            Update::Event(event) => {
+                assert_eq!(
+                    (event.data.as_str(), event.id.as_deref()),
+                    ("over tls", Some("1"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    });
+}
+
+/// Each certificate problem is its own typed error, and the source stops (budget 0).
+fn bad_certificates_are_refused_each_with_its_reason<R: Rt>() {
+    run::<R>(async {
+        let ca = Ca::new();
+        let trusting = TlsConfig::new()
+            .mozilla_roots(false)
+            .root_pem(ca.pem().as_bytes())
+            .unwrap();
+        for (identity, tls, problem) in [
+            // A CA nobody added: Mozilla's roots only.
+            (
+                ca.issue(&["localhost"], false),
+                TlsConfig::new(),
+                CertificateProblem::UnknownIssuer,
+            ),
+            (
+                ca.issue(&["other.example"], false),
+                trusting.clone(),
+                CertificateProblem::NotValidForName,
+            ),
+            (
+                ca.issue(&["localhost"], true),
+                trusting.clone(),
+                CertificateProblem::Expired,
+            ),
+        ] {
+            let addr = server::<R>(&identity, None, EVENTS.to_owned());
+            let connector = TcpTls::<R>::new(&tls).unwrap();
+            let url = format!("https://localhost:{}/events", addr.port());
+            let mut source = EventSource::with_connector::<R, _>(&url, once(), connector).unwrap();
+            let error = source.next().await.unwrap().unwrap_err();
+            assert!(matches!(error, ClientError::Tls(_)), "{error:?}");
+            assert_eq!(error.certificate(), Some(problem), "{error:?}");
+            assert!(std::error::Error::source(&error).is_some());
+            assert!(source.next().await.is_none());
+            assert_eq!(source.failure(), Some(Failure::RetryBudgetExhausted));
+        }
+    });
+}
+
+/// The dangerous switch accepts what is refused otherwise (here a certificate from an
+/// unknown CA, for another name).
+fn invalid_certificates_are_accepted_only_when_told<R: Rt>() {
+    run::<R>(async {
+        let ca = Ca::new();
+        let addr = server::<R>(
+            &ca.issue(&["other.example"], false),
+            None,
+            EVENTS.to_owned(),
+        );
+        let tls = TlsConfig::new().danger_accept_invalid_certificates(true);
+        let connector = TcpTls::<R>::new(&tls).unwrap();
+        let url = format!("https://localhost:{}/events", addr.port());
+        let mut source = EventSource::with_connector::<R, _>(&url, once(), connector).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+    });
+}
+
+/// A server that asks for a client certificate gets one from `client_certificate_pem`;
+/// without it, the handshake fails.
+fn a_client_certificate_is_presented<R: Rt>() {
+    run::<R>(async {
+        let ca = Ca::new();
+        let clients = Ca::new();
+        let identity = ca.issue(&["localhost"], false);
+        let addr = server::<R>(&identity, Some(&clients), EVENTS.to_owned());
+        let url = format!("https://localhost:{}/events", addr.port());
+        let trusting = TlsConfig::new()
+            .mozilla_roots(false)
+            .root_pem(ca.pem().as_bytes())
+            .unwrap();
+        let me = clients.issue(&["client.example"], false);
+        let with_cert = trusting
+            .clone()
+            .client_certificate_pem(me.cert.as_bytes(), me.key.as_bytes())
+            .unwrap();
+        let connector = TcpTls::<R>::new(&with_cert).unwrap();
+        let mut source = EventSource::with_connector::<R, _>(&url, once(), connector).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        // Without: refused during the handshake or at the first read (TLS 1.3 sends the
+        // server's refusal after the client's Finished).
+        let connector = TcpTls::<R>::new(&trusting).unwrap();
+        let mut source = EventSource::with_connector::<R, _>(&url, once(), connector).unwrap();
+        let error = source.next().await.unwrap().unwrap_err();
+        assert!(
+            matches!(error, ClientError::Tls(_) | ClientError::Io(_)),
+            "{error:?}"
+        );
+        assert!(source.next().await.is_none());
+    });
+}
+
+/// A redirect from the TLS server to plain HTTP ends the source with its own failure; the
+/// plain server is never asked.
+fn a_redirect_from_https_to_http_is_refused<R: Rt>() {
+    run::<R>(async {
+        let ca = Ca::new();
+        let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let location = format!(
+            "http://127.0.0.1:{}/events",
+            plain.local_addr().unwrap().port()
+        );
+        let answer = format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\n\r\n");
+        let addr = server::<R>(&ca.issue(&["localhost"], false), None, answer);
+        let tls = TlsConfig::new()
+            .mozilla_roots(false)
+            .root_pem(ca.pem().as_bytes())
+            .unwrap();
+        let connector = TcpTls::<R>::new(&tls).unwrap();
+        let url = format!("https://localhost:{}/events", addr.port());
+        let mut source =
+            EventSource::with_connector::<R, _>(&url, Config::new(), connector).unwrap();
+        assert!(source.next().await.is_none());
+        assert_eq!(source.failure(), Some(Failure::InsecureRedirect));
+        plain.set_nonblocking(true).unwrap();
+        assert!(
+            plain.accept().is_err(),
+            "the http:// server was connected to"
+        );
+    });
+}
+
+#[test]
+fn settings_that_cannot_be_used_are_refused() {
+    assert_eq!(
+        TlsConfig::new().root_pem(b"no pem here").err(),
+        Some(TlsError::NoCertificate)
+    );
+    let ca = Ca::new();
+    let me = ca.issue(&["client.example"], false);
+    assert_eq!(
+        TlsConfig::new()
+            .client_certificate_pem(me.cert.as_bytes(), b"")
+            .err(),
+        Some(TlsError::NoPrivateKey)
+    );
+    // `new` takes https:// with the default roots.
+    let source =
+        EventSource::new::<ssewire_futures::rt::Smol>("https://example.com/events", Config::new());
+    assert!(source.is_ok());
+}
+
+macro_rules! on_runtime {
+    ($runtime:ident, $feature:literal, $rt:ty) => {
+        #[cfg(feature = $feature)]
+        mod $runtime {
+            type R = $rt;
+
+            #[test]
+            fn events_over_tls() {
+                super::events_over_tls::<R>();
+            }
+            #[test]
+            fn bad_certificates_are_refused_each_with_its_reason() {
+                super::bad_certificates_are_refused_each_with_its_reason::<R>();
+            }
+            #[test]
+            fn invalid_certificates_are_accepted_only_when_told() {
+                super::invalid_certificates_are_accepted_only_when_told::<R>();
+            }
+            #[test]
+            fn a_client_certificate_is_presented() {
+                super::a_client_certificate_is_presented::<R>();
+            }
+            #[test]
+            fn a_redirect_from_https_to_http_is_refused() {
+                super::a_redirect_from_https_to_http_is_refused::<R>();
+            }
+        }
+    };
+}
+
+on_runtime!(smol_runtime, "smol", ssewire_futures::rt::Smol);
+on_runtime!(
+    async_std_runtime,
+    "async-std",
+    ssewire_futures::rt::AsyncStd
+);
