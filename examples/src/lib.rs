@@ -10,6 +10,43 @@ pub mod json;
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ssewire_futures::client::{self, EventSource, TcpTls, TlsConfig};
+use ssewire_futures::rt::Smol;
+
+/// How a client program trusts `https://` servers: `--cacert PATH` and `--insecure`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsFlags {
+    /// A PEM file of roots to trust besides Mozilla's.
+    pub cacert: Option<String>,
+    /// Accept any certificate (curl's `-k`): for a test server only.
+    pub insecure: bool,
+}
+
+impl TlsFlags {
+    /// An event source for `url` on smol, trusting what these flags say.
+    ///
+    /// # Errors
+    ///
+    /// A message to print: an unreadable `--cacert`, or a URL the client cannot request.
+    pub fn event_source(&self, url: &str, config: client::Config) -> Result<EventSource, String> {
+        if self.cacert.is_none() && !self.insecure {
+            return EventSource::new::<Smol>(url, config)
+                .map_err(|error| format!("{error}: {url}"));
+        }
+        let mut tls = TlsConfig::new().danger_accept_invalid_certificates(self.insecure);
+        if let Some(path) = &self.cacert {
+            let pem =
+                std::fs::read(path).map_err(|error| format!("cannot read '{path}': {error}"))?;
+            tls = tls
+                .root_pem(&pem)
+                .map_err(|error| format!("{path}: {error}"))?;
+        }
+        let connector = TcpTls::<Smol>::new(&tls).map_err(|error| error.to_string())?;
+        EventSource::with_connector::<Smol, _>(url, config, connector)
+            .map_err(|error| format!("{error}: {url}"))
+    }
+}
+
 /// The line a server prints first on stdout, so that a script can start it on port 0 and read
 /// the port: `listening on http://127.0.0.1:8080/`.
 #[must_use]

@@ -366,3 +366,108 @@ fn sse_cat_posts_a_body_and_reconnects_a_silent_stream() {
     };
     assert_eq!(requests, [request(""), request("Last-Event-ID: 1\r\n")]);
 }
+
+const LLM_STREAM: &str = env!("CARGO_BIN_EXE_llm-stream");
+
+/// `llm-stream` against a mock of an OpenAI-style API over HTTPS, written here: a rustls
+/// server on loopback with a certificate from a CA made for the test (trusted through
+/// `--cacert`). The mock checks the request (a POST, the bearer token, the JSON body with
+/// `"stream": true`) and streams three chunks and `[DONE]`; the program prints the text.
+#[test]
+fn llm_stream_prints_the_streamed_text_of_a_chat_completion() {
+    use futures_rustls::pki_types::pem::PemObject;
+    use futures_rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use futures_rustls::rustls::{self, ServerConfig, ServerConnection, StreamOwned};
+    use std::sync::Arc;
+
+    let mut ca_params = rcgen::CertificateParams::new(Vec::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("ssewire-llm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from_pem_slice(cert.pem().as_bytes()).unwrap()],
+            PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes()).unwrap(),
+        )
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mock = thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let connection = ServerConnection::new(Arc::new(config)).unwrap();
+        let mut tls = StreamOwned::new(connection, tcp);
+        let mut reader = BufReader::new(&mut tls);
+        let mut head = String::new();
+        while !head.ends_with("\r\n\r\n") {
+            assert!(reader.read_line(&mut head).unwrap() > 0, "{head}");
+        }
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("Content-Length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let chunk = |text: &str| {
+            let delta = serde_json::json!({"choices": [{"index": 0, "delta": {"content": text}}]});
+            format!("data: {delta}\n\n")
+        };
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n\
+             data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"role\":\"assistant\"}}}}]}}\n\n\
+             {}{}: keep-alive\n\n{}data: [DONE]\n\n",
+            chunk("Hello"),
+            chunk(", "),
+            chunk("world!"),
+        );
+        tls.write_all(answer.as_bytes()).unwrap();
+        tls.flush().unwrap();
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+        (head, String::from_utf8(body).unwrap())
+    });
+    let url = format!("https://localhost:{port}/v1/chat/completions");
+    let output = run_bounded(
+        Command::new(LLM_STREAM)
+            .env("OPENAI_API_KEY", "test-key")
+            .args(["--url", &url, "--model", "mock-1"])
+            .args(["--cacert", ca_file.to_str().unwrap(), "Say hello"]),
+        TIMEOUT,
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(text(&output.stdout), "Hello, world!\n", "{stderr}");
+    let (head, body) = mock.join().unwrap();
+    assert!(
+        head.starts_with("POST /v1/chat/completions HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains("\r\nAuthorization: Bearer test-key\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains("\r\nContent-Type: application/json\r\n"),
+        "{head}"
+    );
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["model"], "mock-1");
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["messages"][0]["content"], "Say hello");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -21,9 +21,8 @@ use futures_lite::StreamExt;
 // `EventSource::failure` returns the core's `Failure`, which ssewire-futures does not re-export.
 use ssewire::client::Failure;
 use ssewire_examples::args::{self, Arg, Args, Command, UsageError, EXIT_USAGE};
-use ssewire_examples::json;
+use ssewire_examples::{json, TlsFlags};
 use ssewire_futures::client::{self, EventSource, Update};
-use ssewire_futures::rt::Smol;
 use ssewire_futures::Event;
 
 const HELP: &str = "\
@@ -31,7 +30,7 @@ sse-cat: print the events of a Server-Sent Events stream as they arrive
 
 Usage: sse-cat [OPTIONS] URL
 
-Connects to URL (http:// only), prints each event on stdout, and reconnects like a browser
+Connects to URL (http:// or https://), prints each event on stdout, and reconnects like a browser
 when the stream drops, sending Last-Event-ID so that the server can replay what was missed.
 Notices (connected, reconnecting in how long, reconnected) and errors go to stderr: the
 waits show the reconnection time (the server's `retry:`), backing off only on failures.
@@ -50,6 +49,8 @@ Options:
       --data-file PATH      send the file's bytes as the request body
   -H, --header 'NAME: VALUE'
                             send this request header (repeatable)
+      --cacert PATH         trust the certificates in this PEM file too (a private CA)
+  -k, --insecure            accept any certificate: for a test server only, never more
       --last-event-id ID    resume from this event ID (sent as Last-Event-ID)
       --max-retries N       give up after N failed reconnection attempts in a row
                             [default: never, like a browser]
@@ -95,6 +96,7 @@ struct Options {
     max_retries: Option<u32>,
     reconnect_ms: Option<u64>,
     read_timeout_ms: Option<u64>,
+    tls: TlsFlags,
     method: Option<String>,
     body: Option<Vec<u8>>,
     comments: bool,
@@ -112,6 +114,7 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
         max_retries: None,
         reconnect_ms: None,
         read_timeout_ms: None,
+        tls: TlsFlags::default(),
         method: None,
         body: None,
         comments: false,
@@ -150,6 +153,8 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
             Arg::Long("read-timeout-ms") => {
                 options.read_timeout_ms = Some(args::millis(&mut args, "--read-timeout-ms", 1)?);
             }
+            Arg::Long("cacert") => options.tls.cacert = Some(args.value("--cacert")?),
+            Arg::Long("insecure") | Arg::Short('k') => options.tls.insecure = true,
             Arg::Long("method") | Arg::Short('X') => {
                 options.method = Some(args.value("--method")?);
             }
@@ -218,10 +223,10 @@ fn main() {
     if let Some(body) = &options.body {
         config = config.body(body.clone());
     }
-    let source = match EventSource::new::<Smol>(&options.url, config) {
+    let source = match options.tls.event_source(&options.url, config) {
         Ok(source) => source,
         Err(error) => {
-            eprintln!("sse-cat: {error}: {}", options.url);
+            eprintln!("sse-cat: {error}");
             exit(EXIT_USAGE);
         }
     };
