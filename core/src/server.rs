@@ -19,7 +19,7 @@
 //! let now = Instant::from_millis(0);
 //! let mut handshake = Handshake::new([0u8; 512], &config, now)?;
 //!
-//! let request = b"GET /events HTTP/1.1\r\nLast-Event-ID: 7\r\n\r\n";
+//! let request = b"GET /events HTTP/1.1\r\nHost: sensor.local\r\nLast-Event-ID: 7\r\n\r\n";
 //! let window = handshake.poll_read().unwrap();
 //! window[..request.len()].copy_from_slice(request);
 //! handshake.handle_received(now, request.len());
@@ -463,7 +463,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Handshake<B> {
         let received = self.buf.as_ref().get(..filled).unwrap_or_default();
         let mut headers = [EMPTY_HEADER; MAX_HEADERS];
         let headers = headers.get_mut(..self.max_headers).unwrap_or_default();
-        match http::read_request(received, headers, self.max_head) {
+        // RFC 9112, section 3.2: an HTTP/1.1 request without `Host` is a 400.
+        let read = match http::read_request(received, headers, self.max_head) {
+            Ok(Some(head)) if head.version == 1 && head.host.is_none() => Err(HeadError::Host),
+            read => read,
+        };
+        match read {
             Ok(Some(head)) => self.phase = Phase::Received { len: head.len },
             Ok(None) => {
                 self.phase = Phase::Reading {

@@ -1,6 +1,8 @@
 //! Reading request heads: named cases, each also checked at every prefix of its input.
 
-use ssewire::http::{read_request, HeadError, RequestHead, DEFAULT_MAX_HEAD_LEN, EMPTY_HEADER};
+use ssewire::http::{
+    read_request, Body, HeadError, RequestHead, DEFAULT_MAX_HEAD_LEN, EMPTY_HEADER,
+};
 
 type Expected = Result<Option<RequestHead<'static>>, HeadError>;
 
@@ -14,6 +16,8 @@ const fn get(len: usize, header_count: usize) -> RequestHead<'static> {
         accept: None,
         accepts_event_stream: true,
         origin: None,
+        host: None,
+        body: Body::Length(0),
         header_count,
         len,
     }
@@ -95,6 +99,7 @@ fn requests() {
                 last_event_id: Some("41"),
                 accept: Some("text/event-stream"),
                 origin: Some("https://b.example"),
+                host: Some("a.example"),
                 ..get(139, 5)
             })),
         ),
@@ -202,7 +207,10 @@ fn requests() {
             b"GET /events HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody",
             16,
             1024,
-            Ok(Some(get(43, 1))),
+            Ok(Some(RequestHead {
+                body: Body::Length(4),
+                ..get(43, 1)
+            })),
         ),
         (
             "other field not UTF-8",
@@ -383,4 +391,54 @@ fn other_fields_are_in_the_slots() {
     let fields = &headers[..head.header_count];
     assert_eq!(fields[1].name, "Authorization");
     assert_eq!(fields[1].value, b"Bearer x");
+}
+
+/// RFC 9112: what frames a request's body, and the `Host` it may have once. Each of these is
+/// what request smuggling is made of when a server guesses.
+#[test]
+fn framing_and_host_by_rfc_9112() {
+    let head = |input: &'static [u8]| {
+        let mut slots = [EMPTY_HEADER; 16];
+        read_request(input, &mut slots, 1024).map(|head| head.map(|h| (h.host, h.body)))
+    };
+    let ok = |host, body| Ok(Some((host, body)));
+    type Framing = Result<Option<(Option<&'static str>, Body)>, HeadError>;
+    let cases: [(&[u8], Framing); 16] = [
+        (b"GET / HTTP/1.1\r\nHost: a:8080\r\n\r\n", ok(Some("a:8080"), Body::Length(0))),
+        (b"GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", ok(Some("[::1]:80"), Body::Length(0))),
+        // Empty: allowed, for a target without an authority.
+        (b"GET / HTTP/1.1\r\nHost:\r\n\r\n", ok(Some(""), Body::Length(0))),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", Err(HeadError::Host)),
+        (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", Err(HeadError::Host)),
+        (b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", Err(HeadError::Host)),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
+            ok(Some("a"), Body::Length(5)),
+        ),
+        (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n", ok(Some("a"), Body::Length(5))),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            Err(HeadError::Framing),
+        ),
+        (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", Err(HeadError::Framing)),
+        (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x5\r\n\r\n", Err(HeadError::Framing)),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            ok(Some("a"), Body::Chunked),
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+            Err(HeadError::Framing),
+        ),
+        // Not ending in chunked: the length cannot be told.
+        (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", Err(HeadError::Framing)),
+        // HTTP/1.0 has no transfer codings.
+        (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", Err(HeadError::Framing)),
+        // Host is the server's to require (server::Handshake): read here without one.
+        (b"GET / HTTP/1.1\r\n\r\n", ok(None, Body::Length(0))),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(head(input), expected, "{}", String::from_utf8_lossy(input));
+        assert_eq!(expected.err().map(HeadError::status).unwrap_or(400), 400);
+    }
 }

@@ -461,7 +461,7 @@ fn accept_chunked_and_cors() {
     let config = Config::new()
         .framing(Framing::Chunked)
         .cors(ssewire::http::Cors::new("*"));
-    let (result, output) = run_accept(b"GET / HTTP/1.1\r\n\r\n", &[1], &config, 512);
+    let (result, output) = run_accept(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", &[1], &config, 512);
     assert_eq!(result, Ok(("/".to_string(), None, Framing::Chunked)));
     assert_eq!(
         output,
@@ -477,30 +477,46 @@ fn accept_chunked_and_cors() {
 #[test]
 fn accept_rejects() {
     let config = Config::new().paths(&["/events"]);
-    let cases: [(&[u8], AcceptError<PipeError>, ErrorResponse); 5] = [
+    let cases: [(&[u8], AcceptError<PipeError>, ErrorResponse); 8] = [
         (
-            b"GET /nope HTTP/1.1\r\n\r\n",
+            b"GET /nope HTTP/1.1\r\nHost: a\r\n\r\n",
             AcceptError::Rejected(ErrorResponse::NotFound),
             ErrorResponse::NotFound,
         ),
         (
-            b"GET /events/x HTTP/1.1\r\n\r\n",
+            b"GET /events/x HTTP/1.1\r\nHost: a\r\n\r\n",
             AcceptError::Rejected(ErrorResponse::NotFound),
             ErrorResponse::NotFound,
         ),
         (
-            b"POST /events HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+            b"POST /events HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
             AcceptError::Rejected(ErrorResponse::MethodNotAllowed),
             ErrorResponse::MethodNotAllowed,
         ),
         (
-            b"GET /events HTTP/1.1\r\nBad Header: x\r\n\r\n",
+            b"GET /events HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n",
             AcceptError::Head(HeadError::Malformed),
             ErrorResponse::BadRequest,
         ),
         (
-            b"GET /events HTTP/1.1\r\nLast-Event-ID: 1\r\nLast-Event-ID: 2\r\n\r\n",
+            b"GET /events HTTP/1.1\r\nHost: a\r\nLast-Event-ID: 1\r\nLast-Event-ID: 2\r\n\r\n",
             AcceptError::Head(HeadError::Malformed),
+            ErrorResponse::BadRequest,
+        ),
+        // RFC 9112: HTTP/1.1 needs one Host; a body's length must be certain.
+        (
+            b"GET /events HTTP/1.1\r\n\r\n",
+            AcceptError::Head(HeadError::Host),
+            ErrorResponse::BadRequest,
+        ),
+        (
+            b"GET /events HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n",
+            AcceptError::Head(HeadError::Host),
+            ErrorResponse::BadRequest,
+        ),
+        (
+            b"GET /events HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            AcceptError::Head(HeadError::Framing),
             ErrorResponse::BadRequest,
         ),
     ];
@@ -515,7 +531,7 @@ fn accept_rejects() {
 
 #[test]
 fn accept_oversized_head_is_431() {
-    let mut request = b"GET /events HTTP/1.1\r\nX-Big: ".to_vec();
+    let mut request = b"GET /events HTTP/1.1\r\nHost: a\r\nX-Big: ".to_vec();
     request.extend(std::iter::repeat(b'a').take(2000));
     request.extend_from_slice(b"\r\n\r\n");
     for sizes in [&[usize::MAX][..], &[1], &[5]] {
@@ -524,7 +540,7 @@ fn accept_oversized_head_is_431() {
         assert_eq!(output, error_response(ErrorResponse::HeadersTooLarge));
     }
     // Too many header fields.
-    let mut request = b"GET / HTTP/1.1\r\n".to_vec();
+    let mut request = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
     for i in 0..40 {
         request.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
     }
@@ -537,18 +553,18 @@ fn accept_oversized_head_is_431() {
 #[test]
 fn accept_eof_timeout_and_small_buffer() {
     let config = Config::new();
-    let (result, output) = run_accept(b"GET / HTTP/1.1\r\n", &[4], &config, 512);
+    let (result, output) = run_accept(b"GET / HTTP/1.1\r\nHost: a\r\n", &[4], &config, 512);
     assert_eq!(result, Err(AcceptError::UnexpectedEof));
     assert!(output.is_empty());
 
-    let mut pipe = Pipe::new(b"GET / HTTP/1.1\r\n", &[4]);
+    let mut pipe = Pipe::new(b"GET / HTTP/1.1\r\nHost: a\r\n", &[4]);
     pipe.hang = true;
     let mut head = [0u8; 512];
     let result = block_on(accept(&mut pipe, &mut head, &config, Immediate));
     assert_eq!(result, Err(AcceptError::Timeout));
     assert!(pipe.output.is_empty());
 
-    let (result, output) = run_accept(b"GET / HTTP/1.1\r\n\r\n", &[4], &config, 100);
+    let (result, output) = run_accept(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", &[4], &config, 100);
     assert_eq!(
         result,
         Err(AcceptError::Response(
@@ -599,7 +615,8 @@ fn futures_are_small() {
 #[test]
 fn read_request_leaves_the_answer_to_the_caller() {
     let config = Config::new().framing(Framing::Chunked);
-    let request = b"POST /jobs?x=1 HTTP/1.1\r\nContent-Length: 0\r\nLast-Event-ID: 9\r\n\r\n";
+    let request =
+        b"POST /jobs?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nLast-Event-ID: 9\r\n\r\n";
     // The head, as read, then a rejection of the caller's choosing.
     for sizes in [&[usize::MAX][..], &[1]] {
         let mut pipe = Pipe::new(request, sizes);
@@ -636,7 +653,7 @@ fn read_request_leaves_the_answer_to_the_caller() {
     );
     assert_eq!(pipe.output, error_response(ErrorResponse::MethodNotAllowed));
     // A GET opens it, in the configured framing.
-    let mut pipe = Pipe::new(b"GET /s HTTP/1.1\r\n\r\n", &[3]);
+    let mut pipe = Pipe::new(b"GET /s HTTP/1.1\r\nHost: a\r\n\r\n", &[3]);
     let mut head = vec![0u8; 512];
     let result = block_on(async {
         let incoming = read_request(&mut pipe, &mut head, &config, NoDelay).await?;

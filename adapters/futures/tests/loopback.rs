@@ -226,7 +226,7 @@ fn no_content_stops<R: Rt>() {
         let (addr, _, seen) = start::<R>(Config::new(), &hub, |_: &Request| {
             Route::Reply(Reply::no_content())
         });
-        let answer = raw::<R>(addr, b"GET /done HTTP/1.1\r\n\r\n").await;
+        let answer = raw::<R>(addr, b"GET /done HTTP/1.1\r\nHost: a\r\n\r\n").await;
         assert_eq!(
             answer,
             "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
@@ -346,13 +346,20 @@ fn bad_requests_are_answered<R: Rt>() {
         let (addr, _, _) = start::<R>(Config::new(), &hub, not_found);
         let answer = raw::<R>(addr, b"GARBAGE\x01 / HTTP/1.1\r\n\r\n").await;
         assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
-        let big = format!("GET /events HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(10_000));
+        let big = format!(
+            "GET /events HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n",
+            "a".repeat(10_000)
+        );
         let answer = raw::<R>(addr, big.as_bytes()).await;
         assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
-        let answer = raw::<R>(addr, b"POST /events HTTP/1.1\r\nContent-Length: 0\r\n\r\n").await;
+        let answer = raw::<R>(
+            addr,
+            b"POST /events HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await;
         assert!(answer.starts_with("HTTP/1.1 405 "), "{answer}");
         assert!(answer.contains("Allow: GET"), "{answer}");
-        let answer = raw::<R>(addr, b"GET /nothing HTTP/1.1\r\n\r\n").await;
+        let answer = raw::<R>(addr, b"GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n").await;
         assert!(answer.starts_with("HTTP/1.1 404 "), "{answer}");
     });
 }
@@ -395,6 +402,50 @@ fn reply_to_a_request_with_a_body<R: Rt>() {
     });
 }
 
+/// What request smuggling is made of (RFC 9112, sections 3.2 and 6) gets a 400 and a closed
+/// connection, never a stream or a reply; a request pipelined after one with a body is not
+/// answered as if the body were a request.
+fn ambiguous_requests_are_400<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, seen) = start::<R>(Config::new(), &hub, |_: &Request| {
+            Route::Reply(Reply::text(200, "routed"))
+        });
+        for request in [
+            &b"GET /events HTTP/1.1\r\n\r\n"[..],
+            b"GET /events HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            b"GET /events HTTP/1.1\r\nHost: a b\r\n\r\n",
+            b"POST /jobs HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"POST /jobs HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+            b"POST /jobs HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+            b"POST /jobs HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\n",
+            b"POST /jobs HTTP/1.1\r\nHost: a\r\nContent-Length: -3\r\n\r\n",
+            b"POST /jobs HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            b"POST /jobs HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            let answer = raw::<R>(addr, request).await;
+            let shown = String::from_utf8_lossy(request);
+            assert!(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{shown:?}: {answer}");
+            assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{shown:?}: {answer}");
+        }
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "a router saw an ambiguous request"
+        );
+        // An HTTP/1.0 request needs no Host.
+        let answer = raw::<R>(addr, b"GET /x HTTP/1.0\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+        // A body that holds what looks like a request: one answer, then the connection ends.
+        let pipelined =
+            b"POST /jobs HTTP/1.1\r\nHost: a\r\nContent-Length: 33\r\n\r\nGET /events HTTP/1.1\r\nHost: a\r\n\r\n";
+        let answer = raw::<R>(addr, pipelined).await;
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+        assert!(answer.ends_with("routed"), "{answer}");
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    });
+}
+
 fn slow_head_is_dropped<R: Rt>() {
     run::<R>(async {
         let hub = Hub::new(HubConfig::new());
@@ -415,13 +466,13 @@ fn over_capacity_is_503<R: Rt>() {
         for _ in 0..2 {
             let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
             socket
-                .write_all(b"GET /events HTTP/1.1\r\n\r\n")
+                .write_all(b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n")
                 .await
                 .unwrap();
             held.push(socket);
         }
         until::<R>(|| hub.subscribers() == 2).await;
-        let answer = raw::<R>(addr, b"GET /events HTTP/1.1\r\n\r\n").await;
+        let answer = raw::<R>(addr, b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n").await;
         assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
         assert!(answer.contains("Retry-After: 5"), "{answer}");
         // The browser-friendly answer: a stream with only `retry`, then its end.
@@ -429,7 +480,7 @@ fn over_capacity_is_503<R: Rt>() {
         let mut config = Config::new().max_connections(0);
         config.over_capacity = OverCapacity::RetryLater { retry_ms: 7000 };
         let (addr, _, _) = start::<R>(config, &hub, not_found);
-        let answer = raw::<R>(addr, b"GET /events HTTP/1.1\r\n\r\n").await;
+        let answer = raw::<R>(addr, b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n").await;
         assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
         assert!(
             answer.ends_with("\r\nretry: 7000\n\n\r\n0\r\n\r\n"),
@@ -591,7 +642,9 @@ fn cors_is_off_by_default<R: Rt>() {
         for (addr, allowed) in [(plain, false), (cors, true)] {
             let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
             socket
-                .write_all(b"GET /events HTTP/1.1\r\nOrigin: https://app.example\r\n\r\n")
+                .write_all(
+                    b"GET /events HTTP/1.1\r\nHost: a\r\nOrigin: https://app.example\r\n\r\n",
+                )
                 .await
                 .unwrap();
             let mut head = Vec::new();
@@ -817,6 +870,10 @@ macro_rules! on_runtime {
             #[test]
             fn reply_to_a_request_with_a_body() {
                 super::reply_to_a_request_with_a_body::<R>();
+            }
+            #[test]
+            fn ambiguous_requests_are_400() {
+                super::ambiguous_requests_are_400::<R>();
             }
             #[test]
             fn slow_head_is_dropped() {

@@ -4,7 +4,7 @@ use core::{fmt, str};
 
 use httparse::{Header, Status};
 
-use super::syntax::{digits, trim_ows, trim_ows_str};
+use super::syntax::{digits, is_host_char, trim_ows, trim_ows_str};
 use super::ErrorResponse;
 
 /// A sensible bound on the size of a head, in bytes: 8 KiB, what many servers allow.
@@ -21,8 +21,17 @@ pub enum HeadError {
     /// The head has more header fields than the `headers` slice holds.
     TooManyHeaders,
     /// The head is not valid HTTP/1.x, or a field this module reads is invalid: a value that is
-    /// not UTF-8, a repeated single-valued field, a bad `Content-Length`.
+    /// not UTF-8, a repeated single-valued field.
     Malformed,
+    /// A request's `Host` is missing (HTTP/1.1), repeated or not a host and port (RFC 9112,
+    /// section 3.2).
+    Host,
+    /// The body's length cannot be told for sure (RFC 9112, section 6): a `Content-Length`
+    /// that is not a number, or several that disagree; both `Content-Length` and
+    /// `Transfer-Encoding` in a request; a request's `Transfer-Encoding` that does not end in
+    /// `chunked`, or in an HTTP/1.0 request at all. Answering such a request is how requests
+    /// are smuggled past a proxy.
+    Framing,
 }
 
 impl HeadError {
@@ -38,7 +47,9 @@ impl HeadError {
     pub const fn response(self) -> ErrorResponse {
         match self {
             HeadError::TooLarge | HeadError::TooManyHeaders => ErrorResponse::HeadersTooLarge,
-            HeadError::Malformed => ErrorResponse::BadRequest,
+            HeadError::Malformed | HeadError::Host | HeadError::Framing => {
+                ErrorResponse::BadRequest
+            }
         }
     }
 }
@@ -49,6 +60,8 @@ impl fmt::Display for HeadError {
             HeadError::TooLarge => "head over the size limit",
             HeadError::TooManyHeaders => "too many header fields",
             HeadError::Malformed => "malformed head",
+            HeadError::Host => "missing, repeated or invalid host",
+            HeadError::Framing => "ambiguous body length",
         })
     }
 }
@@ -85,6 +98,13 @@ pub struct RequestHead<'b> {
     pub accepts_event_stream: bool,
     /// The `Origin` value, sent by browsers on cross-origin requests.
     pub origin: Option<&'b str>,
+    /// The `Host` value: the authority the client asked for. At most one, or the head is
+    /// [`HeadError::Host`]; HTTP/1.1 requires one, which a server's
+    /// [`Handshake`](crate::server::Handshake) checks (a head read here may lack it).
+    pub host: Option<&'b str>,
+    /// How the request's body is delimited: [`Body::Length`] (`Length(0)` for none) or
+    /// [`Body::Chunked`]; never [`Body::Close`], which a request cannot use.
+    pub body: Body,
     /// How many header fields there are: the front of the `headers` slice passed in holds them.
     pub header_count: usize,
     /// The length of the head in bytes, blank line included: the body or the next request
@@ -212,9 +232,21 @@ pub fn read_request<'b>(
     let mut accept = None;
     let mut accept_rank = None;
     let mut origin = None;
+    let mut host = None;
+    let mut lengths = Lengths::default();
     for header in request.headers.iter() {
         let name = header.name;
-        if name.eq_ignore_ascii_case("last-event-id") {
+        if lengths.read(name, header.value)? {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("host") {
+            let value = header.value;
+            let valid = value.iter().all(|&b| is_host_char(b));
+            if host.is_some() || !valid {
+                return Err(HeadError::Host);
+            }
+            host = Some(utf8(value).map_err(|_| HeadError::Host)?);
+        } else if name.eq_ignore_ascii_case("last-event-id") {
             once(&mut last_event_id, header.value)?;
         } else if name.eq_ignore_ascii_case("origin") {
             once(&mut origin, header.value)?;
@@ -224,6 +256,20 @@ pub fn read_request<'b>(
             rank_accept(value, &mut accept_rank);
         }
     }
+    // RFC 9112, sections 6.1 and 6.3: no guessing at a request's length.
+    let body = match lengths {
+        Lengths {
+            transfer_encoding: false,
+            content_length,
+            ..
+        } => Body::Length(content_length.unwrap_or(0)),
+        Lengths {
+            content_length: Some(_),
+            ..
+        } => return Err(HeadError::Framing),
+        _ if version == 0 || !lengths.chunked() => return Err(HeadError::Framing),
+        _ => Body::Chunked,
+    };
     Ok(Some(RequestHead {
         method,
         target: path,
@@ -232,6 +278,8 @@ pub fn read_request<'b>(
         accept,
         accepts_event_stream: accept.is_none() || accept_rank.is_some_and(|(_, ok)| ok),
         origin,
+        host,
+        body,
         header_count: request.headers.len(),
         len,
     }))
@@ -258,14 +306,14 @@ pub fn read_response<'b>(
         return Err(HeadError::Malformed);
     };
     let mut content_type = None;
-    let mut content_length = None;
     let mut location = None;
     let mut retry_after = None;
-    // Whether there is a `Transfer-Encoding` field, and the last coding it lists.
-    let mut transfer_encoding = false;
-    let mut last_coding: &[u8] = b"";
+    let mut lengths = Lengths::default();
     for header in response.headers.iter() {
         let name = header.name;
+        if lengths.read(name, header.value)? {
+            continue;
+        }
         if name.eq_ignore_ascii_case("content-type") {
             once(&mut content_type, header.value)?;
         } else if name.eq_ignore_ascii_case("location") {
@@ -275,31 +323,13 @@ pub fn read_response<'b>(
                 return Err(HeadError::Malformed);
             }
             retry_after = Some(digits(header.value, true));
-        } else if name.eq_ignore_ascii_case("content-length") {
-            for item in header.value.split(|&b| b == b',') {
-                let n = digits(trim_ows(item), false).ok_or(HeadError::Malformed)?;
-                if *content_length.get_or_insert(n) != n {
-                    return Err(HeadError::Malformed);
-                }
-            }
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            transfer_encoding = true;
-            // Empty list elements do not count.
-            let last = header
-                .value
-                .split(|&b| b == b',')
-                .map(trim_ows)
-                .rfind(|c| !c.is_empty());
-            if let Some(coding) = last {
-                last_coding = coding;
-            }
         }
     }
-    let coding = last_coding.split(|&b| b == b';').next().unwrap_or_default();
+    let content_length = lengths.content_length;
     let body = if status < 200 || status == 204 || status == 304 {
         Body::Length(0)
-    } else if transfer_encoding {
-        if trim_ows(coding).eq_ignore_ascii_case(b"chunked") {
+    } else if lengths.transfer_encoding {
+        if lengths.chunked() {
             Body::Chunked
         } else {
             Body::Close
@@ -318,6 +348,52 @@ pub fn read_response<'b>(
         header_count: response.headers.len(),
         len,
     }))
+}
+
+/// What a head's `Content-Length` and `Transfer-Encoding` fields say, read field by field: the
+/// one reading of the framing fields for requests and responses.
+#[derive(Default)]
+struct Lengths<'b> {
+    /// The length, if given; every `Content-Length` (and each item of a list) must agree.
+    content_length: Option<u64>,
+    /// There is a `Transfer-Encoding` field.
+    transfer_encoding: bool,
+    /// The last coding listed, parameters and all.
+    last_coding: &'b [u8],
+}
+
+impl<'b> Lengths<'b> {
+    /// Reads the field if it is one of the two: `Ok(true)`; `Ok(false)` for another field.
+    fn read(&mut self, name: &str, value: &'b [u8]) -> Result<bool, HeadError> {
+        if name.eq_ignore_ascii_case("content-length") {
+            for item in value.split(|&b| b == b',') {
+                let n = digits(trim_ows(item), false).ok_or(HeadError::Framing)?;
+                if *self.content_length.get_or_insert(n) != n {
+                    return Err(HeadError::Framing);
+                }
+            }
+            Ok(true)
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            self.transfer_encoding = true;
+            // Empty list elements do not count.
+            let last = value
+                .split(|&b| b == b',')
+                .map(trim_ows)
+                .rfind(|c| !c.is_empty());
+            if let Some(coding) = last {
+                self.last_coding = coding;
+            }
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Whether the last coding is `chunked`.
+    fn chunked(&self) -> bool {
+        let coding = self.last_coding.split(|&b| b == b';').next();
+        trim_ows(coding.unwrap_or_default()).eq_ignore_ascii_case(b"chunked")
+    }
 }
 
 /// Runs `parse` on at most `max_len` bytes of `buf`: the length of the complete head, `None`
