@@ -47,8 +47,8 @@ use core::fmt;
 use crate::client::{Duration, Instant};
 use crate::encode::EncodeError;
 use crate::http::{
-    self, ChunkHeader, Cors, ErrorResponse, Framing, HeadError, RequestHead, Response, WriteError,
-    CHUNK_END, EMPTY_HEADER, LAST_CHUNK,
+    self, ChunkHeader, Cors, ErrorResponse, Framing, HeadError, Header, RequestHead, Response,
+    WriteError, CHUNK_END, EMPTY_HEADER, LAST_CHUNK,
 };
 
 /// The most header fields a request may have: the largest [`Config::max_headers`].
@@ -374,12 +374,21 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Handshake<B> {
 
     /// The request head, once complete and until it is answered.
     pub fn request(&self) -> Option<RequestHead<'_>> {
+        let mut headers = [EMPTY_HEADER; MAX_HEADERS];
+        self.request_fields(&mut headers)
+    }
+
+    /// The request head, as [`request`](Handshake::request), with its header fields in the
+    /// front of `headers` (`head.header_count` of them; at most the configured
+    /// [`max_headers`](Config::max_headers) and `headers.len()`): every field, for a router
+    /// that looks at `Authorization`, `Cookie` or any other.
+    pub fn request_fields<'b>(&'b self, headers: &mut [Header<'b>]) -> Option<RequestHead<'b>> {
         let Phase::Received { len } = self.phase else {
             return None;
         };
         let received = self.buf.as_ref().get(..len).unwrap_or_default();
-        let mut headers = [EMPTY_HEADER; MAX_HEADERS];
-        let headers = headers.get_mut(..self.max_headers).unwrap_or_default();
+        let slots = headers.len().min(self.max_headers);
+        let headers = headers.get_mut(..slots).unwrap_or_default();
         http::read_request(received, headers, self.max_head)
             .ok()
             .flatten()

@@ -1,5 +1,7 @@
 //! The server handshake: reading a request head and answering it.
 
+use core::future::Future;
+
 use embassy_futures::select::{select, Either};
 use embedded_io_async::{Read, Write};
 use ssewire::client::Instant;
@@ -63,6 +65,8 @@ pub struct Incoming<'h> {
     pub version: u8,
     /// The `Last-Event-ID` the client sent (absent or empty: `None`).
     pub last_event_id: Option<&'h str>,
+    /// The head as received, for [`header`](Incoming::header).
+    head: &'h [u8],
     /// The part of the head buffer after the head, where the answer is encoded.
     out: &'h mut [u8],
 }
@@ -72,6 +76,20 @@ impl<'h> Incoming<'h> {
     #[must_use]
     pub fn path(&self) -> &'h str {
         self.target.split('?').next().unwrap_or_default()
+    }
+
+    /// The value of the first header field called `name` (any case), if it is UTF-8: an
+    /// `Authorization` token, a `Cookie`, a header of your own. Read again from the head each
+    /// time, so that no header array is kept.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&'h str> {
+        let mut headers = [EMPTY_HEADER; MAX_HEADERS];
+        let head = http::read_request(self.head, &mut headers, self.head.len()).ok()??;
+        let fields = headers.get(..head.header_count)?;
+        let field = fields
+            .iter()
+            .find(|field| field.name.eq_ignore_ascii_case(name))?;
+        core::str::from_utf8(field.value).ok()
     }
 
     /// Answers as the core's [`Config::decide`] rules: the `200` head that opens an event
@@ -85,30 +103,45 @@ impl<'h> Incoming<'h> {
     /// - [`AcceptError::Response`]: the `200` head cannot be written (an invalid CORS origin, or
     ///   too little room after the head in the buffer); nothing was sent;
     /// - [`AcceptError::Io`], [`AcceptError::WriteZero`]: the connection failed.
-    pub async fn open<S: Write>(
+    pub fn open<'s, S: Write>(
         self,
-        socket: &mut S,
+        socket: &'s mut S,
         config: &Config<'_>,
-    ) -> Result<Accepted<'h>, AcceptError<S::Error>> {
-        let framing = match config.decide(self.method, self.target, self.version) {
-            Ok(framing) => framing,
-            Err(response) => {
-                return Err(
-                    reject(socket, self.out, response, AcceptError::Rejected(response)).await,
-                )
-            }
-        };
-        let len = config
-            .response(framing)
-            .encode(self.out)
-            .map_err(AcceptError::Response)?;
-        write_all(socket, &self.out[..len]).await?;
-        socket.flush().await.map_err(AcceptError::Io)?;
-        Ok(Accepted {
-            target: self.target,
-            last_event_id: self.last_event_id,
-            framing,
-        })
+    ) -> impl Future<Output = Result<Accepted<'h>, AcceptError<S::Error>>> + 's
+    where
+        'h: 's,
+    {
+        // Decided and encoded now: the future keeps the answer's bytes and what `Accepted`
+        // needs, not the request or the config (a smaller `accept` future).
+        let Incoming {
+            method,
+            target,
+            version,
+            last_event_id,
+            out,
+            ..
+        } = self;
+        let answer = config.decide(method, target, version).map(|framing| {
+            let len = config.response(framing).encode(out);
+            (framing, len)
+        });
+        async move {
+            let (framing, len) = match answer {
+                Ok((framing, len)) => (framing, len.map_err(AcceptError::Response)?),
+                Err(response) => {
+                    return Err(
+                        reject(socket, out, response, AcceptError::Rejected(response)).await,
+                    )
+                }
+            };
+            write_all(socket, &out[..len]).await?;
+            socket.flush().await.map_err(AcceptError::Io)?;
+            Ok(Accepted {
+                target,
+                last_event_id,
+                framing,
+            })
+        }
     }
 
     /// Answers with `response`, written and flushed: close the connection then.
@@ -225,6 +258,7 @@ where
         target: head.target,
         version: head.version,
         last_event_id: head.last_event_id,
+        head: received,
         out,
     })
 }

@@ -616,7 +616,8 @@ fn futures_are_small() {
 fn read_request_leaves_the_answer_to_the_caller() {
     let config = Config::new().framing(Framing::Chunked);
     let request =
-        b"POST /jobs?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nLast-Event-ID: 9\r\n\r\n";
+        b"POST /jobs?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nLast-Event-ID: 9\r\n\
+        authorization: Bearer t\r\n\r\n";
     // The head, as read, then a rejection of the caller's choosing.
     for sizes in [&[usize::MAX][..], &[1]] {
         let mut pipe = Pipe::new(request, sizes);
@@ -630,6 +631,10 @@ fn read_request_leaves_the_answer_to_the_caller() {
                 ("POST", "/jobs?x=1", "/jobs")
             );
             assert_eq!((incoming.version, incoming.last_event_id), (1, Some("9")));
+            // Every header, for a check of the caller's own.
+            assert_eq!(incoming.header("Authorization"), Some("Bearer t"));
+            assert_eq!(incoming.header("host"), Some("a"));
+            assert_eq!(incoming.header("Cookie"), None);
             incoming
                 .reject(&mut pipe, ErrorResponse::NotFound)
                 .await

@@ -12,8 +12,8 @@ use std::time::Duration;
 use futures_lite::future::or;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use ssewire::encode::Event as Encode;
-use ssewire::http::{Cors, ErrorResponse, Framing, PlainResponse, WriteError};
-use ssewire::server::{Handshake, HandshakeError, Stream};
+use ssewire::http::{Cors, ErrorResponse, Framing, PlainResponse, WriteError, EMPTY_HEADER};
+use ssewire::server::{Handshake, HandshakeError, Stream, MAX_HEADERS};
 
 use crate::hub::{Ended, Hub};
 use crate::rt::Runtime;
@@ -226,9 +226,28 @@ pub struct Request {
     pub last_event_id: Option<String>,
     /// The client's address.
     pub peer: SocketAddr,
+    /// Every header field, in the order sent: name, and value with the whitespace around it
+    /// removed. See [`header`](Request::header).
+    pub headers: Vec<(String, Vec<u8>)>,
 }
 
 impl Request {
+    /// The value of the first header field called `name` (any case), if it is UTF-8: for
+    /// `Authorization`, `Cookie`, `Accept`, `Origin` or a header of your own.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_all(name).next()
+    }
+
+    /// The UTF-8 values of every header field called `name` (any case), in order.
+    pub fn header_all<'r>(&'r self, name: &str) -> impl Iterator<Item = &'r str> + 'r {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .filter(move |(field, _)| field.eq_ignore_ascii_case(&name))
+            .filter_map(|(_, value)| core::str::from_utf8(value).ok())
+    }
+
     /// The path without the query: `/events` for `/events?topic=a`.
     #[must_use]
     pub fn path(&self) -> &str {
@@ -667,14 +686,19 @@ async fn answer<R: Runtime>(
         // Timed out, cut, failed: nothing to answer.
         Ok(Some(_)) | Err(()) => return Answered::Dropped,
     }
-    let Some(head) = handshake.request() else {
+    let mut fields = [EMPTY_HEADER; MAX_HEADERS];
+    let Some(head) = handshake.request_fields(&mut fields) else {
         return Answered::Dropped;
     };
+    let headers = fields.iter().take(head.header_count);
     let request = Request {
         method: head.method.to_owned(),
         target: head.target.to_owned(),
         last_event_id: head.last_event_id.map(str::to_owned),
         peer,
+        headers: headers
+            .map(|field| (field.name.to_owned(), field.value.to_vec()))
+            .collect(),
     };
     if open > config.max_connections {
         return over_capacity::<R>(io, handshake, &request, context, &clock).await;

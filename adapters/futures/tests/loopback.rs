@@ -446,6 +446,43 @@ fn ambiguous_requests_are_400<R: Rt>() {
     });
 }
 
+/// The router gets every header field: a bearer token checked there decides between the
+/// stream and a 401.
+fn the_router_sees_every_header<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (addr, _, seen) = start::<R>(Config::new(), &hub, |request: &Request| {
+            match request.header("authorization") {
+                Some("Bearer secret") => Route::Reply(Reply::text(200, "welcome")),
+                _ => Route::Reply(Reply::text(401, "who are you?")),
+            }
+        });
+        let request = b"GET /feed?topic=a HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer secret\r\n\
+            Cookie: s=1\r\nX-Tag: one\r\nx-tag:  two \r\nX-Bytes: caf\xE9\r\n\r\n";
+        let answer = raw::<R>(addr, request).await;
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+        let answer = raw::<R>(addr, b"GET /feed HTTP/1.1\r\nHost: a\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+        let seen = seen.lock().unwrap();
+        let first = &seen[0];
+        assert_eq!(first.query(), Some("topic=a"));
+        assert_eq!(first.header("COOKIE"), Some("s=1"));
+        assert_eq!(
+            first.header_all("X-Tag").collect::<Vec<_>>(),
+            ["one", "two"]
+        );
+        // Not UTF-8: not a `&str`, but there as it came.
+        assert_eq!(first.header("x-bytes"), None);
+        let raw_value = first.headers.iter().find(|(name, _)| name == "X-Bytes");
+        assert_eq!(
+            raw_value.map(|(_, value)| &value[..]),
+            Some(&b"caf\xE9"[..])
+        );
+        assert_eq!(first.headers.len(), 6);
+        assert_eq!(seen[1].header("authorization"), None);
+    });
+}
+
 fn slow_head_is_dropped<R: Rt>() {
     run::<R>(async {
         let hub = Hub::new(HubConfig::new());
@@ -874,6 +911,10 @@ macro_rules! on_runtime {
             #[test]
             fn ambiguous_requests_are_400() {
                 super::ambiguous_requests_are_400::<R>();
+            }
+            #[test]
+            fn the_router_sees_every_header() {
+                super::the_router_sees_every_header::<R>();
             }
             #[test]
             fn slow_head_is_dropped() {
