@@ -5,7 +5,7 @@ use core::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use ssewire::encode::EncodeError;
+use ssewire::encode::{Comment, EncodeError};
 use ssewire::replay::{storage_len, Miss, Replay};
 
 use crate::Event;
@@ -162,6 +162,21 @@ impl State {
         self.subscribers
             .retain(|subscriber| !subscriber.queue.is_closed());
     }
+
+    /// Queues `frame` for every subscriber; one whose backlog is full is disconnected.
+    fn deliver(&mut self, frame: &Encoded) {
+        self.subscribers.retain(
+            |subscriber| match subscriber.queue.try_send(frame.clone()) {
+                Ok(()) => true,
+                Err(async_channel::TrySendError::Full(_)) => {
+                    subscriber.lagged.store(true, Ordering::Relaxed);
+                    subscriber.queue.close();
+                    false
+                }
+                Err(async_channel::TrySendError::Closed(_)) => false,
+            },
+        );
+    }
 }
 
 struct Subscriber {
@@ -233,6 +248,26 @@ impl Hub {
         self.fan_out(event, false)
     }
 
+    /// Sends a comment to every subscriber (each line of `text` a comment line): a note for
+    /// those watching the raw stream, or a keep-alive of your own. Live only, like an event
+    /// without an ID: not kept for replay. Browsers show no comment to scripts.
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError::Closed`] after [`close`](Hub::close).
+    pub fn comment(&self, text: &str) -> Result<(), PublishError> {
+        let comment = Comment(text);
+        let mut bytes = vec![0; comment.encoded_len()];
+        let len = comment.encode(&mut bytes).map_err(PublishError::Encode)?;
+        bytes.truncate(len);
+        let mut state = self.state();
+        if state.closed {
+            return Err(PublishError::Closed);
+        }
+        state.deliver(&bytes.into());
+        Ok(())
+    }
+
     /// Encodes `event` once (numbered first if `number` and it has no ID), keeps it for
     /// replay if it has an ID, and queues it for every subscriber.
     fn fan_out(&self, mut event: Event, number: bool) -> Result<Option<String>, PublishError> {
@@ -252,17 +287,7 @@ impl Hub {
             // miss.
             let _ = state.replay.push(id, &frame);
         }
-        state.subscribers.retain(
-            |subscriber| match subscriber.queue.try_send(frame.clone()) {
-                Ok(()) => true,
-                Err(async_channel::TrySendError::Full(_)) => {
-                    subscriber.lagged.store(true, Ordering::Relaxed);
-                    subscriber.queue.close();
-                    false
-                }
-                Err(async_channel::TrySendError::Closed(_)) => false,
-            },
-        );
+        state.deliver(&frame);
         Ok(event.id)
     }
 

@@ -18,6 +18,7 @@ use ssewire::server::{Handshake, HandshakeError, Stream, MAX_HEADERS};
 use crate::hub::{Ended, Hub};
 use crate::rt::Runtime;
 use crate::stream::write;
+use crate::Item;
 
 /// How a [`Server`] runs. Plain data with a `const fn` constructor; every limit has a sane
 /// default.
@@ -121,7 +122,7 @@ impl Config {
     }
 
     /// Sets the header fields a request may have (at most
-    /// [`MAX_HEADERS`](ssewire::server::MAX_HEADERS); more counts as that).
+    /// [`MAX_HEADERS`]; more counts as that).
     pub const fn max_headers(self, fields: usize) -> Self {
         Config {
             max_headers: fields,
@@ -262,15 +263,78 @@ impl Request {
 }
 
 /// What a [`Server`] does with a request: the router's answer.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Route {
     /// An event stream from this hub (a `GET` is required; another method gets `405`).
     Stream(Hub),
+    /// An event stream of this connection's own (a `GET` is required): one job's progress,
+    /// one answer; it ends when the stream of items does.
+    Events(Events),
     /// A plain response.
     Reply(Reply),
     /// `404 Not Found`.
     NotFound,
+}
+
+/// The items of one connection's event stream, for [`Route::Events`]: any
+/// [`Stream`](futures_lite::Stream) of [`Item`]s (events, comments, `retry` values), written
+/// as they come, with the keep-alives of the server's config in the pauses. When the stream
+/// ends, the event stream ends cleanly (the last chunk, for a chunked one) and the connection
+/// closes; a client then reconnects after its reconnection time, unless it is told otherwise
+/// (a `204` for a finished job, or `Hub`'s replay for one that should resume).
+///
+/// An event that cannot be encoded (an event type or id with CR or LF) ends the stream
+/// there, as [`End::Invalid`]: the client never sees half of it.
+pub struct Events {
+    items: core::pin::Pin<Box<dyn futures_lite::Stream<Item = Item> + Send>>,
+    on_end: Option<Box<dyn FnOnce(End) + Send>>,
+}
+
+impl Events {
+    /// The event stream of `items`.
+    pub fn new(items: impl futures_lite::Stream<Item = Item> + Send + 'static) -> Self {
+        Events {
+            items: Box::pin(items),
+            on_end: None,
+        }
+    }
+
+    /// Calls `hook` once when this connection's stream ends, with why: for freeing what the
+    /// stream held, or counting.
+    #[must_use]
+    pub fn on_end(self, hook: impl FnOnce(End) + Send + 'static) -> Self {
+        Events {
+            on_end: Some(Box::new(hook)),
+            ..self
+        }
+    }
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Events")
+            .field("on_end", &self.on_end.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a connection's event stream ended, as [`Events::on_end`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum End {
+    /// The stream of items ended: the event stream was finished cleanly.
+    Finished,
+    /// The client went away, or stopped reading for longer than the write timeout.
+    ClientGone,
+    /// The server was shut down.
+    Shutdown,
+    /// The client fell behind by more than a hub's backlog and was dropped (a
+    /// [`Route::Stream`]); it resumes from the replay window when it reconnects.
+    Evicted,
+    /// An event could not be encoded (an event type or id with CR or LF); nothing of it was
+    /// sent.
+    Invalid,
 }
 
 /// A plain HTTP response, with a body, for what is not an event stream (a page, a JSON
@@ -601,8 +665,8 @@ async fn serve<R: Runtime>(mut stream: R::TcpStream, peer: SocketAddr, context: 
     let open = context.open.fetch_add(1, Ordering::Relaxed) + 1;
     let _guard = OpenGuard(&context.open);
     match answer::<R>(&mut stream, peer, open, context).await {
-        Answered::Stream(subscription, events, clock) => {
-            stream_events::<R>(&mut stream, events, clock, subscription, context).await;
+        Answered::Stream(source, events, clock) => {
+            stream_events::<R>(&mut stream, events, clock, source, context).await;
             let _ = stream.close().await;
         }
         Answered::Replied => linger::<R>(&mut stream).await,
@@ -613,7 +677,7 @@ async fn serve<R: Runtime>(mut stream: R::TcpStream, peer: SocketAddr, context: 
 /// What became of a connection's request.
 enum Answered {
     /// An event stream to serve, framed and timed by the core, on the connection's clock.
-    Stream(crate::hub::Subscription, Stream, Clock),
+    Stream(Source, Stream, Clock),
     /// A response was sent (a reply, an error): the client may still be sending a body.
     Replied,
     /// Nothing was answered (no complete head in time), or the connection failed.
@@ -714,14 +778,18 @@ async fn answer<R: Runtime>(
             let bytes = reply.encode();
             replied(with_timeout::<R, _>(config.write_timeout, write(io, &[&bytes])).await)
         }
-        Route::Stream(hub) => {
+        route @ (Route::Stream(_) | Route::Events(_)) => {
             // Subscribed before the head goes out: whatever is published once the client has
             // seen it reaches the client.
-            let subscription = hub.subscribe(request.last_event_id.as_deref());
+            let source = match route {
+                Route::Stream(hub) => Source::Hub(hub.subscribe(request.last_event_id.as_deref())),
+                Route::Events(events) => Source::Items(events),
+                _ => return Answered::Dropped,
+            };
             match handshake.open(&context.handshake, clock.now()) {
                 Ok(events) => match send::<R>(io, &mut handshake, config).await {
-                    Ok(()) => Answered::Stream(subscription, events, clock),
-                    Err(()) => Answered::Dropped,
+                    Ok(()) => Answered::Stream(source, events, clock),
+                    Err(()) => source.end(End::ClientGone),
                 },
                 // Another method than GET: the 405 is queued.
                 Err(HandshakeError::Rejected(_)) => {
@@ -792,13 +860,104 @@ async fn over_capacity<R: Runtime>(
 }
 
 /// Writes the subscription's frames, and keep-alives when idle, until it ends.
+/// Where a connection's event stream comes from.
+enum Source {
+    /// A hub's subscription: shared frames.
+    Hub(crate::hub::Subscription),
+    /// The connection's own items, encoded here.
+    Items(Events),
+}
+
+/// What a [`Source`] gives next.
+enum Frames {
+    Shared(crate::hub::Encoded),
+    Owned(Vec<u8>),
+}
+
+impl Frames {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Frames::Shared(frames) => frames,
+            Frames::Owned(frames) => frames,
+        }
+    }
+}
+
+impl Source {
+    /// The next frames, or why there are none: [`End::Finished`] (the hub closed, the items
+    /// ended), [`End::Evicted`] or [`End::Invalid`].
+    async fn next(&mut self) -> Result<Frames, End> {
+        match self {
+            Source::Hub(subscription) => match subscription.recv().await {
+                Ok(frames) => Ok(Frames::Shared(frames)),
+                Err(Ended::Closed) => Err(End::Finished),
+                Err(_) => Err(End::Evicted),
+            },
+            Source::Items(events) => {
+                let Some(item) = futures_lite::StreamExt::next(&mut events.items).await else {
+                    return Err(End::Finished);
+                };
+                encode_item(&item).map(Frames::Owned).ok_or(End::Invalid)
+            }
+        }
+    }
+
+    /// The stream ended for `why`: the hook is told. Answered nothing more.
+    fn end(self, why: End) -> Answered {
+        if let Source::Items(Events {
+            on_end: Some(hook), ..
+        }) = self
+        {
+            hook(why);
+        }
+        Answered::Dropped
+    }
+}
+
+/// The bytes of one item; `None` for an event that cannot be encoded.
+fn encode_item(item: &Item) -> Option<Vec<u8>> {
+    let (len, written) = match item {
+        Item::Event(event) => {
+            let event = event.to_encode();
+            let len = event.encoded_len().ok()?;
+            let mut bytes = vec![0; len];
+            (event.encode(&mut bytes).ok()?, bytes)
+        }
+        Item::Comment(text) => {
+            let comment = ssewire::encode::Comment(text);
+            let mut bytes = vec![0; comment.encoded_len()];
+            (comment.encode(&mut bytes).ok()?, bytes)
+        }
+        Item::Retry(ms) => {
+            let retry = Encode::empty().retry(*ms);
+            let mut bytes = vec![0; retry.encoded_len().ok()?];
+            (retry.encode(&mut bytes).ok()?, bytes)
+        }
+    };
+    let mut bytes = written;
+    bytes.truncate(len);
+    Some(bytes)
+}
+
 async fn stream_events<R: Runtime>(
     io: &mut R::TcpStream,
     mut stream: Stream,
     clock: Clock,
-    mut subscription: crate::hub::Subscription,
+    mut source: Source,
     context: &Context,
 ) {
+    let why = pump::<R>(io, &mut stream, &clock, &mut source, context).await;
+    source.end(why);
+}
+
+/// Writes the event stream until its source, the client or the server ends it; why.
+async fn pump<R: Runtime>(
+    io: &mut R::TcpStream,
+    stream: &mut Stream,
+    clock: &Clock,
+    source: &mut Source,
+    context: &Context,
+) -> End {
     let config = &context.config;
     if let Some(ms) = config.retry {
         let mut buf = [0; 64];
@@ -807,12 +966,12 @@ async fn stream_events<R: Runtime>(
             write(io, &[retry.unwrap_or_default()]).await
         });
         if sent.await.is_err() {
-            return;
+            return End::ClientGone;
         }
         stream.handle_sent(clock.now());
     }
     enum Next {
-        Frames(Result<crate::hub::Encoded, Ended>),
+        Frames(Result<Frames, End>),
         Idle,
         Stop,
     }
@@ -821,7 +980,7 @@ async fn stream_events<R: Runtime>(
         let stop = context.stop.clone();
         let idle = stream.poll_timeout().map(|due| clock.until(due));
         let next = or(
-            async { Next::Frames(subscription.recv().await) },
+            async { Next::Frames(source.next().await) },
             or(
                 async move {
                     let _ = stop.recv().await;
@@ -839,9 +998,10 @@ async fn stream_events<R: Runtime>(
         .await;
         let pieces = match next {
             Next::Frames(Ok(frames)) => {
+                let frames = frames.bytes();
                 let (header, trailer) = stream.around(frames.len());
                 let header = header.as_ref().map_or(&[][..], |h| h.as_bytes());
-                with_timeout::<R, _>(config.write_timeout, write(io, &[header, &frames, trailer]))
+                with_timeout::<R, _>(config.write_timeout, write(io, &[header, frames, trailer]))
                     .await
             }
             Next::Idle => match stream.poll_keep_alive(clock.now()) {
@@ -851,19 +1011,31 @@ async fn stream_events<R: Runtime>(
                 // Woken a little early: wait again.
                 None => continue,
             },
-            Next::Frames(Err(Ended::Closed)) | Next::Stop => {
-                let end = stream.finish();
-                let _ = with_timeout::<R, _>(config.write_timeout, write(io, &[end])).await;
-                return;
+            Next::Frames(Err(why @ (End::Finished | End::Invalid))) => {
+                return finish::<R>(io, stream, config, why).await;
             }
-            // Lagged: dropped without the last chunk; the client resumes from the replay window.
-            Next::Frames(Err(_)) => return,
+            Next::Stop => return finish::<R>(io, stream, config, End::Shutdown).await,
+            // Evicted: dropped without the last chunk; the client resumes from the replay
+            // window.
+            Next::Frames(Err(why)) => return why,
         };
         if pieces.is_err() {
-            return;
+            return End::ClientGone;
         }
         stream.handle_sent(clock.now());
     }
+}
+
+/// Ends the event stream cleanly (the last chunk, for a chunked one); returns `why`.
+async fn finish<R: Runtime>(
+    io: &mut R::TcpStream,
+    stream: &Stream,
+    config: &Config,
+    why: End,
+) -> End {
+    let end = stream.finish();
+    let _ = with_timeout::<R, _>(config.write_timeout, write(io, &[end])).await;
+    why
 }
 
 /// The time of one connection as the core counts it: milliseconds since the connection's

@@ -12,8 +12,9 @@ use ssewire::client::{Failure, State};
 use ssewire_futures::client::{
     ClientError, Config as ClientConfig, Connector, EventSource, Target, Update,
 };
-use ssewire_futures::server::{Config, OverCapacity, Reply, Request, Route, Server};
-use ssewire_futures::{Event, Hub, HubConfig};
+use ssewire_futures::http::Framing;
+use ssewire_futures::server::{Config, End, Events, OverCapacity, Reply, Request, Route, Server};
+use ssewire_futures::{Event, EventStream, Hub, HubConfig, Item, ReadConfig};
 
 use common::{run, Rt};
 
@@ -206,11 +207,17 @@ fn retry_is_honoured<R: Rt>() {
         // default 3 s, before the next request; it says so.
         let ended = Instant::now();
         hub.close();
-        let wait = Duration::from_millis(400);
-        assert_eq!(
-            source.next().await.unwrap().unwrap(),
-            Update::Reconnecting(wait)
-        );
+        // The wait left when it is reported: the reconnection time, less a few ms.
+        match source.next().await.unwrap().unwrap() {
+            Update::Reconnecting(wait) => {
+                let retry = Duration::from_millis(400);
+                assert!(
+                    wait <= retry && wait + Duration::from_millis(20) >= retry,
+                    "{wait:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         // The client opens the next stream (which the closed hub ends at once).
         assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
         let waited = ended.elapsed();
@@ -574,6 +581,148 @@ fn shutdown_ends_streams<R: Rt>() {
     });
 }
 
+/// The body of a chunked event stream answer, as items; `Err` if it was cut before its last
+/// chunk.
+fn chunked_items(answer: &str) -> Result<Vec<Item>, String> {
+    let (head, body) = answer.split_once("\r\n\r\n").ok_or("no head")?;
+    assert!(head.contains("Transfer-Encoding: chunked"), "{head}");
+    let config = ReadConfig::new().framing(Framing::Chunked);
+    futures_lite::future::block_on(
+        EventStream::with_config(body.as_bytes(), config).collect::<Vec<_>>(),
+    )
+    .into_iter()
+    .map(|item| item.map_err(|error| error.to_string()))
+    .collect()
+}
+
+/// A route's own stream of items: written in order, with the server's `retry` first, and
+/// finished cleanly when the items end; the hook says so.
+fn a_stream_of_its_own_ends_with_its_items<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let (ended, why) = async_channel::bounded(4);
+        let config = Config::new().retry(250);
+        let (addr, _, _) = start::<R>(config, &hub, move |request: &Request| {
+            let ended = ended.clone();
+            let invalid = request.path() == "/invalid";
+            let mut items = vec![
+                Item::Event(Event::new("25%").event("progress").id("1")),
+                Item::Comment("working".into()),
+                Item::Retry(1000),
+                Item::Event(Event::new("100%").event("progress")),
+            ];
+            if invalid {
+                items.insert(2, Item::Event(Event::new("x").id("a\nb")));
+            }
+            Route::Events(
+                Events::new(futures_lite::stream::iter(items)).on_end(move |end| {
+                    let _ = ended.try_send(end);
+                }),
+            )
+        });
+        let answer = raw::<R>(addr, b"GET /job HTTP/1.1\r\nHost: a\r\n\r\n").await;
+        assert_eq!(
+            chunked_items(&answer),
+            Ok(vec![
+                Item::Retry(250),
+                Item::Event(Event::new("25%").event("progress").id("1")),
+                Item::Comment("working".into()),
+                Item::Retry(1000),
+                Item::Event(Event::new("100%").event("progress").last_event_id("1")),
+            ])
+        );
+        assert_eq!(why.recv().await.unwrap(), End::Finished);
+        // An event that cannot be encoded ends the stream there, cleanly.
+        let answer = raw::<R>(addr, b"GET /invalid HTTP/1.1\r\nHost: a\r\n\r\n").await;
+        let items = chunked_items(&answer).unwrap();
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert_eq!(why.recv().await.unwrap(), End::Invalid);
+    });
+}
+
+/// The end hook tells a client that went away from a server shut down.
+fn the_end_hook_tells_why<R: Rt>() {
+    run::<R>(async {
+        let (ended, why) = async_channel::bounded(4);
+        let config = Config::new().keep_alive(Some(Duration::from_millis(20)));
+        let server = Server::<R>::bind("127.0.0.1:0", config, move |_: &Request| {
+            let ended = ended.clone();
+            let items = futures_lite::stream::once(Item::Comment("hello".into()))
+                .chain(futures_lite::stream::pending());
+            Route::Events(Events::new(items).on_end(move |end| {
+                let _ = ended.try_send(end);
+            }))
+        })
+        .unwrap();
+        let addr = server.local_addr();
+        let shutdown = server.shutdown_handle();
+        R::spawn(async move {
+            server.run().await.unwrap();
+        });
+        // A client that reads the first comment and goes.
+        let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
+        socket
+            .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).contains(": hello") {
+            let mut buf = [0; 256];
+            let n = socket.read(&mut buf).await.unwrap();
+            assert_ne!(n, 0);
+            seen.extend_from_slice(&buf[..n]);
+        }
+        drop(socket);
+        // The keep-alives that follow find it gone.
+        assert_eq!(why.recv().await.unwrap(), End::ClientGone);
+        // One still there when the server shuts down.
+        let reader = R::spawn_reader(addr);
+        until::<R>(|| why.is_empty()).await;
+        R::sleep(Duration::from_millis(50)).await;
+        shutdown.shutdown();
+        assert_eq!(why.recv().await.unwrap(), End::Shutdown);
+        let answer = reader.recv().await.unwrap();
+        assert!(answer.ends_with("\r\n0\r\n\r\n"), "{answer}");
+    });
+}
+
+/// A hub's comments reach every subscriber and stay out of the replay window.
+fn hub_comments_are_live_only<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new().replay_to_new(true));
+        let (addr, _, _) = start::<R>(Config::new(), &hub, not_found);
+        let url = format!("http://{addr}/events");
+        let mut source = EventSource::new::<R>(&url, quick()).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        until::<R>(|| hub.subscribers() == 1).await;
+        hub.publish(Event::new("a")).unwrap();
+        hub.comment("maintenance at noon\nsecond line").unwrap();
+        hub.publish(Event::new("b")).unwrap();
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            got.push(source.next().await.unwrap().unwrap());
+        }
+        assert_eq!(
+            got,
+            [
+                Update::Event(Event::new("a").id("1")),
+                Update::Comment("maintenance at noon".into()),
+                Update::Comment("second line".into()),
+                Update::Event(Event::new("b").id("2")),
+            ]
+        );
+        // A late subscriber replays the window: the events only.
+        let mut late = hub.subscribe(None);
+        let replayed = late.recv().await.unwrap();
+        assert_eq!(&replayed[..], b"id: 1\ndata: a\n\nid: 2\ndata: b\n\n");
+        hub.close();
+        assert_eq!(
+            hub.comment("too late"),
+            Err(ssewire_futures::hub::PublishError::Closed)
+        );
+    });
+}
+
 /// Reads a stream until the server closes it, in a task; the answer comes on the channel.
 trait SpawnReader {
     fn spawn_reader(addr: SocketAddr) -> async_channel::Receiver<String>;
@@ -823,11 +972,17 @@ fn a_silent_stream_reconnects_after_the_read_timeout<R: Rt>() {
             other => panic!("{other:?}"),
         }
         assert!(stalled.elapsed() >= Duration::from_millis(300));
-        let wait = Duration::from_millis(50);
-        assert_eq!(
-            source.next().await.unwrap().unwrap(),
-            Update::Reconnecting(wait)
-        );
+        // The wait left when it is reported: the reconnection time, less a few ms.
+        match source.next().await.unwrap().unwrap() {
+            Update::Reconnecting(wait) => {
+                let retry = Duration::from_millis(50);
+                assert!(
+                    wait <= retry && wait + Duration::from_millis(20) >= retry,
+                    "{wait:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(next_update(&mut source).await, Update::Open);
         assert_eq!(next_event(&mut source).await.data, "again");
         let requests = requests.lock().unwrap().clone();
@@ -915,6 +1070,18 @@ macro_rules! on_runtime {
             #[test]
             fn the_router_sees_every_header() {
                 super::the_router_sees_every_header::<R>();
+            }
+            #[test]
+            fn a_stream_of_its_own_ends_with_its_items() {
+                super::a_stream_of_its_own_ends_with_its_items::<R>();
+            }
+            #[test]
+            fn the_end_hook_tells_why() {
+                super::the_end_hook_tells_why::<R>();
+            }
+            #[test]
+            fn hub_comments_are_live_only() {
+                super::hub_comments_are_live_only::<R>();
             }
             #[test]
             fn slow_head_is_dropped() {
