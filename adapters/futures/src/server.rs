@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_lite::future::or;
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ssewire::encode::Event as Encode;
 use ssewire::http::{Cors, ErrorResponse, Framing, PlainResponse, WriteError, EMPTY_HEADER};
 use ssewire::server::{Handshake, HandshakeError, Stream, MAX_HEADERS};
@@ -18,6 +18,8 @@ use ssewire::server::{Handshake, HandshakeError, Stream, MAX_HEADERS};
 use crate::hub::{Ended, Hub};
 use crate::rt::Runtime;
 use crate::stream::write;
+#[cfg(feature = "tls")]
+pub use crate::tls::{ServerTls, TlsError};
 use crate::Item;
 
 /// How a [`Server`] runs. Plain data with a `const fn` constructor; every limit has a sane
@@ -515,6 +517,9 @@ pub struct Server<R: Runtime> {
     local_addr: SocketAddr,
     context: Arc<Context>,
     signal: async_channel::Sender<()>,
+    /// TLS for every connection accepted, if set.
+    #[cfg(feature = "tls")]
+    tls: Option<futures_rustls::TlsAcceptor>,
 }
 
 impl<R: Runtime> fmt::Debug for Server<R> {
@@ -560,6 +565,8 @@ impl<R: Runtime> Server<R> {
                 stop,
             }),
             signal,
+            #[cfg(feature = "tls")]
+            tls: None,
         })
     }
 
@@ -567,6 +574,34 @@ impl<R: Runtime> Server<R> {
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Speaks TLS on every connection it accepts (`https://`, feature `tls`): the handshake
+    /// must end within [`Config::head_timeout`], as the request head must; then each
+    /// connection is served as a plain one is.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls(self, tls: &crate::tls::ServerTls) -> Self {
+        Server {
+            tls: Some(tls.acceptor()),
+            ..self
+        }
+    }
+
+    /// Serves one connection accepted elsewhere (a TLS stream handshaken already, a Unix
+    /// socket, an in-memory pipe) as the listener loop serves its own: the same router,
+    /// limits, connection count and keep-alives; its stream ends at a shutdown too. `peer` is
+    /// what [`Request::peer`] says. [`run`](Server::run) does not wait for these connections
+    /// when it shuts down. After a plain reply the connection's own `close` is all that ends
+    /// the server's writing: a transport whose `close` does not half-close it (a plain TCP
+    /// stream on some runtimes) is held until the client closes, at most two seconds.
+    pub fn serve_connection(
+        &self,
+        io: impl Connection + 'static,
+        peer: SocketAddr,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let context = self.context.clone();
+        async move { serve::<R, _>(io, peer, &context, |_| Ok(())).await }
     }
 
     /// A handle that shuts the server down.
@@ -592,6 +627,8 @@ impl<R: Runtime> Server<R> {
     /// None yet: a failed `accept` (such as too many open files) is waited out and retried.
     /// The `Result` leaves room for fatal listener errors.
     pub async fn run(self) -> io::Result<()> {
+        #[cfg(feature = "tls")]
+        let tls = self.tls.clone();
         let Server {
             listener,
             context,
@@ -614,8 +651,23 @@ impl<R: Runtime> Server<R> {
                 Some(Ok((stream, peer))) => {
                     let context = context.clone();
                     let alive = alive.clone();
+                    #[cfg(feature = "tls")]
+                    let tls = tls.clone();
                     R::spawn(async move {
-                        serve::<R>(stream, peer, &context).await;
+                        #[cfg(feature = "tls")]
+                        if let Some(tls) = tls {
+                            let timeout = context.config.head_timeout;
+                            let handshake = with_timeout::<R, _>(timeout, tls.accept(stream));
+                            if let Ok(stream) = handshake.await {
+                                let tcp = |tls: &mut futures_rustls::server::TlsStream<_>| {
+                                    R::shutdown_write(tls.get_mut().0)
+                                };
+                                serve::<R, _>(stream, peer, &context, tcp).await;
+                            }
+                            drop(alive);
+                            return;
+                        }
+                        serve::<R, _>(stream, peer, &context, |tcp| R::shutdown_write(tcp)).await;
                         drop(alive);
                     });
                 }
@@ -660,8 +712,22 @@ impl Drop for OpenGuard<'_> {
     }
 }
 
+/// A connection a server can serve: any byte stream (TCP, TLS over it, a Unix socket).
+pub trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
+
 /// Serves one connection to its end.
-async fn serve<R: Runtime>(mut stream: R::TcpStream, peer: SocketAddr, context: &Context) {
+///
+/// `half_close` shuts down the writing half of the connection's transport after the answer
+/// (the FIN that tells a client the reply is whole while the server still reads); the
+/// stream's own `close` is called first (TLS sends its close_notify there).
+async fn serve<R: Runtime, C: Connection>(
+    mut stream: C,
+    peer: SocketAddr,
+    context: &Context,
+    half_close: impl FnOnce(&mut C) -> io::Result<()>,
+) {
     let open = context.open.fetch_add(1, Ordering::Relaxed) + 1;
     let _guard = OpenGuard(&context.open);
     match answer::<R>(&mut stream, peer, open, context).await {
@@ -669,7 +735,7 @@ async fn serve<R: Runtime>(mut stream: R::TcpStream, peer: SocketAddr, context: 
             stream_events::<R>(&mut stream, events, clock, source, context).await;
             let _ = stream.close().await;
         }
-        Answered::Replied => linger::<R>(&mut stream).await,
+        Answered::Replied => linger::<R, _>(&mut stream, half_close).await,
         Answered::Dropped => {}
     }
 }
@@ -692,8 +758,12 @@ const LINGER: (Duration, usize) = (Duration::from_secs(2), 8 << 20);
 /// does not read. Closing with unread bytes resets the connection, and the client can lose the
 /// reply it has not read yet; so writing is shut down first, and what comes in is read and
 /// dropped until the client closes, or [`LINGER`] is spent.
-async fn linger<R: Runtime>(stream: &mut R::TcpStream) {
-    if stream.flush().await.is_err() || R::shutdown_write(stream).is_err() {
+async fn linger<R: Runtime, C: Connection>(
+    stream: &mut C,
+    half_close: impl FnOnce(&mut C) -> io::Result<()>,
+) {
+    if stream.flush().await.is_err() || stream.close().await.is_err() || half_close(stream).is_err()
+    {
         return;
     }
     let (time, most) = LINGER;
@@ -714,7 +784,7 @@ async fn linger<R: Runtime>(stream: &mut R::TcpStream) {
 /// Reads the request and answers it: the core's [`Handshake`] reads the head and writes the
 /// answers, this loop moves the bytes.
 async fn answer<R: Runtime>(
-    io: &mut R::TcpStream,
+    io: &mut impl Connection,
     peer: SocketAddr,
     open: usize,
     context: &Context,
@@ -803,7 +873,7 @@ async fn answer<R: Runtime>(
 
 /// Sends what the handshake has to send, within the write timeout.
 async fn send<R: Runtime>(
-    io: &mut R::TcpStream,
+    io: &mut impl Connection,
     handshake: &mut Handshake<Vec<u8>>,
     config: &Config,
 ) -> Result<(), ()> {
@@ -824,7 +894,7 @@ fn replied(written: Result<(), ()>) -> Answered {
 
 /// Answers a request that came over capacity.
 async fn over_capacity<R: Runtime>(
-    io: &mut R::TcpStream,
+    io: &mut impl Connection,
     mut handshake: Handshake<Vec<u8>>,
     request: &Request,
     context: &Context,
@@ -940,7 +1010,7 @@ fn encode_item(item: &Item) -> Option<Vec<u8>> {
 }
 
 async fn stream_events<R: Runtime>(
-    io: &mut R::TcpStream,
+    io: &mut impl Connection,
     mut stream: Stream,
     clock: Clock,
     mut source: Source,
@@ -952,7 +1022,7 @@ async fn stream_events<R: Runtime>(
 
 /// Writes the event stream until its source, the client or the server ends it; why.
 async fn pump<R: Runtime>(
-    io: &mut R::TcpStream,
+    io: &mut impl Connection,
     stream: &mut Stream,
     clock: &Clock,
     source: &mut Source,
@@ -1028,7 +1098,7 @@ async fn pump<R: Runtime>(
 
 /// Ends the event stream cleanly (the last chunk, for a chunked one); returns `why`.
 async fn finish<R: Runtime>(
-    io: &mut R::TcpStream,
+    io: &mut impl Connection,
     stream: &Stream,
     config: &Config,
     why: End,

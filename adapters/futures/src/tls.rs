@@ -117,10 +117,7 @@ impl TlsConfig {
         key_pem: &[u8],
     ) -> Result<Self, TlsError> {
         let chain = certificates(chain_pem)?;
-        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|error| match error {
-            rustls::pki_types::pem::Error::NoItemsFound => TlsError::NoPrivateKey,
-            other => TlsError::Pem(other.to_string()),
-        })?;
+        let key = private_key(key_pem)?;
         Ok(TlsConfig {
             client: Some((chain, key)),
             ..self
@@ -194,7 +191,15 @@ fn certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     Ok(certificates)
 }
 
-/// Why a [`TlsConfig`] could not be used.
+/// The first private key of `pem`.
+fn private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_slice(pem).map_err(|error| match error {
+        rustls::pki_types::pem::Error::NoItemsFound => TlsError::NoPrivateKey,
+        other => TlsError::Pem(other.to_string()),
+    })
+}
+
+/// Why a [`TlsConfig`] or a [`ServerTls`] could not be used.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum TlsError {
@@ -458,5 +463,42 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
             MaybeTls::Plain(io) => Pin::new(io).poll_close(cx),
             MaybeTls::Tls(io) => Pin::new(io).poll_close(cx),
         }
+    }
+}
+
+/// A server's TLS identity (feature `tls`): its certificate chain and private key, for
+/// [`Server::tls`](crate::server::Server::tls). TLS 1.2 and 1.3 with the ring provider, ALPN
+/// `http/1.1`, no client certificate asked.
+#[derive(Clone, Debug)]
+pub struct ServerTls {
+    config: Arc<rustls::ServerConfig>,
+}
+
+impl ServerTls {
+    /// The identity in `chain_pem` (the certificate, then its intermediates) and `key_pem`
+    /// (PKCS #8, PKCS #1 or SEC1).
+    ///
+    /// # Errors
+    ///
+    /// [`TlsError::Pem`], [`TlsError::NoCertificate`], [`TlsError::NoPrivateKey`], or
+    /// [`TlsError::Rustls`] for a key that does not match the certificate.
+    pub fn from_pem(chain_pem: &[u8], key_pem: &[u8]) -> Result<Self, TlsError> {
+        let chain = certificates(chain_pem)?;
+        let key = private_key(key_pem)?;
+        let provider = Arc::new(crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(TlsError::Rustls)?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(TlsError::Rustls)?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(ServerTls {
+            config: Arc::new(config),
+        })
+    }
+
+    pub(crate) fn acceptor(&self) -> futures_rustls::TlsAcceptor {
+        futures_rustls::TlsAcceptor::from(self.config.clone())
     }
 }

@@ -723,6 +723,39 @@ fn hub_comments_are_live_only<R: Rt>() {
     });
 }
 
+/// A connection accepted by hand, outside the server's listener, is served as its own are.
+fn a_connection_accepted_elsewhere_is_served<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let events = hub.clone();
+        let server = Server::<R>::bind("127.0.0.1:0", Config::new(), move |_: &Request| {
+            Route::Stream(events.clone())
+        })
+        .unwrap();
+        let own = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = own.local_addr().unwrap();
+        let own = R::listener(own).unwrap();
+        let mut client = R::connect("127.0.0.1", addr.port()).await.unwrap();
+        let (stream, peer) = R::accept(&own).await.unwrap();
+        R::spawn(server.serve_connection(stream, peer));
+        client
+            .write_all(b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
+        until::<R>(|| hub.subscribers() == 1).await;
+        assert_eq!(server.connections(), 1);
+        hub.publish(Event::new("by hand")).unwrap();
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).contains("data: by hand\n\n") {
+            let mut buf = [0; 256];
+            let n = client.read(&mut buf).await.unwrap();
+            assert_ne!(n, 0, "{:?}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        assert!(seen.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    });
+}
+
 /// Reads a stream until the server closes it, in a task; the answer comes on the channel.
 trait SpawnReader {
     fn spawn_reader(addr: SocketAddr) -> async_channel::Receiver<String>;
@@ -1082,6 +1115,10 @@ macro_rules! on_runtime {
             #[test]
             fn hub_comments_are_live_only() {
                 super::hub_comments_are_live_only::<R>();
+            }
+            #[test]
+            fn a_connection_accepted_elsewhere_is_served() {
+                super::a_connection_accepted_elsewhere_is_served::<R>();
             }
             #[test]
             fn slow_head_is_dropped() {

@@ -17,6 +17,8 @@ use ssewire::client::Failure;
 use ssewire_futures::client::{
     CertificateProblem, ClientError, Config, EventSource, TcpTls, TlsConfig, TlsError, Update,
 };
+use ssewire_futures::server::{self, Request, Route, Server, ServerTls};
+use ssewire_futures::{Hub, HubConfig};
 
 use common::{run, Rt};
 
@@ -273,6 +275,57 @@ fn a_redirect_from_https_to_http_is_refused<R: Rt>() {
     });
 }
 
+/// ssewire's own server over TLS (ServerTls from PEM), and the ssewire client trusting its
+/// CA: a hub's events over https://; a client that does not trust it is refused, and the
+/// server goes on.
+fn the_server_speaks_tls<R: Rt>() {
+    run::<R>(async {
+        let ca = Ca::new();
+        let identity = ca.issue(&["localhost"], false);
+        let tls = ServerTls::from_pem(identity.cert.as_bytes(), identity.key.as_bytes()).unwrap();
+        let hub = Hub::new(HubConfig::new());
+        let events = hub.clone();
+        let server = Server::<R>::bind("127.0.0.1:0", server::Config::new(), move |_: &Request| {
+            Route::Stream(events.clone())
+        })
+        .unwrap()
+        .tls(&tls);
+        let port = server.local_addr().port();
+        R::spawn(async move {
+            server.run().await.unwrap();
+        });
+        let url = format!("https://localhost:{port}/events");
+        // Not trusted: refused, typed.
+        let mut stranger = EventSource::with_connector::<R, _>(
+            &url,
+            once(),
+            TcpTls::<R>::new(&TlsConfig::new()).unwrap(),
+        )
+        .unwrap();
+        let error = stranger.next().await.unwrap().unwrap_err();
+        assert_eq!(
+            error.certificate(),
+            Some(CertificateProblem::UnknownIssuer),
+            "{error:?}"
+        );
+        let trusting = TlsConfig::new()
+            .mozilla_roots(false)
+            .root_pem(ca.pem().as_bytes())
+            .unwrap();
+        let connector = TcpTls::<R>::new(&trusting).unwrap();
+        let mut source = EventSource::with_connector::<R, _>(&url, once(), connector).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        while hub.subscribers() == 0 {
+            R::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        hub.publish(ssewire_futures::Event::new("secret")).unwrap();
+        match source.next().await.unwrap().unwrap() {
+            Update::Event(event) => assert_eq!(event.data, "secret"),
+            other => panic!("{other:?}"),
+        }
+    });
+}
+
 #[test]
 fn settings_that_cannot_be_used_are_refused() {
     assert_eq!(
@@ -287,6 +340,15 @@ fn settings_that_cannot_be_used_are_refused() {
             .err(),
         Some(TlsError::NoPrivateKey)
     );
+    assert_eq!(
+        ServerTls::from_pem(me.cert.as_bytes(), b"").err(),
+        Some(TlsError::NoPrivateKey)
+    );
+    let other = ca.issue(&["x.example"], false);
+    assert!(matches!(
+        ServerTls::from_pem(me.cert.as_bytes(), other.key.as_bytes()),
+        Err(TlsError::Rustls(_))
+    ));
     // `new` takes https:// with the default roots.
     let source =
         EventSource::new::<ssewire_futures::rt::Smol>("https://example.com/events", Config::new());
@@ -314,6 +376,10 @@ macro_rules! on_runtime {
             #[test]
             fn a_client_certificate_is_presented() {
                 super::a_client_certificate_is_presented::<R>();
+            }
+            #[test]
+            fn the_server_speaks_tls() {
+                super::the_server_speaks_tls::<R>();
             }
             #[test]
             fn a_redirect_from_https_to_http_is_refused() {
