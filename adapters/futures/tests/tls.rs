@@ -46,6 +46,14 @@ impl Ca {
         self.issuer.pem()
     }
 
+    /// A client setting that trusts this CA alone.
+    fn trusted(&self) -> TlsConfig {
+        TlsConfig::new()
+            .mozilla_roots(false)
+            .root_pem(self.pem().as_bytes())
+            .unwrap()
+    }
+
     /// A certificate for `names`, signed by this CA; valid now, or only in 2020 if `expired`.
     fn issue(&self, names: &[&str], expired: bool) -> Pem {
         let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
@@ -133,10 +141,7 @@ fn events_over_tls<R: Rt>() {
     run::<R>(async {
         let ca = Ca::new();
         let addr = server::<R>(&ca.issue(&["localhost"], false), None, EVENTS.to_owned());
-        let tls = TlsConfig::new()
-            .mozilla_roots(false)
-            .root_pem(ca.pem().as_bytes())
-            .unwrap();
+        let tls = ca.trusted();
         let connector = TcpTls::<R>::new(&tls).unwrap();
         let url = format!("https://localhost:{}/events", addr.port());
         let mut source = EventSource::with_connector::<R, _>(&url, once(), connector).unwrap();
@@ -157,10 +162,7 @@ fn events_over_tls<R: Rt>() {
 fn bad_certificates_are_refused_each_with_its_reason<R: Rt>() {
     run::<R>(async {
         let ca = Ca::new();
-        let trusting = TlsConfig::new()
-            .mozilla_roots(false)
-            .root_pem(ca.pem().as_bytes())
-            .unwrap();
+        let trusting = ca.trusted();
         for (identity, tls, problem) in [
             // A CA nobody added: Mozilla's roots only.
             (
@@ -220,10 +222,7 @@ fn a_client_certificate_is_presented<R: Rt>() {
         let identity = ca.issue(&["localhost"], false);
         let addr = server::<R>(&identity, Some(&clients), EVENTS.to_owned());
         let url = format!("https://localhost:{}/events", addr.port());
-        let trusting = TlsConfig::new()
-            .mozilla_roots(false)
-            .root_pem(ca.pem().as_bytes())
-            .unwrap();
+        let trusting = ca.trusted();
         let me = clients.issue(&["client.example"], false);
         let with_cert = trusting
             .clone()
@@ -257,10 +256,7 @@ fn a_redirect_from_https_to_http_is_refused<R: Rt>() {
         );
         let answer = format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\n\r\n");
         let addr = server::<R>(&ca.issue(&["localhost"], false), None, answer);
-        let tls = TlsConfig::new()
-            .mozilla_roots(false)
-            .root_pem(ca.pem().as_bytes())
-            .unwrap();
+        let tls = ca.trusted();
         let connector = TcpTls::<R>::new(&tls).unwrap();
         let url = format!("https://localhost:{}/events", addr.port());
         let mut source =
@@ -308,10 +304,7 @@ fn the_server_speaks_tls<R: Rt>() {
             Some(CertificateProblem::UnknownIssuer),
             "{error:?}"
         );
-        let trusting = TlsConfig::new()
-            .mozilla_roots(false)
-            .root_pem(ca.pem().as_bytes())
-            .unwrap();
+        let trusting = ca.trusted();
         let connector = TcpTls::<R>::new(&trusting).unwrap();
         let mut source = EventSource::with_connector::<R, _>(&url, once(), connector).unwrap();
         assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
