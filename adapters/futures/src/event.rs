@@ -54,6 +54,37 @@ impl Item {
             parse::Item::Retry(ms) => Item::Retry(ms),
         }
     }
+
+    /// The item's bytes on the wire: an event as [`Event::encode`] writes it, a comment as
+    /// comment lines (one per line of its text), a `retry` value as a `retry` field alone.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError`] for an event that cannot be encoded (see [`Event::encode`]).
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        match self {
+            Item::Event(event) => event.encode(),
+            Item::Comment(text) => encode_comment(text),
+            Item::Retry(ms) => encode_event(&encode::Event::empty().retry(*ms)),
+        }
+    }
+}
+
+/// The bytes of `event`.
+fn encode_event(event: &encode::Event<'_>) -> Result<Vec<u8>, EncodeError> {
+    let mut bytes = vec![0; event.encoded_len()?];
+    let len = event.encode(&mut bytes)?;
+    bytes.truncate(len);
+    Ok(bytes)
+}
+
+/// The bytes of a comment of `text`.
+pub(crate) fn encode_comment(text: &str) -> Result<Vec<u8>, EncodeError> {
+    let comment = encode::Comment(text);
+    let mut bytes = vec![0; comment.encoded_len()];
+    let len = comment.encode(&mut bytes)?;
+    bytes.truncate(len);
+    Ok(bytes)
 }
 
 impl Event {
@@ -141,10 +172,6 @@ impl Event {
     ///
     /// [`EncodeError`]: an event type with CR or LF, or an ID with CR, LF or NUL.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let event = self.to_encode();
-        let mut bytes = vec![0; event.encoded_len()?];
-        let len = event.encode(&mut bytes)?;
-        bytes.truncate(len);
-        Ok(bytes)
+        encode_event(&self.to_encode())
     }
 }

@@ -5,7 +5,7 @@ use core::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use ssewire::encode::{Comment, EncodeError};
+use ssewire::encode::EncodeError;
 use ssewire::replay::{storage_len, Miss, Replay};
 
 use crate::Event;
@@ -256,10 +256,7 @@ impl Hub {
     ///
     /// [`PublishError::Closed`] after [`close`](Hub::close).
     pub fn comment(&self, text: &str) -> Result<(), PublishError> {
-        let comment = Comment(text);
-        let mut bytes = vec![0; comment.encoded_len()];
-        let len = comment.encode(&mut bytes).map_err(PublishError::Encode)?;
-        bytes.truncate(len);
+        let bytes = crate::event::encode_comment(text).map_err(PublishError::Encode)?;
         let mut state = self.state();
         if state.closed {
             return Err(PublishError::Closed);

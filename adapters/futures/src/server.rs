@@ -848,26 +848,39 @@ async fn answer<R: Runtime>(
             let bytes = reply.encode();
             replied(with_timeout::<R, _>(config.write_timeout, write(io, &[&bytes])).await)
         }
-        route @ (Route::Stream(_) | Route::Events(_)) => {
+        Route::Stream(hub) => {
             // Subscribed before the head goes out: whatever is published once the client has
             // seen it reaches the client.
-            let source = match route {
-                Route::Stream(hub) => Source::Hub(hub.subscribe(request.last_event_id.as_deref())),
-                Route::Events(events) => Source::Items(events),
-                _ => return Answered::Dropped,
-            };
-            match handshake.open(&context.handshake, clock.now()) {
-                Ok(events) => match send::<R>(io, &mut handshake, config).await {
-                    Ok(()) => Answered::Stream(source, events, clock),
-                    Err(()) => source.end(End::ClientGone),
-                },
-                // Another method than GET: the 405 is queued.
-                Err(HandshakeError::Rejected(_)) => {
-                    replied(send::<R>(io, &mut handshake, config).await)
-                }
-                Err(_) => Answered::Dropped,
-            }
+            let subscription = hub.subscribe(request.last_event_id.as_deref());
+            open_stream::<R>(io, handshake, Source::Hub(subscription), clock, context).await
         }
+        Route::Events(events) => {
+            open_stream::<R>(io, handshake, Source::Items(events), clock, context).await
+        }
+    }
+}
+
+/// Opens the event stream of `source`: the `200` head (or the `405` for a method other
+/// than `GET`).
+async fn open_stream<R: Runtime>(
+    io: &mut impl Connection,
+    mut handshake: Handshake<Vec<u8>>,
+    source: Source,
+    clock: Clock,
+    context: &Context,
+) -> Answered {
+    let config = &context.config;
+    match handshake.open(&context.handshake, clock.now()) {
+        Ok(events) => match send::<R>(io, &mut handshake, config).await {
+            Ok(()) => Answered::Stream(source, events, clock),
+            Err(()) => {
+                source.end(End::ClientGone);
+                Answered::Dropped
+            }
+        },
+        // Another method than GET: the 405 is queued.
+        Err(HandshakeError::Rejected(_)) => replied(send::<R>(io, &mut handshake, config).await),
+        Err(_) => Answered::Dropped,
     }
 }
 
@@ -967,46 +980,20 @@ impl Source {
                 let Some(item) = futures_lite::StreamExt::next(&mut events.items).await else {
                     return Err(End::Finished);
                 };
-                encode_item(&item).map(Frames::Owned).ok_or(End::Invalid)
+                item.encode().map(Frames::Owned).map_err(|_| End::Invalid)
             }
         }
     }
 
-    /// The stream ended for `why`: the hook is told. Answered nothing more.
-    fn end(self, why: End) -> Answered {
+    /// The stream ended for `why`: the hook is told.
+    fn end(self, why: End) {
         if let Source::Items(Events {
             on_end: Some(hook), ..
         }) = self
         {
             hook(why);
         }
-        Answered::Dropped
     }
-}
-
-/// The bytes of one item; `None` for an event that cannot be encoded.
-fn encode_item(item: &Item) -> Option<Vec<u8>> {
-    let (len, written) = match item {
-        Item::Event(event) => {
-            let event = event.to_encode();
-            let len = event.encoded_len().ok()?;
-            let mut bytes = vec![0; len];
-            (event.encode(&mut bytes).ok()?, bytes)
-        }
-        Item::Comment(text) => {
-            let comment = ssewire::encode::Comment(text);
-            let mut bytes = vec![0; comment.encoded_len()];
-            (comment.encode(&mut bytes).ok()?, bytes)
-        }
-        Item::Retry(ms) => {
-            let retry = Encode::empty().retry(*ms);
-            let mut bytes = vec![0; retry.encoded_len().ok()?];
-            (retry.encode(&mut bytes).ok()?, bytes)
-        }
-    };
-    let mut bytes = written;
-    bytes.truncate(len);
-    Some(bytes)
 }
 
 async fn stream_events<R: Runtime>(
