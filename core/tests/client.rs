@@ -412,7 +412,13 @@ fn redirect_chain_is_followed_and_reconnection_goes_back_to_the_original_url() {
     sim.respond(301, None, Some("http://a.example/one"));
     assert_eq!(sim.connect().0.as_deref(), Some("http://a.example/one"));
     sim.respond(307, None, Some("/two"));
-    assert_eq!(sim.connect().0.as_deref(), Some("/two"));
+    // Relative to the target that sent it.
+    assert_eq!(sim.connect().0.as_deref(), Some("http://a.example/two"));
+    sim.respond(302, None, Some("?three"));
+    assert_eq!(
+        sim.connect().0.as_deref(),
+        Some("http://a.example/two?three")
+    );
     sim.respond(200, SSE, None);
     assert_eq!(sim.body(b"id: 5\ndata: x\n\n"), [event("x", "5")]);
     sim.client.handle_end_of_body(sim.now);

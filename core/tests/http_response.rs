@@ -14,6 +14,7 @@ const fn head(status: u16, len: usize, header_count: usize) -> ResponseHead<'sta
         content_length: None,
         body: Body::Close,
         location: None,
+        content_encoding: None,
         retry_after: None,
         header_count,
         len,

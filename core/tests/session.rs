@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use ssewire::client::{
-    Client, Config, Duration, Error, Failure, Instant, Request, Session, State, Update,
+    Client, Config, Duration, Error, Failure, Instant, Proxies, Proxy, Request, Session, State,
+    TunnelError, Update,
 };
 use ssewire::http::{ChunkedError, HeadError, UrlError, WriteError};
 use ssewire::parse::Item;
@@ -26,6 +27,8 @@ fn ev(data: &str, id: &str) -> Got {
 }
 
 const OPEN: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
+/// [`OPEN`] without its blank line, for more fields.
+const OPEN_TYPE: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n";
 
 fn no_jitter() -> Config {
     Config::new().jitter_percent(0)
@@ -302,9 +305,22 @@ fn redirects_go_where_location_says_and_reconnections_to_the_url() {
     let path = b"HTTP/1.1 308 Permanent Redirect\r\nLocation: /u?v#w\r\n\r\n";
     sim.receive(path, 1000);
     let (to, sent) = sim.request();
-    // Relative to the URL of the original request.
-    assert_eq!(to, "http://a.example");
-    assert_eq!(sent, request("/u?v", "a.example", None, ""));
+    // Relative to the URL that sent it, not to the original one.
+    assert_eq!(to, "http://c.example");
+    assert_eq!(sent, request("/u?v", "c.example", None, ""));
+    for (location, path) in [("?q", "/u?q"), ("#f", "/u?q"), ("https://d.example/", "/")] {
+        let moved = format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\n\r\n");
+        sim.receive(moved.as_bytes(), 1000);
+        let (_, sent) = sim.request();
+        assert!(
+            sent.starts_with(&format!("GET {path} HTTP/1.1\r\n")),
+            "{location}: {sent}"
+        );
+    }
+    let path = b"HTTP/1.1 308 Permanent Redirect\r\nLocation: //e.example/v\r\n\r\n";
+    sim.receive(path, 1000);
+    // The scheme of the last hop, https.
+    assert_eq!(sim.request().0, "https://e.example");
     let stream = format!("{OPEN}id: 7\ndata: there\n\n");
     assert_eq!(
         sim.receive(stream.as_bytes(), 1000),
@@ -481,6 +497,20 @@ fn status_and_content_type_decide() {
     assert_eq!(
         fail(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"),
         closed(Failure::Status(500))
+    );
+    // A compressed stream is never taken for events (nor left open saying nothing).
+    for coding in ["gzip", "deflate", "identity, br", "x-unknown"] {
+        let head = format!("{OPEN_TYPE}Content-Encoding: {coding}\r\n\r\n\x1f\x08");
+        assert_eq!(
+            fail(head.as_bytes()),
+            closed(Failure::ContentEncoding),
+            "{coding}"
+        );
+    }
+    let identity = format!("{OPEN_TYPE}Content-Encoding: identity\r\n\r\ndata: a\n\n");
+    assert_eq!(
+        fail(identity.as_bytes()),
+        (vec![Got::Open, ev("a", "")], None, State::Open)
     );
     // Opt-in: a 503 is retried after its Retry-After.
     let config = no_jitter().retry_server_errors(true);
@@ -838,4 +868,196 @@ fn a_redirect_out_of_tls_is_refused() {
     sim.receive(&to("https://c.example/t"), 1000);
     assert_eq!(sim.request().0, "https://c.example");
     assert_eq!(sim.receive(OPEN.as_bytes(), 1000), [Got::Open]);
+}
+
+/// Through a forward proxy, an `http://` URL is requested in absolute form with the proxy's
+/// credentials; an `https://` one asks for a tunnel; `no_proxy` hosts go direct; a redirect
+/// picks the route of its own target.
+#[test]
+fn proxies_route_each_target() {
+    let proxies = Proxies::new()
+        .http(Proxy::new("http://proxy.example:3128").authorization("Basic dTpw"))
+        .https(Proxy::new("http://tunnel.example"))
+        .no_proxy("direct.example, 10.0.0.0/8");
+    let mut sim = Sim::with_request(
+        "http://a.example:8080/events?x",
+        Request::new().proxies(proxies),
+        no_jitter(),
+        512,
+    );
+    let target = sim.session.poll_connect(sim.now).unwrap();
+    assert_eq!(target.address(), ("proxy.example", 3128));
+    let via = target.via.unwrap();
+    assert!(!via.tunnel);
+    assert!(target.tunnel_request(&mut [0; 64]).is_none());
+    sim.session.handle_connected(sim.now);
+    let sent = sim.transmit(1000);
+    assert_eq!(
+        sent,
+        "GET http://a.example:8080/events?x HTTP/1.1\r\nHost: a.example:8080\r\n\
+         Accept: text/event-stream\r\nCache-Control: no-cache\r\n\
+         Proxy-Authorization: Basic dTpw\r\n\r\n"
+    );
+    // To https: a tunnel through the other proxy, and an origin-form request inside it.
+    let moved = b"HTTP/1.1 302 Found\r\nLocation: https://b.example/s\r\n\r\n";
+    sim.receive(moved, 1000);
+    let target = sim.session.poll_connect(sim.now).unwrap();
+    assert_eq!(target.address(), ("tunnel.example", 80));
+    assert!(target.is_tls() && target.via.unwrap().tunnel);
+    let mut buf = [0; 128];
+    let len = target.tunnel_request(&mut buf).unwrap().unwrap();
+    assert_eq!(
+        &buf[..len],
+        b"CONNECT b.example:443 HTTP/1.1\r\nHost: b.example:443\r\n\r\n"
+    );
+    let tunnel = buf[..len].to_vec();
+    let target = sim.session.connecting().unwrap();
+    assert_eq!(target.address(), ("tunnel.example", 80));
+    let again = target.tunnel_request(&mut buf).unwrap().unwrap();
+    assert_eq!(buf[..again], tunnel[..]);
+    sim.session.handle_connected(sim.now);
+    assert_eq!(sim.transmit(1000), request("/s", "b.example", None, ""));
+    // no_proxy: a named host, and an address in a block (still https: never back to http).
+    for url in ["https://direct.example/", "https://10.1.2.3:9/"] {
+        let moved = format!("HTTP/1.1 302 Found\r\nLocation: {url}\r\n\r\n");
+        sim.receive(moved.as_bytes(), 1000);
+        let target = sim.session.poll_connect(sim.now).unwrap();
+        assert_eq!(target.via, None, "{url}");
+        assert_eq!(target.address(), (target.url.host, target.url.port));
+        sim.session.handle_connected(sim.now);
+        assert!(sim.transmit(1000).starts_with("GET / HTTP/1.1\r\n"));
+    }
+}
+
+/// A proxy's `407` fails the session for good, through a tunnel or not; another refusal of a
+/// tunnel fails the attempt only.
+#[test]
+fn a_proxy_that_wants_credentials_stops_the_session() {
+    let proxies = Proxies::new()
+        .http(Proxy::new("http://proxy.example:3128"))
+        .https(Proxy::new("http://proxy.example:3128"));
+    let request = Request::new().proxies(proxies);
+    let mut sim = Sim::with_request("http://a.example/", request, no_jitter(), 512);
+    sim.request();
+    let refused = b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n";
+    assert_eq!(sim.receive(refused, 1000), [Got::Disconnect]);
+    assert_eq!(
+        sim.session.client().poll_failure(),
+        Some(Failure::ProxyAuthentication)
+    );
+
+    let mut sim = Sim::with_request("https://a.example/", request, no_jitter(), 512);
+    assert!(
+        sim.session
+            .poll_connect(sim.now)
+            .unwrap()
+            .via
+            .unwrap()
+            .tunnel
+    );
+    sim.session
+        .handle_tunnel_error(sim.now, TunnelError::Status(502));
+    assert_eq!(sim.session.state(), State::Connecting);
+    assert_eq!(sim.wait(), 3000);
+    assert!(sim.session.poll_connect(sim.now).is_some());
+    sim.session
+        .handle_tunnel_error(sim.now, TunnelError::Status(407));
+    assert_eq!(sim.updates(), [Got::Disconnect]);
+    assert_eq!(
+        sim.session.client().poll_failure(),
+        Some(Failure::ProxyAuthentication)
+    );
+}
+
+#[test]
+fn proxy_settings_are_checked_when_made() {
+    let client = || Client::new(vec![0; 2048], no_jitter(), 1);
+    let made = |proxies: Proxies<'_>| {
+        let request = Request::new().proxies(proxies);
+        Session::with_request(client(), vec![0; 512], "http://a.example/", request).err()
+    };
+    let bad = [
+        (
+            Proxies::new().http(Proxy::new("proxy:3128")),
+            Error::Proxy(UrlError::Invalid),
+        ),
+        (
+            Proxies::new().https(Proxy::new("https://proxy.example")),
+            Error::Proxy(UrlError::UnsupportedScheme),
+        ),
+        (
+            Proxies::new().https(Proxy::new("socks5://proxy.example")),
+            Error::Proxy(UrlError::UnsupportedScheme),
+        ),
+        (
+            Proxies::new().http(Proxy::new("http://p.example").authorization("a\r\nX: y")),
+            Error::Request(WriteError::InvalidHeaderValue),
+        ),
+        (
+            Proxies::new().no_proxy("a\nb"),
+            Error::Proxy(UrlError::Invalid),
+        ),
+    ];
+    for (proxies, error) in bad {
+        assert_eq!(made(proxies), Some(error), "{proxies:?}");
+    }
+    assert_eq!(
+        made(Proxies::new().http(Proxy::new("http://[::1]:3128"))),
+        None
+    );
+}
+
+#[test]
+fn no_proxy_matches_as_curl_does() {
+    use ssewire::client::bypasses;
+    let cases: &[(&str, &str, u16, bool)] = &[
+        ("", "a.example", 80, false),
+        ("*", "a.example", 80, true),
+        ("a.example", "a.example", 80, true),
+        ("A.Example", "a.EXAMPLE", 80, true),
+        ("a.example", "sub.a.example", 80, true),
+        ("a.example", "aa.example", 80, false),
+        (".a.example", "a.example", 80, true),
+        ("*.a.example", "x.a.example", 80, true),
+        ("b.example, a.example", "a.example", 80, true),
+        ("a.example:8080", "a.example", 8080, true),
+        ("a.example:8080", "a.example", 80, false),
+        ("127.0.0.1", "127.0.0.1", 80, true),
+        ("127.0.0.1", "127.0.0.2", 80, false),
+        ("127.0.0.0/8", "127.9.9.9", 80, true),
+        ("10.0.0.0/8", "11.0.0.1", 80, false),
+        ("10.0.0.0/33", "10.0.0.1", 80, false),
+        ("::1", "::1", 80, true),
+        ("[::1]:8080", "::1", 8080, true),
+        ("fd00::/8", "fd12::1", 80, true),
+        ("fd00::/8", "fe12::1", 80, false),
+        ("10.0.0.0/8", "a.example", 80, false),
+        ("localhost", "localhost", 80, true),
+    ];
+    for &(list, host, port, expected) in cases {
+        assert_eq!(
+            bypasses(list, host, port),
+            expected,
+            "{list:?} {host} {port}"
+        );
+    }
+}
+
+#[test]
+fn a_tunnel_opens_on_a_2xx_answer_only() {
+    use ssewire::client::read_tunnel_response;
+    let ok = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 Connection established\r\n\r\n";
+    assert_eq!(read_tunnel_response(ok), Ok(Some(ok.len())));
+    assert_eq!(read_tunnel_response(&ok[..40]), Ok(None));
+    let refused = b"HTTP/1.0 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n";
+    assert_eq!(read_tunnel_response(refused), Err(TunnelError::Status(407)));
+    assert_eq!(
+        read_tunnel_response(b"SSH-2.0-OpenSSH\r\n\r\n"),
+        Err(TunnelError::Head(HeadError::Malformed))
+    );
+    let long = format!("HTTP/1.1 200 OK\r\nX: {}\r\n", "y".repeat(5000));
+    assert_eq!(
+        read_tunnel_response(long.as_bytes()),
+        Err(TunnelError::Head(HeadError::TooLarge))
+    );
 }

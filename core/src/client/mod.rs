@@ -99,8 +99,12 @@ use core::{fmt, ops};
 use crate::http::{BodyDecoder, ChunkedError, Progress, ResponseHead};
 use crate::parse::{Item, Limits, ParseError, Parser, Ready};
 
+mod proxy;
 mod session;
 
+pub use proxy::{
+    bypasses, read_tunnel_response, Proxies, Proxy, TunnelError, Via, MAX_TUNNEL_RESPONSE,
+};
 pub use session::{Error, Origin, Output, Session, Target, Update, MAX_RESPONSE_HEADERS};
 
 /// A point in time, in milliseconds since an origin the caller picks (boot, the epoch, …).
@@ -362,6 +366,8 @@ pub struct Request<'a> {
     /// The body, sent after the head with its `Content-Length`. A request other than `GET`
     /// or `HEAD` always says its length (`Content-Length: 0` for none). Default: empty.
     pub body: &'a [u8],
+    /// The HTTP proxies to go through. Default: none.
+    pub proxies: Proxies<'a>,
 }
 
 impl<'a> Request<'a> {
@@ -371,6 +377,7 @@ impl<'a> Request<'a> {
             method: "GET",
             headers: &[],
             body: &[],
+            proxies: Proxies::new(),
         }
     }
 
@@ -387,6 +394,11 @@ impl<'a> Request<'a> {
     /// Sets the body.
     pub const fn body(self, body: &'a [u8]) -> Self {
         Request { body, ..self }
+    }
+
+    /// Sets the proxies.
+    pub const fn proxies(self, proxies: Proxies<'a>) -> Self {
+        Request { proxies, ..self }
     }
 }
 
@@ -406,6 +418,9 @@ pub enum Failure {
     Status(u16),
     /// The response is not `text/event-stream`.
     ContentType,
+    /// The stream is compressed (`Content-Encoding: gzip` or another coding), which this
+    /// client does not decode; it never asks for one (no `Accept-Encoding`).
+    ContentEncoding,
     /// A redirect without a `Location` (or one longer than [`Config::max_location`]).
     BadRedirect,
     /// More than [`Config::max_redirects`] redirects in a row.
@@ -415,6 +430,9 @@ pub enum Failure {
     InsecureRedirect,
     /// [`Config::retry_budget`] consecutive attempts failed.
     RetryBudgetExhausted,
+    /// A proxy answered `407`: it wants credentials, or refused the ones given, which will
+    /// not change by retrying.
+    ProxyAuthentication,
 }
 
 impl fmt::Display for Failure {
@@ -423,10 +441,12 @@ impl fmt::Display for Failure {
             Failure::NoContent => f.write_str("server answered 204 no content"),
             Failure::Status(status) => write!(f, "server answered status {status}"),
             Failure::ContentType => f.write_str("response is not text/event-stream"),
+            Failure::ContentEncoding => f.write_str("response body is encoded (compressed)"),
             Failure::BadRedirect => f.write_str("redirect without a usable location"),
             Failure::TooManyRedirects => f.write_str("too many redirects"),
             Failure::InsecureRedirect => f.write_str("redirect from https to http refused"),
             Failure::RetryBudgetExhausted => f.write_str("retry budget exhausted"),
+            Failure::ProxyAuthentication => f.write_str("proxy authentication required"),
         }
     }
 }
@@ -447,7 +467,9 @@ pub enum State {
 /// A connection to open, from [`Client::poll_connect`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Connect<'a> {
-    /// A redirect target to connect to instead of the original URL.
+    /// A redirect target to connect to instead of the original URL: the `Location` given,
+    /// made absolute against the previous redirect's target if it followed one, so that a
+    /// relative target left is relative to the original URL.
     pub location: Option<&'a str>,
     /// The value of the `Last-Event-ID` header; send none if empty.
     pub last_event_id: &'a str,
@@ -654,6 +676,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         }
         match head.status {
             100 | 102 | 103 => {}
+            200 if head.is_event_stream() && head.is_encoded() => {
+                self.fail(Failure::ContentEncoding);
+            }
             200 if head.is_event_stream() => {
                 self.phase = Phase::Open {
                     since: now,
@@ -665,6 +690,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             }
             200 => self.fail(Failure::ContentType),
             204 => self.fail(Failure::NoContent),
+            407 => self.fail(Failure::ProxyAuthentication),
             301 | 302 | 303 | 307 | 308 => self.redirect(head.location),
             429 | 500..=599 if self.config.retry_server_errors => {
                 let at_least = Duration::from_secs(head.retry_after.unwrap_or(0));
@@ -861,19 +887,25 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
 
     fn redirect(&mut self, location: Option<&str>) {
         let room = self.parser.storage().start;
-        let Some(location) = location.filter(|l| !l.is_empty() && l.len() <= room) else {
+        let Some(location) = location.filter(|l| !l.is_empty()) else {
             return self.fail(Failure::BadRedirect);
         };
         if self.redirects >= self.config.max_redirects {
             return self.fail(Failure::TooManyRedirects);
         }
         self.redirects += 1;
+        // The new target goes after the previous one, resolved against it (a relative
+        // `Location` is relative to the URL that sent it, not to the original), then to
+        // the front.
+        let previous = self.location_len.unwrap_or(0);
         let storage = self.parser.storage_mut().storage.as_mut();
-        let Some(dest) = storage.get_mut(..location.len()) else {
+        let storage = storage.get_mut(..room).unwrap_or_default();
+        let (before, free) = storage.split_at_mut(previous.min(storage.len()));
+        let Some(len) = rebase(before, location.as_bytes(), free) else {
             return self.fail(Failure::BadRedirect);
         };
-        dest.copy_from_slice(location.as_bytes());
-        self.location_len = Some(location.len());
+        storage.copy_within(previous..previous + len, 0);
+        self.location_len = Some(len);
         self.phase = Phase::Connect;
     }
 
@@ -889,6 +921,51 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         self.rng ^= self.rng >> 27;
         self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
+}
+
+/// Writes into `out` the redirect target `location` as seen from the previous one,
+/// `previous` (empty for the original URL, against which the session resolves it): an
+/// absolute or scheme-relative `previous` lends its scheme (and authority, and path) to a
+/// `location` that lacks them. Returns the length, `None` if `out` is too small.
+fn rebase(previous: &[u8], location: &[u8], out: &mut [u8]) -> Option<usize> {
+    let end_of = |bytes: &[u8], stop: &[u8]| {
+        bytes
+            .iter()
+            .position(|b| stop.contains(b))
+            .unwrap_or(bytes.len())
+    };
+    // `previous` splits as scheme `:` | `//authority` | path | `?query`.
+    let colon = end_of(previous, b":/?#");
+    let scheme_end = if previous.get(colon) == Some(&b':') {
+        colon + 1
+    } else {
+        0
+    };
+    let after_scheme = previous.get(scheme_end..).unwrap_or_default();
+    let authority_end = if after_scheme.starts_with(b"//") {
+        scheme_end + 2 + end_of(after_scheme.get(2..).unwrap_or_default(), b"/?#")
+    } else {
+        scheme_end
+    };
+    let path_end = authority_end + end_of(previous.get(authority_end..).unwrap_or_default(), b"?#");
+    let keep = match location {
+        [b'/', b'/', ..] => scheme_end,
+        [b'/', ..] => authority_end,
+        [b'?', ..] => path_end,
+        [b'#', ..] => path_end + end_of(previous.get(path_end..).unwrap_or_default(), b"#"),
+        _ => 0,
+    };
+    copy(out, &[previous.get(..keep)?, location])
+}
+
+/// `parts` one after the other at the front of `out`: their length, `None` if too long.
+fn copy(out: &mut [u8], parts: &[&[u8]]) -> Option<usize> {
+    let mut len = 0;
+    for part in parts {
+        out.get_mut(len..len + part.len())?.copy_from_slice(part);
+        len += part.len();
+    }
+    Some(len)
 }
 
 /// splitmix64's finalizer: spreads nearby seeds apart; never zero, which xorshift cannot leave.

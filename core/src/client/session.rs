@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use super::proxy::{Proxies, Proxy, TunnelError, Via};
 use super::Request;
 use super::{Client, Duration, Failure, Instant, State};
 use crate::http::{
@@ -21,6 +22,9 @@ pub const MAX_RESPONSE_HEADERS: usize = 64;
 pub enum Error {
     /// The URL, or a redirect's `Location`, is not one the session can request.
     Url(UrlError),
+    /// A proxy's URL is not `http://host[:port]`, or the `no_proxy` list holds a control
+    /// character.
+    Proxy(UrlError),
     /// The request head could not be written: a last event ID with a control character, or
     /// a head longer than the buffer.
     Request(WriteError),
@@ -48,6 +52,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Url(error) => error.fmt(f),
+            Error::Proxy(error) => write!(f, "proxy: {error}"),
             Error::Request(error) => error.fmt(f),
             Error::ConnectTimeout => f.write_str("connection not opened in time"),
             Error::ResponseTimeout => f.write_str("response head not received in time"),
@@ -88,15 +93,18 @@ pub enum Output {
 /// A connection to open, from [`Session::poll_connect`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Target<'a> {
-    /// Where to connect (scheme, host, port): the original URL, or the one a redirect named.
+    /// The URL requested (scheme, host, port): the original URL, or the one a redirect named.
+    /// Without a proxy, connect to its host and port, in its scheme.
     pub url: Url<'a>,
     /// How that server relates to the original URL's: for a connector that knows the
     /// address of that host only (no DNS).
     pub origin: Origin,
+    /// The proxy to connect to instead, if [`Proxies`](super::Proxies) say so.
+    pub via: Option<Via<'a>>,
 }
 
 impl<'a> Target<'a> {
-    /// The target `url`, for a session made for `original`.
+    /// The target `url`, for a session made for `original`, without a proxy.
     #[must_use]
     pub fn new(url: Url<'a>, original: &Url<'_>) -> Self {
         let same_host = url.host.eq_ignore_ascii_case(original.host);
@@ -107,7 +115,39 @@ impl<'a> Target<'a> {
         } else {
             Origin::Other
         };
-        Target { url, origin }
+        Target {
+            url,
+            origin,
+            via: None,
+        }
+    }
+
+    /// The host and port to open a TCP connection to: the proxy's, or the URL's.
+    #[must_use]
+    pub fn address(&self) -> (&'a str, u16) {
+        match &self.via {
+            Some(via) => (via.proxy.host, via.proxy.port),
+            None => (self.url.host, self.url.port),
+        }
+    }
+
+    /// Whether the connection is to speak TLS to the URL's server (an `https://` URL), once
+    /// open (and, through a proxy, once the tunnel is).
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        self.url.scheme == Scheme::Https
+    }
+
+    /// Writes the `CONNECT` request for a tunnel through [`via`](Target::via) into `buf`,
+    /// if the target goes through one, and returns its length.
+    ///
+    /// # Errors
+    ///
+    /// As [`Tunnel::encode`](http::Tunnel::encode).
+    pub fn tunnel_request(&self, buf: &mut [u8]) -> Option<Result<usize, WriteError>> {
+        let via = self.via.filter(|via| via.tunnel)?;
+        let tunnel = http::Tunnel::new(self.url.host, self.url.port);
+        Some(tunnel.authorization(via.authorization).encode(buf))
     }
 }
 
@@ -221,6 +261,9 @@ pub struct Session<B> {
     url_len: usize,
     method_len: usize,
     lines_len: usize,
+    /// The [`Proxies`], as lines: the `http` proxy's URL and authorization, the `https`
+    /// one's, and `no_proxy`.
+    proxy_len: usize,
     body_len: usize,
     io: Io,
     /// When connecting gives up, while [`Io::Connecting`]; when the next byte of body is due,
@@ -273,9 +316,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         let parsed = Url::parse(url).map_err(Error::Url)?;
         let lines = HeaderLines(request.headers);
         let lines_len = lines.encoded_len().map_err(Error::Request)?;
+        let proxies = request.proxies;
+        let proxy_parts = proxy_parts(&proxies)?;
+        let proxy_len = proxy_parts.iter().map(|part| part.len() + 1).sum();
         let too_small = Error::Request(WriteError::BufferTooSmall);
         let (url_len, method_len, body_len) = (url.len(), request.method.len(), request.body.len());
-        let template_len = [url_len, method_len, lines_len, body_len]
+        let template_len = [url_len, method_len, lines_len, proxy_len, body_len]
             .iter()
             .fold(0usize, |len, part| len.saturating_add(*part));
         let (template, window) = buf
@@ -286,12 +332,25 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         url_part.copy_from_slice(url.as_bytes());
         let (method_part, rest) = rest.split_at_mut(method_len);
         method_part.copy_from_slice(request.method.as_bytes());
-        let (lines_part, body_part) = rest.split_at_mut(lines_len);
+        let (lines_part, rest) = rest.split_at_mut(lines_len);
         lines.encode(lines_part).map_err(Error::Request)?;
+        let (proxy_part, body_part) = rest.split_at_mut(proxy_len);
+        let mut at = 0;
+        for part in proxy_parts {
+            let end = at + part.len();
+            let line = proxy_part
+                .get_mut(at..=end)
+                .and_then(|line| line.split_last_mut());
+            if let Some((newline, dest)) = line {
+                dest.copy_from_slice(part.as_bytes());
+                *newline = b'\n';
+            }
+            at = end + 1;
+        }
         body_part.copy_from_slice(request.body);
         // The request without a last event ID must fit: nothing else can make it not fit
         // later but a long ID.
-        head(&parsed, request.method, "", lines_part, body_len)
+        head(&parsed, request.method, "", lines_part, body_len, None)
             .encode(window)
             .map_err(Error::Request)?;
         Ok(Session {
@@ -300,6 +359,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
             url_len,
             method_len,
             lines_len,
+            proxy_len,
             body_len,
             io: Io::Idle,
             deadline: None,
@@ -382,8 +442,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         let redirected = connect.location.is_some();
         let (template, window) = split(self.buf.as_mut(), template_len);
         let (url, rest) = template.split_at(self.url_len);
-        let (method, lines) = rest.split_at(self.method_len);
-        let lines = lines.get(..self.lines_len).unwrap_or_default();
+        let (method, rest) = rest.split_at(self.method_len);
+        let (lines, rest) = rest.split_at(self.lines_len.min(rest.len()));
+        let proxies = rest.get(..self.proxy_len).unwrap_or_default();
         let target = resolve(url, connect.location).map(|(_, target)| target);
         if let Ok(target) = &target {
             let tls = target.scheme == Scheme::Https;
@@ -396,7 +457,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         }
         let written = target.map_err(Error::Url).and_then(|target| {
             let method = as_str(method);
-            let request = head(&target, method, connect.last_event_id, lines, self.body_len);
+            let via = route(proxies, &target);
+            let request = head(
+                &target,
+                method,
+                connect.last_event_id,
+                lines,
+                self.body_len,
+                via.as_ref(),
+            );
             request.encode(window).map_err(Error::Request)
         });
         match written {
@@ -427,7 +496,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         }
         let url = self.buf.as_ref().get(..self.url_len).unwrap_or_default();
         let (origin, target) = resolve(url, self.client.connect().location).ok()?;
-        Some(Target::new(target, &origin))
+        let start = self.url_len + self.method_len + self.lines_len;
+        let proxies = self.buf.as_ref().get(start..start + self.proxy_len);
+        Some(Target {
+            via: route(proxies.unwrap_or_default(), &target),
+            ..Target::new(target, &origin)
+        })
     }
 
     /// The connection asked for by [`poll_connect`](Session::poll_connect) is open: the request
@@ -536,6 +610,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
                 self.drop_connection();
             }
             Io::Idle | Io::Connecting { .. } | Io::Transmit { .. } | Io::Sent => {}
+        }
+    }
+
+    /// The proxy of [`Target::via`] did not open the tunnel: a `407` fails the session for
+    /// good ([`Failure::ProxyAuthentication`]: the credentials will not change), anything
+    /// else fails the attempt as [`handle_io_error`](Session::handle_io_error) does.
+    pub fn handle_tunnel_error(&mut self, now: Instant, error: TunnelError) {
+        if error == TunnelError::Status(407) {
+            self.client.fail(Failure::ProxyAuthentication);
+            self.drop_connection();
+        } else {
+            self.handle_io_error(now);
         }
     }
 
@@ -702,9 +788,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         self.client.config.read_timeout.map(|t| now + t)
     }
 
-    /// The bytes of the URL, the method, the header lines and the body.
+    /// The bytes of the URL, the method, the header lines, the proxies and the body.
     fn template_len(&self) -> usize {
-        self.url_len + self.method_len + self.lines_len + self.body_len
+        self.url_len + self.method_len + self.lines_len + self.proxy_len + self.body_len
     }
 
     fn window(&self) -> &[u8] {
@@ -740,21 +826,73 @@ fn resolve<'a>(url: &'a [u8], location: Option<&'a str>) -> Result<(Url<'a>, Url
 }
 
 /// The request head for `url`: `method`, and `Content-Length` for a body of `body_len`
-/// bytes (none for a `GET` or `HEAD` without one).
+/// bytes (none for a `GET` or `HEAD` without one); in absolute form for a forward proxy.
 fn head<'a>(
     url: &Url<'a>,
     method: &'a str,
     last_event_id: &'a str,
     lines: &'a [u8],
     body_len: usize,
+    via: Option<&Via<'a>>,
 ) -> http::Request<'a> {
     let bodiless = body_len == 0 && matches!(method, "GET" | "HEAD");
-    http::Request::new(url.authority, url.path)
+    let request = http::Request::new(url.authority, url.path)
         .method(method)
         .content_length((!bodiless).then_some(body_len as u64))
         .query(url.query)
         .last_event_id(last_event_id)
-        .lines(lines)
+        .lines(lines);
+    match via {
+        Some(via) if !via.tunnel => request.via_proxy(via.authorization),
+        _ => request,
+    }
+}
+
+/// The parts of `proxies` kept in the buffer, one per line, checked: the URLs parse, and no
+/// part holds a control character (a line end least of all).
+fn proxy_parts<'a>(proxies: &Proxies<'a>) -> Result<[&'a str; 5], Error> {
+    let (http, https) = (proxies.http, proxies.https);
+    for proxy in [http, https].into_iter().flatten() {
+        let url = Url::parse(proxy.url).map_err(Error::Proxy)?;
+        if url.scheme != Scheme::Http {
+            return Err(Error::Proxy(UrlError::UnsupportedScheme));
+        }
+        if !proxy
+            .authorization
+            .bytes()
+            .all(crate::http::syntax::is_field_char)
+        {
+            return Err(Error::Request(WriteError::InvalidHeaderValue));
+        }
+    }
+    if proxies.no_proxy.bytes().any(|b| b.is_ascii_control()) {
+        return Err(Error::Proxy(UrlError::Invalid));
+    }
+    let split = |proxy: Option<Proxy<'a>>| proxy.map_or(("", ""), |p| (p.url, p.authorization));
+    let ((http_url, http_auth), (https_url, https_auth)) = (split(http), split(https));
+    Ok([http_url, http_auth, https_url, https_auth, proxies.no_proxy])
+}
+
+/// How `target` is reached with the proxies kept in `block` (see [`proxy_parts`]).
+fn route<'a>(block: &'a [u8], target: &Url<'_>) -> Option<Via<'a>> {
+    let mut parts = as_str(block).split('\n');
+    let mut next = || parts.next().unwrap_or_default();
+    let mut proxy = || {
+        let (url, authorization) = (next(), next());
+        (!url.is_empty()).then_some(Proxy { url, authorization })
+    };
+    let (http, https) = (proxy(), proxy());
+    let proxies = Proxies {
+        http,
+        https,
+        no_proxy: next(),
+    };
+    let proxy = proxies.for_url(target.scheme, target.host, target.port)?;
+    Some(Via {
+        proxy: Url::parse(proxy.url).ok()?,
+        tunnel: target.scheme == Scheme::Https,
+        authorization: proxy.authorization,
+    })
 }
 
 fn split(bytes: &mut [u8], at: usize) -> (&[u8], &mut [u8]) {

@@ -142,6 +142,9 @@ pub struct ResponseHead<'b> {
     pub body: Body,
     /// The `Location` value, where a redirection points (possibly relative).
     pub location: Option<&'b str>,
+    /// The `Content-Encoding` value (such as `gzip`): the codings applied to the body, in
+    /// order. `identity` is no coding (see [`is_encoded`](ResponseHead::is_encoded)).
+    pub content_encoding: Option<&'b str>,
     /// The `Retry-After` value in seconds (saturating), as a 503 or 429 may carry it; `None` when
     /// absent or not a number of seconds (an HTTP date is not read).
     pub retry_after: Option<u64>,
@@ -156,6 +159,17 @@ impl ResponseHead<'_> {
     #[must_use]
     pub fn is_event_stream(&self) -> bool {
         self.content_type.is_some_and(is_event_stream)
+    }
+
+    /// Whether the body is encoded ([`content_encoding`](ResponseHead::content_encoding) names
+    /// a coding other than `identity`): compressed bytes, not events.
+    #[must_use]
+    pub fn is_encoded(&self) -> bool {
+        self.content_encoding.is_some_and(|codings| {
+            codings
+                .split(',')
+                .any(|coding| !coding.trim().eq_ignore_ascii_case("identity"))
+        })
     }
 }
 
@@ -307,6 +321,7 @@ pub fn read_response<'b>(
     };
     let mut content_type = None;
     let mut location = None;
+    let mut content_encoding = None;
     let mut retry_after = None;
     let mut lengths = Lengths::default();
     for header in response.headers.iter() {
@@ -318,6 +333,8 @@ pub fn read_response<'b>(
             once(&mut content_type, header.value)?;
         } else if name.eq_ignore_ascii_case("location") {
             once(&mut location, header.value)?;
+        } else if name.eq_ignore_ascii_case("content-encoding") {
+            once(&mut content_encoding, header.value)?;
         } else if name.eq_ignore_ascii_case("retry-after") {
             if retry_after.is_some() {
                 return Err(HeadError::Malformed);
@@ -344,6 +361,7 @@ pub fn read_response<'b>(
         content_length,
         body,
         location,
+        content_encoding,
         retry_after: retry_after.flatten(),
         header_count: response.headers.len(),
         len,

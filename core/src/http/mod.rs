@@ -116,4 +116,6 @@ pub use head::{
 };
 pub use url::{Scheme, Url, UrlError};
 pub(crate) use write::HeaderLines;
-pub use write::{Cors, ErrorResponse, Framing, PlainResponse, Request, Response, WriteError};
+pub use write::{
+    Cors, ErrorResponse, Framing, PlainResponse, Request, Response, Tunnel, WriteError,
+};

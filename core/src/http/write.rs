@@ -556,6 +556,9 @@ pub struct Request<'a> {
     headers: &'a [(&'a str, &'a str)],
     /// Header lines checked and encoded already ([`HeaderLines`]), written after `headers`.
     lines: &'a [u8],
+    /// `http://` and the host before the path: a request to a forward proxy.
+    absolute: bool,
+    proxy_authorization: &'a str,
 }
 
 /// Headers a [`Request`] does not take as extra headers.
@@ -566,6 +569,7 @@ const REQUEST_RESERVED: &[&str] = &[
     "last-event-id",
     "content-length",
     "transfer-encoding",
+    "proxy-authorization",
 ];
 
 impl<'a> Request<'a> {
@@ -581,6 +585,19 @@ impl<'a> Request<'a> {
             last_event_id: "",
             headers: &[],
             lines: &[],
+            absolute: false,
+            proxy_authorization: "",
+        }
+    }
+
+    /// Writes the target in absolute form (`GET http://host/path HTTP/1.1`), as a request to
+    /// a forward proxy must be, with a `Proxy-Authorization` header unless `authorization` is
+    /// empty (such as `Basic dXNlcjpwYXNz`). Default: the origin form (`GET /path HTTP/1.1`).
+    pub const fn via_proxy(self, authorization: &'a str) -> Self {
+        Request {
+            absolute: true,
+            proxy_authorization: authorization,
+            ..self
         }
     }
 
@@ -661,6 +678,9 @@ impl<'a> Request<'a> {
         if !self.last_event_id.bytes().all(is_field_char) {
             return Err(WriteError::InvalidLastEventId);
         }
+        if !self.proxy_authorization.bytes().all(is_field_char) {
+            return Err(WriteError::InvalidHeaderValue);
+        }
         check_headers(self.headers, REQUEST_RESERVED)
     }
 }
@@ -671,6 +691,10 @@ impl Writes for Request<'_> {
     fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
         out.put(self.method.as_bytes());
         out.put(b" ");
+        if self.absolute {
+            out.put(b"http://");
+            out.put(self.host.as_bytes());
+        }
         out.put(self.path.as_bytes());
         if let Some(query) = self.query {
             out.put(b"?");
@@ -686,10 +710,109 @@ impl Writes for Request<'_> {
         if let Some(len) = self.content_length {
             field(out, "Content-Length", decimal(len, &mut [0; 20]));
         }
+        if !self.proxy_authorization.is_empty() {
+            field(
+                out,
+                "Proxy-Authorization",
+                self.proxy_authorization.as_bytes(),
+            );
+        }
         for (name, value) in self.headers {
             field(out, name, value.as_bytes());
         }
         out.put(self.lines);
+        out.put(b"\r\n");
+    }
+}
+
+/// The `CONNECT` request that asks an HTTP proxy for a tunnel to `host:port` (RFC 9110
+/// §9.3.6), for an `https://` URL behind a proxy; the request for the URL goes through the
+/// tunnel once the proxy answered `2xx`.
+///
+/// ```
+/// use ssewire::http::Tunnel;
+///
+/// let mut buf = [0u8; 128];
+/// let len = Tunnel::new("::1", 8443).authorization("Basic dTpw").encode(&mut buf)?;
+/// assert_eq!(
+///     &buf[..len],
+///     b"CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\nProxy-Authorization: Basic dTpw\r\n\r\n"
+/// );
+/// # Ok::<(), ssewire::http::WriteError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct Tunnel<'a> {
+    host: &'a str,
+    port: u16,
+    authorization: &'a str,
+}
+
+impl<'a> Tunnel<'a> {
+    /// A tunnel to `host` (a name or an IP address; an IPv6 address without brackets) and
+    /// `port`.
+    pub const fn new(host: &'a str, port: u16) -> Self {
+        Tunnel {
+            host,
+            port,
+            authorization: "",
+        }
+    }
+
+    /// Sets the `Proxy-Authorization` value (such as `Basic dXNlcjpwYXNz`); empty for none,
+    /// the default.
+    pub const fn authorization(self, authorization: &'a str) -> Self {
+        Tunnel {
+            authorization,
+            ..self
+        }
+    }
+
+    /// Writes the request into the front of `buf` and returns its length.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::InvalidHost`], [`WriteError::InvalidHeaderValue`] for an authorization
+    /// with a control character, [`WriteError::BufferTooSmall`].
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
+        let host = self.host.as_bytes();
+        if host.is_empty()
+            || !host
+                .iter()
+                .all(|&b| is_host_char(b) && b != b'[' && b != b']')
+        {
+            return Err(WriteError::InvalidHost);
+        }
+        if !self.authorization.bytes().all(is_field_char) {
+            return Err(WriteError::InvalidHeaderValue);
+        }
+        let len = self.counted_len();
+        self.write_into(buf, len).ok_or(WriteError::BufferTooSmall)
+    }
+
+    fn authority<O: Out + ?Sized>(&self, out: &mut O) {
+        let ipv6 = self.host.contains(':');
+        if ipv6 {
+            out.put(b"[");
+        }
+        out.put(self.host.as_bytes());
+        out.put(if ipv6 { b"]:" } else { b":" });
+        out.put(decimal(u64::from(self.port), &mut [0; 20]));
+    }
+}
+
+impl Writes for Tunnel<'_> {
+    const COMPACT: bool = false;
+
+    fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
+        out.put(b"CONNECT ");
+        self.authority(out);
+        out.put(b" HTTP/1.1\r\nHost: ");
+        self.authority(out);
+        out.put(b"\r\n");
+        if !self.authorization.is_empty() {
+            field(out, "Proxy-Authorization", self.authorization.as_bytes());
+        }
         out.put(b"\r\n");
     }
 }
