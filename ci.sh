@@ -28,12 +28,14 @@ rustup toolchain install "$msrv" "$msrv_futures" --profile minimal
 rustup target add --toolchain "$msrv" thumbv7em-none-eabihf
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # Debian packages: QEMU for the MCU tests, Chromium and curl for the interop tests, 32-bit
-# libraries to link the core's tests for i686.
+# libraries to link the core's tests for i686, tinyproxy for the client's proxy tests (the
+# binary alone: the `tinyproxy` package would add a system service on port 8888).
 packages=()
 dpkg -s gcc-multilib >/dev/null 2>&1 || packages+=(gcc-multilib)
 command -v qemu-system-arm >/dev/null || packages+=(qemu-system-arm)
 command -v chromium >/dev/null || packages+=(chromium)
 command -v curl >/dev/null || packages+=(curl)
+command -v tinyproxy >/dev/null || packages+=(tinyproxy-bin)
 if [ ${#packages[@]} -gt 0 ]; then
     apt-get update && apt-get install -y -o DPkg::Lock::Timeout=600 "${packages[@]}"
 fi

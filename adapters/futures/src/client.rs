@@ -10,13 +10,14 @@ use std::io;
 use std::sync::Arc;
 
 pub use crate::error::ClientError;
+pub use crate::proxy::{ProxyConfig, ProxyError};
 use crate::rt::Runtime;
 #[cfg(feature = "tls")]
 pub use crate::tls::{CertificateProblem, MaybeTls, TcpTls, TlsConfig, TlsError};
 use crate::Event;
 use futures_lite::{AsyncRead, AsyncWrite, Stream};
 use ssewire::client::{Client, Output, Session};
-pub use ssewire::client::{Error, Failure, State, Target};
+pub use ssewire::client::{Error, Failure, State, Target, TunnelError};
 pub use ssewire::http::{Scheme, Url, UrlError};
 use ssewire::parse::{Item, Limits};
 
@@ -73,6 +74,8 @@ pub struct Config {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     last_event_id: Option<String>,
+    /// `None`: from the environment, when the source is made.
+    proxy: Option<ProxyConfig>,
     buffer: usize,
 }
 
@@ -104,6 +107,7 @@ impl Config {
             headers: Vec::new(),
             body: Vec::new(),
             last_event_id: None,
+            proxy: None,
             buffer: 8192,
         }
     }
@@ -212,6 +216,15 @@ impl Config {
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
+    }
+
+    /// The HTTP proxies to go through. Default: [`ProxyConfig::from_env`], read when the
+    /// source is made; [`ProxyConfig::none`] for none.
+    pub fn proxy(self, proxy: ProxyConfig) -> Self {
+        Config {
+            proxy: Some(proxy),
+            ..self
+        }
     }
 
     /// Sets the `Last-Event-ID` of the first request, to resume from an ID saved earlier.
@@ -344,13 +357,18 @@ impl EventSource {
         } else {
             config.method.as_str()
         };
+        let proxies = match &config.proxy {
+            Some(proxy) => proxy.resolve(),
+            None => ProxyConfig::from_env().resolve(),
+        };
         let request = ssewire::client::Request::new()
             .method(method)
             .headers(&headers)
-            .body(&config.body);
+            .body(&config.body)
+            .proxies(proxies.proxies());
         // Room for what the session keeps in front of its window: the URL, the method, the
-        // header lines (`Name: value` and CRLF) and the body.
-        let kept = url.len() + method.len() + config.body.len();
+        // header lines (`Name: value` and CRLF), the proxies and the body.
+        let kept = url.len() + method.len() + config.body.len() + proxies.len();
         let lines: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
         let buf = vec![0; config.buffer.max(256) + kept + lines];
         Ok(EventSource {
@@ -440,7 +458,12 @@ impl EventSource {
     /// The connection failed: reported, and the session reconnects as it says.
     fn failed(&mut self, error: ClientError) -> Poll<Option<Result<Update, ClientError>>> {
         self.link = Link::None;
-        self.session.handle_io_error(self.now());
+        match &error {
+            ClientError::Proxy(ProxyError::Tunnel(refused)) => {
+                self.session.handle_tunnel_error(self.now(), *refused);
+            }
+            _ => self.session.handle_io_error(self.now()),
+        }
         Poll::Ready(Some(Err(error)))
     }
 }
@@ -560,15 +583,18 @@ pub trait Connector: Send + Sync + 'static {
     type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
 
     /// Opens a connection to `target.url`'s host and port, in its scheme: the original URL,
-    /// or a redirect's target (resolved by the core).
+    /// or a redirect's target (resolved by the core). Through a proxy
+    /// ([`Target::via`]), the connection goes to [`Target::address`], and, for a tunnel,
+    /// through the `CONNECT` exchange of [`Target::tunnel_request`] first; the connectors
+    /// here do it all.
     fn connect(
         &self,
         target: &Target<'_>,
     ) -> impl Future<Output = io::Result<Self::Stream>> + Send + 'static;
 }
 
-/// Plain TCP connections on runtime `R`, the host name resolved by the runtime; `https`
-/// targets are refused ([`io::ErrorKind::Unsupported`]).
+/// Plain TCP connections on runtime `R`, the host name resolved by the runtime, through the
+/// proxy a target names; `https` targets are refused ([`io::ErrorKind::Unsupported`]).
 pub struct Tcp<R> {
     runtime: core::marker::PhantomData<fn() -> R>,
 }
@@ -602,14 +628,19 @@ impl<R: Runtime> Connector for Tcp<R> {
         &self,
         target: &Target<'_>,
     ) -> impl Future<Output = io::Result<Self::Stream>> + Send + 'static {
-        let scheme = target.url.scheme;
-        let (host, port) = (target.url.host.to_owned(), target.url.port);
+        let tls = target.is_tls();
+        let info = crate::proxy::TargetInfo::of(target);
         async move {
-            if scheme != Scheme::Http {
+            if tls {
                 let error = UrlError::UnsupportedScheme;
                 return Err(io::Error::new(io::ErrorKind::Unsupported, error));
             }
-            R::connect(&host, port).await
+            let info = info?;
+            crate::proxy::connect(
+                &info,
+                |host, port| async move { R::connect(&host, port).await },
+            )
+            .await
         }
     }
 }

@@ -124,12 +124,20 @@ pub enum ClientError {
     /// ([`certificate`](ClientError::certificate) says why), or the peer does not speak TLS
     /// as rustls does. The source is rustls' error.
     Tls(io::Error),
+    /// A proxy could not be connected to, or did not open a tunnel: a `407` (credentials
+    /// wanted or refused) also stops the source for good
+    /// ([`Failure::ProxyAuthentication`](ssewire::client::Failure::ProxyAuthentication)).
+    Proxy(crate::client::ProxyError),
 }
 
 impl ClientError {
     /// The error of a connection attempt: [`Tls`](ClientError::Tls) if TLS failed, else
     /// [`Connect`](ClientError::Connect).
     pub(crate) fn connect(error: io::Error) -> Self {
+        let error = match crate::proxy::ProxyError::take(error) {
+            Ok(proxy) => return ClientError::Proxy(proxy),
+            Err(error) => error,
+        };
         #[cfg(feature = "tls")]
         if crate::tls::is_tls(&error) {
             return ClientError::Tls(error);
@@ -156,6 +164,7 @@ impl fmt::Display for ClientError {
             ClientError::Tls(_) => f.write_str("tls handshake failed"),
             ClientError::Io(_) => f.write_str("i/o error"),
             ClientError::Session(error) => error.fmt(f),
+            ClientError::Proxy(error) => error.fmt(f),
         }
     }
 }
@@ -169,6 +178,8 @@ impl std::error::Error for ClientError {
                 .get_ref()
                 .map(|inner| inner as &(dyn std::error::Error + 'static)),
             ClientError::Session(_) => None,
+            // Displays as the proxy error it wraps.
+            ClientError::Proxy(error) => std::error::Error::source(error),
         }
     }
 }
@@ -177,6 +188,8 @@ impl From<ClientError> for io::Error {
     fn from(error: ClientError) -> Self {
         match error {
             ClientError::Connect(error) | ClientError::Io(error) | ClientError::Tls(error) => error,
+            ClientError::Proxy(crate::client::ProxyError::Connect(error)) => error,
+            ClientError::Proxy(proxy) => io::Error::new(io::ErrorKind::ConnectionRefused, proxy),
             ClientError::Session(
                 client::Error::ConnectTimeout
                 | client::Error::ResponseTimeout

@@ -6,6 +6,7 @@ pub mod client;
 mod error;
 mod event;
 pub mod hub;
+mod proxy;
 pub mod rt;
 pub mod server;
 mod stream;

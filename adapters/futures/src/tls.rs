@@ -16,7 +16,6 @@ use futures_rustls::rustls::client::danger::{
 };
 use futures_rustls::rustls::crypto::{self, CryptoProvider};
 use futures_rustls::rustls::{self, ClientConfig, DigitallySignedStruct, RootCertStore};
-use ssewire::http::Scheme;
 
 use crate::client::{Connector, Target};
 use crate::rt::Runtime;
@@ -341,8 +340,8 @@ impl ServerCertVerifier for AcceptAnything {
 }
 
 /// The [`Connector`] of `https://` URLs on runtime `R`: TCP, with TLS for `https://` targets
-/// (SNI, ALPN `http/1.1`, verified as its [`TlsConfig`] says); `http://` targets get plain
-/// TCP. What [`EventSource::new`](crate::EventSource::new) uses, with the default
+/// (SNI, ALPN `http/1.1`, verified as its [`TlsConfig`] says), through the proxy and tunnel
+/// a target names; `http://` targets get plain TCP. What [`EventSource::new`](crate::EventSource::new) uses, with the default
 /// [`TlsConfig`].
 pub struct TcpTls<R> {
     tls: futures_rustls::TlsConnector,
@@ -402,12 +401,19 @@ impl<R: Runtime> Connector for TcpTls<R> {
         &self,
         target: &Target<'_>,
     ) -> impl Future<Output = io::Result<Self::Stream>> + Send + 'static {
-        let scheme = target.url.scheme;
-        let (host, port) = (target.url.host.to_owned(), target.url.port);
+        let secure = target.is_tls();
+        let host = target.url.host.to_owned();
+        let info = crate::proxy::TargetInfo::of(target);
         let tls = self.tls.clone();
         async move {
-            let tcp = R::connect(&host, port).await?;
-            if scheme == Scheme::Http {
+            let info = info?;
+            let tcp =
+                crate::proxy::connect(
+                    &info,
+                    |host, port| async move { R::connect(&host, port).await },
+                )
+                .await?;
+            if !secure {
                 return Ok(MaybeTls::Plain(tcp));
             }
             let name = ServerName::try_from(host)

@@ -8,6 +8,8 @@ use std::time::Duration;
 use futures_lite::future::or;
 use ssewire_futures::rt::Runtime;
 
+pub(crate) mod tls;
+
 /// A runtime the tests can block on.
 pub(crate) trait Rt: Runtime + Sized {
     fn block_on<T>(future: impl Future<Output = T>) -> T;
