@@ -47,7 +47,7 @@ step "MSRV: the library crates with the Rust they declare (ssewire, ssewire-embe
 # Against Cargo.lock as it is: the dependencies' own rust-version counts. Libraries only: tests,
 # benches and examples need a recent stable. ssewire-embedded's feature `embassy` is left out:
 # embassy-net 0.9 (smoltcp 0.13) needs Rust 1.91, as its README says.
-cargo "+$msrv" check --locked -p ssewire --features std
+cargo "+$msrv" check --locked -p ssewire --features std,proxy
 cargo "+$msrv" check --locked -p ssewire-embedded
 cargo "+$msrv" check --locked -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf
 cargo "+$msrv_futures" check --locked -p ssewire-futures --all-features
@@ -75,7 +75,7 @@ cargo test --workspace --exclude ssewire-futures 2>&1 | tee "$log/test"
 # ssewire-futures on both runtimes (smol is its default feature, async-std the other).
 cargo test -p ssewire-futures --all-features 2>&1 | tee "$log/test-futures"
 # The embassy implementations, over two embassy-net stacks wired back to back.
-cargo test -p ssewire-embedded --features embassy --test embassy 2>&1 | tee "$log/test-embassy"
+cargo test -p ssewire-embedded --features embassy,proxy --lib --test embassy 2>&1 | tee "$log/test-embassy"
 # The core on a 32-bit target: the code paths microcontrollers build (byte-loop line scan, no
 # ASCII pre-checks, UTF-8 through one decoder, ...) under the whole suite, proptests included.
 cargo test -p ssewire --target i686-unknown-linux-gnu 2>&1 | tee "$log/test-32"

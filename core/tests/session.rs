@@ -873,6 +873,7 @@ fn a_redirect_out_of_tls_is_refused() {
 /// Through a forward proxy, an `http://` URL is requested in absolute form with the proxy's
 /// credentials; an `https://` one asks for a tunnel; `no_proxy` hosts go direct; a redirect
 /// picks the route of its own target.
+#[cfg(feature = "proxy")]
 #[test]
 fn proxies_route_each_target() {
     let proxies = Proxies::new()
@@ -931,6 +932,7 @@ fn proxies_route_each_target() {
 
 /// A proxy's `407` fails the session for good, through a tunnel or not; another refusal of a
 /// tunnel fails the attempt only.
+#[cfg(feature = "proxy")]
 #[test]
 fn a_proxy_that_wants_credentials_stops_the_session() {
     let proxies = Proxies::new()
@@ -969,6 +971,7 @@ fn a_proxy_that_wants_credentials_stops_the_session() {
     );
 }
 
+#[cfg(feature = "proxy")]
 #[test]
 fn proxy_settings_are_checked_when_made() {
     let client = || Client::new(vec![0; 2048], no_jitter(), 1);
@@ -1007,6 +1010,7 @@ fn proxy_settings_are_checked_when_made() {
     );
 }
 
+#[cfg(feature = "proxy")]
 #[test]
 fn no_proxy_matches_as_curl_does() {
     use ssewire::client::bypasses;
@@ -1060,4 +1064,15 @@ fn a_tunnel_opens_on_a_2xx_answer_only() {
         read_tunnel_response(long.as_bytes()),
         Err(TunnelError::Head(HeadError::TooLarge))
     );
+}
+
+/// Without the feature `proxy`, a session refuses any proxy rather than ignore it.
+#[cfg(not(feature = "proxy"))]
+#[test]
+fn without_the_feature_a_proxy_is_refused() {
+    let proxies = Proxies::new().http(Proxy::new("http://proxy.example:3128"));
+    let client = Client::new(vec![0; 2048], no_jitter(), 1);
+    let request = Request::new().proxies(proxies);
+    let made = Session::with_request(client, vec![0; 512], "http://a.example/", request);
+    assert_eq!(made.err(), Some(Error::Proxy(UrlError::UnsupportedScheme)));
 }

@@ -4,6 +4,8 @@
 
 #[path = "../../tests/tests/common/process.rs"]
 mod process;
+#[path = "../../tests/tests/common/tinyproxy.rs"]
+mod tinyproxy;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -130,6 +132,57 @@ fn sse_cat_gives_up_on_a_refused_connection() {
     let (code, stderr) = fails(&["--max-retries", "2", "--reconnect-ms", "10", &url]);
     assert_eq!(code, Some(3), "{stderr}");
     assert_eq!(stderr.matches("connecting failed").count(), 3, "{stderr}");
+}
+
+/// `sse-cat` with the proxy variables of the environment, as curl reads them, and with
+/// `--proxy` and `--noproxy`, which override them.
+#[test]
+fn sse_cat_goes_through_the_proxy_it_is_told_of() {
+    let ticker = Server::start(TICKER, &["--interval-ms", "20"]);
+    let url = format!("{}events", ticker.url);
+    let proxy = tinyproxy::Tinyproxy::start(None);
+    let nowhere = format!("http://127.0.0.1:{}", tinyproxy::free_port());
+    let sse_cat = |env: &[(&str, &str)], args: &[&str]| {
+        let mut command = Command::new(SSE_CAT);
+        for name in ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"] {
+            command.env_remove(name);
+        }
+        command.env_remove("no_proxy").env_remove("NO_PROXY");
+        command
+            .envs(env.iter().copied())
+            .args(["-n", "1", "--max-retries", "0"]);
+        run_bounded(command.args(args).arg(&url), TIMEOUT)
+    };
+    let output = sse_cat(&[("http_proxy", &proxy.url())], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(proxy.logged(&format!("GET {url} HTTP/1.1")));
+    // A proxy that is not there: the typed error, then the budget.
+    let output = sse_cat(&[("HTTP_PROXY", &nowhere)], &[]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("connecting to the proxy failed"));
+    // no_proxy from the environment, --noproxy, and --proxy '' each go direct.
+    for (env, args) in [
+        (
+            vec![("http_proxy", nowhere.as_str()), ("NO_PROXY", "127.0.0.1")],
+            vec![],
+        ),
+        (
+            vec![("http_proxy", nowhere.as_str())],
+            vec!["--noproxy", "*"],
+        ),
+        (vec![("http_proxy", nowhere.as_str())], vec!["--proxy", ""]),
+    ] {
+        let output = sse_cat(&env, &args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{env:?} {args:?}: {}",
+            text(&output.stderr)
+        );
+    }
+    // --proxy wins over the environment's.
+    let output = sse_cat(&[("http_proxy", &nowhere)], &["-x", &proxy.url()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
 }
 
 #[test]

@@ -214,6 +214,13 @@ fn resolve(target: &Target<'_>, endpoint: IpEndpoint) -> Result<IpEndpoint, Conn
     if url.scheme != Scheme::Http {
         return Err(ConnectError::Redirect);
     }
+    if let Some(via) = target.proxy() {
+        // A forward proxy (a tunnel is for https://, refused above), at an address: no DNS.
+        return match via.proxy.host.parse::<Ipv4Addr>() {
+            Ok(addr) if !via.tunnel => Ok(IpEndpoint::new(IpAddress::Ipv4(addr), via.proxy.port)),
+            _ => Err(ConnectError::Proxy),
+        };
+    }
     match target.origin {
         // The endpoint is where the URL's host and port are (its own port may differ: a NAT).
         Origin::Same => Ok(endpoint),
@@ -269,6 +276,9 @@ pub enum ConnectError {
     Busy,
     /// A redirect target the connector does not follow: see [`Connector`].
     Redirect,
+    /// A proxy the connector cannot reach: one named by a host name (there is no DNS here;
+    /// give its IPv4 address) (feature `proxy`).
+    Proxy,
     /// The connection did not open within the
     /// [`connect_timeout`](Connector::connect_timeout).
     Timeout,
@@ -283,6 +293,7 @@ impl fmt::Display for ConnectError {
         f.write_str(match self {
             ConnectError::Busy => "socket still in use",
             ConnectError::Redirect => "redirect target not followed",
+            ConnectError::Proxy => "proxy not reachable without dns",
             ConnectError::Timeout => "connection not opened in time",
             ConnectError::Tcp(_) => "tcp connection failed",
         })
@@ -414,6 +425,26 @@ pub async fn close(socket: &mut TcpSocket<'_>, timeout: Duration) -> Result<(), 
 mod tests {
     use super::*;
     use crate::http::Url;
+
+    /// A forward proxy at an address is where the connection goes; one by name cannot be.
+    #[cfg(feature = "proxy")]
+    #[test]
+    fn resolve_a_proxy() {
+        let own = IpEndpoint::new(IpAddress::Ipv4(Ipv4Addr::new(192, 0, 2, 1)), 8080);
+        let url = Url::parse("http://sensors.local:8080/events").unwrap();
+        let via = |proxy| {
+            let mut target = Target::new(url, &url);
+            target.via = Some(ssewire::client::Via {
+                proxy: Url::parse(proxy).unwrap(),
+                tunnel: false,
+                authorization: "",
+            });
+            resolve(&target, own)
+        };
+        let at = IpEndpoint::new(IpAddress::Ipv4(Ipv4Addr::new(10, 0, 0, 3)), 3128);
+        assert_eq!(via("http://10.0.0.3:3128"), Ok(at));
+        assert_eq!(via("http://proxy.local:3128"), Err(ConnectError::Proxy));
+    }
 
     #[test]
     fn resolve_redirect_target() {

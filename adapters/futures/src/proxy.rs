@@ -93,6 +93,12 @@ impl ProxyConfig {
         }
     }
 
+    /// The hosts reached without a proxy, as set.
+    #[must_use]
+    pub fn no_proxy_list(&self) -> &str {
+        &self.no_proxy
+    }
+
     /// The proxies the environment names, as curl and reqwest read it: `http_proxy` for
     /// `http://` URLs, `https_proxy` for `https://` ones, `all_proxy` for either when its
     /// own is not set, and `no_proxy`; each in lower case first, then upper case. Empty

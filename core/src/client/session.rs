@@ -2,7 +2,9 @@
 
 use core::fmt;
 
-use super::proxy::{Proxies, Proxy, TunnelError, Via};
+#[cfg(feature = "proxy")]
+use super::proxy::Proxy;
+use super::proxy::{Proxies, TunnelError, Via};
 use super::Request;
 use super::{Client, Duration, Failure, Instant, State};
 use crate::http::{
@@ -22,8 +24,8 @@ pub const MAX_RESPONSE_HEADERS: usize = 64;
 pub enum Error {
     /// The URL, or a redirect's `Location`, is not one the session can request.
     Url(UrlError),
-    /// A proxy's URL is not `http://host[:port]`, or the `no_proxy` list holds a control
-    /// character.
+    /// A proxy's URL is not `http://host[:port]` ([`UrlError::UnsupportedScheme`] for any
+    /// proxy without the feature `proxy`), or the `no_proxy` list holds a control character.
     Proxy(UrlError),
     /// The request head could not be written: a last event ID with a control character, or
     /// a head longer than the buffer.
@@ -92,6 +94,7 @@ pub enum Output {
 
 /// A connection to open, from [`Session::poll_connect`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Target<'a> {
     /// The URL requested (scheme, host, port): the original URL, or the one a redirect named.
     /// Without a proxy, connect to its host and port, in its scheme.
@@ -99,7 +102,9 @@ pub struct Target<'a> {
     /// How that server relates to the original URL's: for a connector that knows the
     /// address of that host only (no DNS).
     pub origin: Origin,
-    /// The proxy to connect to instead, if [`Proxies`](super::Proxies) say so.
+    /// The proxy to connect to instead, if [`Proxies`](super::Proxies) say so (feature
+    /// `proxy`).
+    #[cfg(feature = "proxy")]
     pub via: Option<Via<'a>>,
 }
 
@@ -118,14 +123,25 @@ impl<'a> Target<'a> {
         Target {
             url,
             origin,
+            #[cfg(feature = "proxy")]
             via: None,
         }
+    }
+
+    /// The proxy to connect to instead, if any: `via` with the feature
+    /// `proxy`, never without.
+    #[must_use]
+    pub fn proxy(&self) -> Option<Via<'a>> {
+        #[cfg(feature = "proxy")]
+        return self.via;
+        #[cfg(not(feature = "proxy"))]
+        None
     }
 
     /// The host and port to open a TCP connection to: the proxy's, or the URL's.
     #[must_use]
     pub fn address(&self) -> (&'a str, u16) {
-        match &self.via {
+        match &self.proxy() {
             Some(via) => (via.proxy.host, via.proxy.port),
             None => (self.url.host, self.url.port),
         }
@@ -138,14 +154,14 @@ impl<'a> Target<'a> {
         self.url.scheme == Scheme::Https
     }
 
-    /// Writes the `CONNECT` request for a tunnel through [`via`](Target::via) into `buf`,
+    /// Writes the `CONNECT` request for a tunnel through [`proxy`](Target::proxy) into `buf`,
     /// if the target goes through one, and returns its length.
     ///
     /// # Errors
     ///
     /// As [`Tunnel::encode`](http::Tunnel::encode).
     pub fn tunnel_request(&self, buf: &mut [u8]) -> Option<Result<usize, WriteError>> {
-        let via = self.via.filter(|via| via.tunnel)?;
+        let via = self.proxy().filter(|via| via.tunnel)?;
         let tunnel = http::Tunnel::new(self.url.host, self.url.port);
         Some(tunnel.authorization(via.authorization).encode(buf))
     }
@@ -316,8 +332,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         let parsed = Url::parse(url).map_err(Error::Url)?;
         let lines = HeaderLines(request.headers);
         let lines_len = lines.encoded_len().map_err(Error::Request)?;
-        let proxies = request.proxies;
-        let proxy_parts = proxy_parts(&proxies)?;
+        let proxy_parts = proxy_parts(&request.proxies)?;
+        // No bytes at all without a proxy (a `no_proxy` alone changes nothing).
+        let proxied = request.proxies.http.is_some() || request.proxies.https.is_some();
+        let proxy_parts = proxy_parts.get(..if proxied { proxy_parts.len() } else { 0 });
+        let proxy_parts = proxy_parts.unwrap_or_default();
         let proxy_len = proxy_parts.iter().map(|part| part.len() + 1).sum();
         let too_small = Error::Request(WriteError::BufferTooSmall);
         let (url_len, method_len, body_len) = (url.len(), request.method.len(), request.body.len());
@@ -498,10 +517,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         let (origin, target) = resolve(url, self.client.connect().location).ok()?;
         let start = self.url_len + self.method_len + self.lines_len;
         let proxies = self.buf.as_ref().get(start..start + self.proxy_len);
-        Some(Target {
+        #[cfg(feature = "proxy")]
+        return Some(Target {
             via: route(proxies.unwrap_or_default(), &target),
             ..Target::new(target, &origin)
-        })
+        });
+        #[cfg(not(feature = "proxy"))]
+        {
+            let _ = proxies;
+            Some(Target::new(target, &origin))
+        }
     }
 
     /// The connection asked for by [`poll_connect`](Session::poll_connect) is open: the request
@@ -613,7 +638,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         }
     }
 
-    /// The proxy of [`Target::via`] did not open the tunnel: a `407` fails the session for
+    /// The proxy of [`Target::proxy`] did not open the tunnel: a `407` fails the session for
     /// good ([`Failure::ProxyAuthentication`]: the credentials will not change), anything
     /// else fails the attempt as [`handle_io_error`](Session::handle_io_error) does.
     pub fn handle_tunnel_error(&mut self, now: Instant, error: TunnelError) {
@@ -842,14 +867,27 @@ fn head<'a>(
         .query(url.query)
         .last_event_id(last_event_id)
         .lines(lines);
-    match via {
-        Some(via) if !via.tunnel => request.via_proxy(via.authorization),
-        _ => request,
+    #[cfg(feature = "proxy")]
+    if let Some(via) = via.filter(|via| !via.tunnel) {
+        return request.via_proxy(via.authorization);
     }
+    #[cfg(not(feature = "proxy"))]
+    let _ = via;
+    request
 }
 
 /// The parts of `proxies` kept in the buffer, one per line, checked: the URLs parse, and no
-/// part holds a control character (a line end least of all).
+/// part holds a control character (a line end least of all). Without the feature `proxy`,
+/// a proxy is refused.
+#[cfg(not(feature = "proxy"))]
+fn proxy_parts<'a>(proxies: &Proxies<'a>) -> Result<[&'a str; 0], Error> {
+    if proxies.http.is_some() || proxies.https.is_some() {
+        return Err(Error::Proxy(UrlError::UnsupportedScheme));
+    }
+    Ok([])
+}
+
+#[cfg(feature = "proxy")]
 fn proxy_parts<'a>(proxies: &Proxies<'a>) -> Result<[&'a str; 5], Error> {
     let (http, https) = (proxies.http, proxies.https);
     for proxy in [http, https].into_iter().flatten() {
@@ -873,7 +911,14 @@ fn proxy_parts<'a>(proxies: &Proxies<'a>) -> Result<[&'a str; 5], Error> {
     Ok([http_url, http_auth, https_url, https_auth, proxies.no_proxy])
 }
 
-/// How `target` is reached with the proxies kept in `block` (see [`proxy_parts`]).
+/// How `target` is reached with the proxies kept in `block` (see [`proxy_parts`]); none
+/// without the feature `proxy`.
+#[cfg(not(feature = "proxy"))]
+fn route<'a>(_: &'a [u8], _: &Url<'_>) -> Option<Via<'a>> {
+    None
+}
+
+#[cfg(feature = "proxy")]
 fn route<'a>(block: &'a [u8], target: &Url<'_>) -> Option<Via<'a>> {
     let mut parts = as_str(block).split('\n');
     let mut next = || parts.next().unwrap_or_default();

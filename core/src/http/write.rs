@@ -557,7 +557,9 @@ pub struct Request<'a> {
     /// Header lines checked and encoded already ([`HeaderLines`]), written after `headers`.
     lines: &'a [u8],
     /// `http://` and the host before the path: a request to a forward proxy.
+    #[cfg(feature = "proxy")]
     absolute: bool,
+    #[cfg(feature = "proxy")]
     proxy_authorization: &'a str,
 }
 
@@ -585,7 +587,9 @@ impl<'a> Request<'a> {
             last_event_id: "",
             headers: &[],
             lines: &[],
+            #[cfg(feature = "proxy")]
             absolute: false,
+            #[cfg(feature = "proxy")]
             proxy_authorization: "",
         }
     }
@@ -593,6 +597,8 @@ impl<'a> Request<'a> {
     /// Writes the target in absolute form (`GET http://host/path HTTP/1.1`), as a request to
     /// a forward proxy must be, with a `Proxy-Authorization` header unless `authorization` is
     /// empty (such as `Basic dXNlcjpwYXNz`). Default: the origin form (`GET /path HTTP/1.1`).
+    /// Feature `proxy`.
+    #[cfg(feature = "proxy")]
     pub const fn via_proxy(self, authorization: &'a str) -> Self {
         Request {
             absolute: true,
@@ -678,6 +684,7 @@ impl<'a> Request<'a> {
         if !self.last_event_id.bytes().all(is_field_char) {
             return Err(WriteError::InvalidLastEventId);
         }
+        #[cfg(feature = "proxy")]
         if !self.proxy_authorization.bytes().all(is_field_char) {
             return Err(WriteError::InvalidHeaderValue);
         }
@@ -691,6 +698,7 @@ impl Writes for Request<'_> {
     fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
         out.put(self.method.as_bytes());
         out.put(b" ");
+        #[cfg(feature = "proxy")]
         if self.absolute {
             out.put(b"http://");
             out.put(self.host.as_bytes());
@@ -710,6 +718,7 @@ impl Writes for Request<'_> {
         if let Some(len) = self.content_length {
             field(out, "Content-Length", decimal(len, &mut [0; 20]));
         }
+        #[cfg(feature = "proxy")]
         if !self.proxy_authorization.is_empty() {
             field(
                 out,

@@ -51,6 +51,12 @@ Options:
                             send this request header (repeatable)
       --cacert PATH         trust the certificates in this PEM file too (a private CA)
   -k, --insecure            accept any certificate: for a test server only, never more
+  -x, --proxy URL           go through this HTTP proxy (http://[user:pass@]host[:port]): a
+                            CONNECT tunnel for https://; '' for none [default: from
+                            http_proxy, https_proxy, all_proxy, as curl]
+      --noproxy LIST        hosts reached without the proxy, comma-separated: names (and
+                            their subdomains), IP addresses, CIDR blocks, '*' [default:
+                            no_proxy]
       --last-event-id ID    resume from this event ID (sent as Last-Event-ID)
       --max-retries N       give up after N failed reconnection attempts in a row
                             [default: never, like a browser]
@@ -97,6 +103,8 @@ struct Options {
     reconnect_ms: Option<u64>,
     read_timeout_ms: Option<u64>,
     tls: TlsFlags,
+    proxy: Option<String>,
+    noproxy: Option<String>,
     method: Option<String>,
     body: Option<Vec<u8>>,
     comments: bool,
@@ -115,6 +123,8 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
         reconnect_ms: None,
         read_timeout_ms: None,
         tls: TlsFlags::default(),
+        proxy: None,
+        noproxy: None,
         method: None,
         body: None,
         comments: false,
@@ -155,6 +165,8 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
             }
             Arg::Long("cacert") => options.tls.cacert = Some(args.value("--cacert")?),
             Arg::Long("insecure") | Arg::Short('k') => options.tls.insecure = true,
+            Arg::Long("proxy") | Arg::Short('x') => options.proxy = Some(args.value("--proxy")?),
+            Arg::Long("noproxy") => options.noproxy = Some(args.value("--noproxy")?),
             Arg::Long("method") | Arg::Short('X') => {
                 options.method = Some(args.value("--method")?);
             }
@@ -223,6 +235,9 @@ fn main() {
     if let Some(body) = &options.body {
         config = config.body(body.clone());
     }
+    if let Some(proxy) = proxies(&options) {
+        config = config.proxy(proxy);
+    }
     let source = match options.tls.event_source(&options.url, config) {
         Ok(source) => source,
         Err(error) => {
@@ -231,6 +246,25 @@ fn main() {
         }
     };
     exit(smol::block_on(run(source, &options)));
+}
+
+/// The proxies `--proxy` and `--noproxy` ask for, if they change the environment's.
+fn proxies(options: &Options) -> Option<client::ProxyConfig> {
+    let proxy = match options.proxy.as_deref() {
+        Some("") => return Some(client::ProxyConfig::none()),
+        Some(url) => client::ProxyConfig::all(url),
+        None if options.noproxy.is_some() => client::ProxyConfig::from_env(),
+        None => return None,
+    };
+    Some(match &options.noproxy {
+        Some(list) => proxy.no_proxy(list),
+        None if options.proxy.is_some() => {
+            // As curl: the environment's no_proxy still counts with --proxy.
+            let env = client::ProxyConfig::from_env();
+            proxy.no_proxy(env.no_proxy_list())
+        }
+        None => proxy,
+    })
 }
 
 /// Prints the events of `source` until it stops or `--count` is reached; the exit status.
@@ -413,6 +447,10 @@ mod tests {
             "{}",
             "--comments",
             "-q",
+            "-x",
+            "http://p:3128",
+            "--noproxy",
+            "localhost",
             "http://h/",
         ]);
         assert_eq!(all.format, Format::Json);
@@ -429,6 +467,13 @@ mod tests {
         assert_eq!(all.reconnect_ms, Some(10));
         assert_eq!(all.read_timeout_ms, Some(5000));
         assert_eq!(all.method.as_deref(), Some("REPORT"));
+        assert_eq!(
+            proxies(&all),
+            Some(client::ProxyConfig::all("http://p:3128").no_proxy("localhost"))
+        );
+        assert_eq!(proxies(&defaults), None);
+        let off = options(&["--proxy", "", "u"]);
+        assert_eq!(proxies(&off), Some(client::ProxyConfig::none()));
         assert_eq!(all.body.as_deref(), Some(&b"{}"[..]));
         assert_eq!(
             parse_all(&["-d", "a", "--data-file", "f", "u"]),
