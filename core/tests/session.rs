@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use ssewire::client::{
-    Client, Config, Duration, Error, Failure, Instant, Proxies, Proxy, Request, Session, State,
-    TunnelError, Update,
+    Client, Coding, Codings, Config, Decode, DecodeError, Duration, Error, Failure, Instant,
+    Output, Proxies, Proxy, Request, Session, State, TunnelError, Update,
 };
 use ssewire::http::{ChunkedError, HeadError, UrlError, WriteError};
 use ssewire::parse::Item;
@@ -1075,4 +1075,176 @@ fn without_the_feature_a_proxy_is_refused() {
     let request = Request::new().proxies(proxies);
     let made = Session::with_request(client, vec![0; 512], "http://a.example/", request);
     assert_eq!(made.err(), Some(Error::Proxy(UrlError::UnsupportedScheme)));
+}
+
+/// A toy coding for the session's side of decoding: each byte XOR 0x5A; `!` is corrupt. It
+/// gives at most 3 bytes of output at a time, as a real decoder bounds its output.
+#[derive(Default)]
+struct Xor {
+    out: Vec<u8>,
+    starts: Vec<Coding>,
+}
+
+impl Decode for Xor {
+    fn start(&mut self, coding: Coding) {
+        self.out.clear();
+        self.starts.push(coding);
+    }
+
+    fn decode(&mut self, input: &[u8]) -> Result<usize, DecodeError> {
+        let room = 3usize.saturating_sub(self.out.len());
+        let take = input.len().min(room);
+        for &b in &input[..take] {
+            if b == b'!' {
+                return Err(DecodeError);
+            }
+            self.out.push(b ^ 0x5A);
+        }
+        Ok(take)
+    }
+
+    fn output(&self) -> &[u8] {
+        &self.out
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.out.drain(..n);
+    }
+}
+
+fn xor(text: &str) -> Vec<u8> {
+    text.bytes().map(|b| b ^ 0x5A).collect()
+}
+
+/// Receives `bytes`, `step` at a time, decoding with `decoder`; what the session reports.
+fn receive_decoded(sim: &mut Sim, decoder: &mut Xor, bytes: &[u8], step: usize) -> Vec<Got> {
+    let mut got = Vec::new();
+    let mut rest = bytes;
+    loop {
+        if sim.session.poll_disconnect() {
+            got.push(Got::Disconnect);
+        }
+        match sim.session.poll_ready_with(sim.now, decoder) {
+            Some(Ok(output)) => got.push(match (output, &sim.session) {
+                (Output::Open, _) => Got::Open,
+                (Output::Item(ready), session) => match session.client().resolve(ready) {
+                    Item::Event(e) => ev(e.data, e.last_event_id),
+                    Item::Comment(c) => Got::Comment(c.to_owned()),
+                    Item::Retry(ms) => Got::Retry(ms),
+                },
+            }),
+            Some(Err(error)) => got.push(Got::Error(error)),
+            None => {
+                let window = sim.session.poll_read().filter(|_| !rest.is_empty());
+                let Some(window) = window else {
+                    if sim.session.poll_disconnect() {
+                        got.push(Got::Disconnect);
+                    }
+                    break;
+                };
+                let n = rest.len().min(step).min(window.len());
+                window[..n].copy_from_slice(&rest[..n]);
+                rest = &rest[n..];
+                sim.session.handle_received(sim.now, n);
+            }
+        }
+    }
+    got
+}
+
+/// A compressed stream in a coding the caller decodes goes through its decoder, started
+/// afresh for each stream, at every read size; `Accept-Encoding` asks for what it decodes.
+#[test]
+fn a_compressed_stream_goes_through_the_decoder() {
+    let body = "retry: 50\nid: 1\ndata: one\n\ndata: two\ndata: lines\n\n";
+    let compressed = xor(body);
+    let mut chunked =
+        format!("{OPEN_TYPE}Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .into_bytes();
+    for piece in compressed.chunks(7) {
+        chunked.extend(format!("{:x}\r\n", piece.len()).bytes());
+        chunked.extend(piece);
+        chunked.extend(b"\r\n");
+    }
+    chunked.extend(b"0\r\n\r\n");
+    let expected = vec![
+        Got::Open,
+        Got::Retry(50),
+        ev("one", "1"),
+        ev("two\nlines", "1"),
+        Got::Disconnect,
+    ];
+    for step in [1, 2, 5, 64, chunked.len()] {
+        let config = no_jitter().decodes(Codings::GZIP_DEFLATE);
+        let mut sim = Sim::new("http://a.example/events", &[], config);
+        let (_, sent) = sim.request();
+        assert_eq!(
+            sent,
+            request(
+                "/events",
+                "a.example",
+                None,
+                "Accept-Encoding: gzip, deflate\r\n"
+            )
+        );
+        let mut decoder = Xor::default();
+        assert_eq!(
+            receive_decoded(&mut sim, &mut decoder, &chunked, step),
+            expected,
+            "{step}"
+        );
+        // The next stream: close-delimited, deflate, from a fresh decoder state.
+        assert_eq!(sim.wait(), 50);
+        sim.request();
+        let mut close = format!("{OPEN_TYPE}Content-Encoding: Deflate\r\n\r\n").into_bytes();
+        close.extend(xor("data: three\n\n"));
+        let got = receive_decoded(&mut sim, &mut decoder, &close, step);
+        assert_eq!(got, [Got::Open, ev("three", "1")], "{step}");
+        assert_eq!(decoder.starts, [Coding::Gzip, Coding::Deflate]);
+    }
+}
+
+/// Corrupt compressed bytes, or a compressed stream read without a decoder, are reported and
+/// the connection dropped; a coding the caller does not decode fails for good.
+#[test]
+fn a_compressed_stream_that_cannot_be_read_is_reported() {
+    let head = format!("{OPEN_TYPE}Content-Encoding: gzip\r\n\r\n").into_bytes();
+    let mut corrupt = head.clone();
+    corrupt.extend(xor("data: a\n\n"));
+    corrupt.extend(b"!!");
+    let config = no_jitter().decodes(Codings::NONE.with(Coding::Gzip));
+    let mut sim = Sim::new("http://a.example/events", &[], config);
+    let (_, sent) = sim.request();
+    assert!(sent.contains("\r\nAccept-Encoding: gzip\r\n"), "{sent}");
+    let got = receive_decoded(&mut sim, &mut Xor::default(), &corrupt, 1000);
+    assert_eq!(
+        got,
+        [
+            Got::Open,
+            ev("a", ""),
+            Got::Error(Error::Decode(DecodeError)),
+            Got::Disconnect
+        ]
+    );
+    assert_eq!(sim.session.state(), State::Connecting);
+    // Without a decoder (poll_ready): not taken for events.
+    assert_eq!(sim.wait(), 3000);
+    sim.request();
+    assert_eq!(
+        sim.receive(&corrupt, 1000),
+        [
+            Got::Open,
+            Got::Error(Error::Decode(DecodeError)),
+            Got::Disconnect
+        ]
+    );
+    // Deflate, which this caller does not decode.
+    assert_eq!(sim.wait(), 3000);
+    sim.request();
+    let deflate = format!("{OPEN_TYPE}Content-Encoding: deflate\r\n\r\n");
+    assert_eq!(sim.receive(deflate.as_bytes(), 1000), [Got::Disconnect]);
+    assert_eq!(
+        sim.session.client().poll_failure(),
+        Some(Failure::ContentEncoding)
+    );
 }

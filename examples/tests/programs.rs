@@ -413,7 +413,7 @@ fn sse_cat_posts_a_body_and_reconnects_a_silent_stream() {
         format!(
             "POST /v1/chat HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\
              Cache-Control: no-cache\r\n{id}Content-Length: {}\r\n\
-             Content-Type: application/json\r\n\r\n{body}",
+             Accept-Encoding: gzip, deflate\r\nContent-Type: application/json\r\n\r\n{body}",
             body.len()
         )
     };

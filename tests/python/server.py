@@ -1,3 +1,13 @@
+class GzipOnly:
+    """/gzip/events: compressed, or refused, so that a client that did not ask fails. (An
+    instance, not a function: Starlette gives a function a request, an instance the ASGI
+    call.)"""
+
+    async def __call__(self, scope, receive, send):
+        if "gzip" not in Headers(scope=scope).get("accept-encoding", ""):
+            await PlainTextResponse("ask for gzip", status_code=406)(scope, receive, send)
+            return
+        await gzipped(scope, receive, send)
 """A known Server-Sent Events stream served by sse-starlette on uvicorn, for tests/tests/python.rs.
 
     python server.py        # prints `listening on http://127.0.0.1:PORT/`, then serves
@@ -11,6 +21,10 @@ Each request resumes after the event named by its `Last-Event-ID` header, so a c
 reconnects as browsers do gets every event exactly once. The last response (from ID 6 on)
 sends keep-alive pings (comments) every 0.2 s, and stays open after the last event until the
 client leaves.
+
+GET /gzip/events serves the same stream through Starlette's GZipMiddleware, made to compress
+event streams too (it leaves them alone by default): gzip, with a sync flush after each
+message; a request whose `Accept-Encoding` does not name gzip gets a 406.
 
 GET /seen answers the `Last-Event-ID` header of each /events request so far, in order, as a
 JSON list (null where there was none).
@@ -29,8 +43,10 @@ import threading
 import uvicorn
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route, request_response
 
 # sse-starlette's default; written out so that the test keeps exercising CRLF if it changes.
 SEP = "\r\n"
@@ -108,7 +124,23 @@ async def seen_ids(request):
     return JSONResponse(seen)
 
 
-app = Starlette(routes=[Route("/events", events), Route("/seen", seen_ids)])
+gzipped = GZipMiddleware(request_response(events), minimum_size=0, exclude_content_types=())
+
+
+async def gzip_only(scope, receive, send):
+    """/gzip/events: compressed, or refused, so that a client that did not ask fails."""
+    if "gzip" not in Headers(scope=scope).get("accept-encoding", ""):
+        await PlainTextResponse("ask for gzip", status_code=406)(scope, receive, send)
+        return
+    await gzipped(scope, receive, send)
+
+app = Starlette(
+    routes=[
+        Route("/events", events),
+        Route("/gzip/events", GzipOnly()),
+        Route("/seen", seen_ids),
+    ]
+)
 
 
 def exit_when_stdin_closes():

@@ -124,7 +124,11 @@ impl Server {
     }
 
     fn url(&self) -> String {
-        format!("http://{}/events", self.addr)
+        self.url_of("/events")
+    }
+
+    fn url_of(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
     }
 
     /// The `Last-Event-ID` headers of the `/events` requests so far (`null` for none).
@@ -150,12 +154,17 @@ impl Drop for Server {
 /// A `GET` of `path` on a connection of its own, read until the server closes it (or
 /// [`TIMEOUT`] passes without a byte): the raw response, head and body.
 fn request(addr: SocketAddr, path: &str) -> Vec<u8> {
+    request_with(addr, path, "")
+}
+
+/// [`request`] with `extra` header lines (each ending in CRLF).
+fn request_with(addr: SocketAddr, path: &str, extra: &str) -> Vec<u8> {
     let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT).unwrap();
     stream.set_read_timeout(Some(TIMEOUT)).unwrap();
     stream.set_write_timeout(Some(TIMEOUT)).unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n"
     )
     .unwrap();
     let mut response = Vec::new();
@@ -220,9 +229,27 @@ impl Seen {
 
 #[test]
 fn event_source_gets_every_event_once_across_drops() {
+    every_event_once_across_drops("/events");
+}
+
+/// The same through Starlette's gzip middleware: the client asks for gzip (the server
+/// answers 406 otherwise), decodes each event as it is flushed, and nothing else changes.
+#[test]
+fn a_gzipped_stream_gives_every_event_once_across_drops() {
+    let server = Server::start();
+    let response = request_with(server.addr, "/gzip/events", "Accept-Encoding: gzip\r\n");
+    let head = String::from_utf8_lossy(&response).to_ascii_lowercase();
+    let head = head.split("\r\n\r\n").next().unwrap_or_default();
+    assert!(head.contains("\r\ncontent-encoding: gzip"), "{head}");
+    drop(server);
+    every_event_once_across_drops("/gzip/events");
+}
+
+/// Follows `path` with the ssewire client and checks everything it yielded.
+fn every_event_once_across_drops(path: &str) {
     let server = Server::start();
     let config = client::Config::new().retry_budget(Some(5));
-    let mut source = EventSource::new::<Smol>(&server.url(), config).unwrap();
+    let mut source = EventSource::new::<Smol>(&server.url_of(path), config).unwrap();
     let mut events = Vec::new();
     let mut log: Vec<(Instant, Seen)> = Vec::new();
     let finished = smol::block_on(future::or(

@@ -6,6 +6,8 @@ pub mod client;
 mod error;
 mod event;
 pub mod hub;
+#[cfg(feature = "gzip")]
+mod inflate;
 mod proxy;
 pub mod rt;
 pub mod server;

@@ -974,10 +974,16 @@ fn a_post_body_is_sent_on_every_connection<R: Rt>() {
             assert_eq!(next_event(&mut source).await.data, data);
         }
         let requests = requests.lock().unwrap().clone();
+        // Compressed streams are asked for when they can be decoded (feature gzip).
+        let codings = if cfg!(feature = "gzip") {
+            "Accept-Encoding: gzip, deflate\r\n"
+        } else {
+            ""
+        };
         let request = |id: &str| {
             format!(
                 "POST /v1/chat HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\
-                 Cache-Control: no-cache\r\n{id}Content-Length: {}\r\n\
+                 Cache-Control: no-cache\r\n{id}Content-Length: {}\r\n{codings}\
                  Content-Type: application/json\r\n\r\n{body}",
                 body.len()
             )

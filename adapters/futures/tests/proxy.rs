@@ -2,6 +2,8 @@
 //! for each test, on smol and on async-std: absolute-form requests for `http://`, `CONNECT`
 //! tunnels for `https://`, Basic credentials, `no_proxy`, and each proxy failure typed.
 
+#![cfg(feature = "tls")]
+
 mod common;
 #[path = "../../../tests/tests/common/tinyproxy.rs"]
 mod tinyproxy;

@@ -2,6 +2,8 @@
 //! certificates made at test time: a private CA, and server certificates good, expired and
 //! for another name; a server that asks for a client certificate.
 
+#![cfg(feature = "tls")]
+
 mod common;
 
 use futures_lite::StreamExt;

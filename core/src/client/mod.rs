@@ -49,6 +49,12 @@
 //! [`Config::retry_server_errors`] retries `5xx` and `429` responses (honouring `Retry-After`)
 //! instead of failing.
 //!
+//! A compressed stream (`Content-Encoding`) is read only in a coding the caller decodes
+//! ([`Config::decodes`], sent as `Accept-Encoding`; the decoder goes to
+//! [`Session::poll_ready_with`], see [`Decode`]); in any other, the stream fails for good
+//! ([`Failure::ContentEncoding`]). HTTP proxies are the [`Session`]'s with the feature
+//! `proxy` ([`Proxies`]).
+//!
 //! # Example
 //!
 //! A whole life cycle with a fake clock and canned responses:
@@ -99,9 +105,11 @@ use core::{fmt, ops};
 use crate::http::{BodyDecoder, ChunkedError, Progress, ResponseHead};
 use crate::parse::{Item, Limits, ParseError, Parser, Ready};
 
+mod decode;
 mod proxy;
 mod session;
 
+pub use decode::{Coding, Codings, Decode, DecodeError, NoDecoding};
 pub use proxy::{
     bypasses, read_tunnel_response, Proxies, Proxy, TunnelError, Via, MAX_TUNNEL_RESPONSE,
 };
@@ -212,6 +220,10 @@ pub struct Config {
     pub max_location: usize,
     /// Limits for the event parser; its data gets the storage left. Default: [`Limits::DEFAULT`].
     pub limits: Limits,
+    /// The content codings the caller decodes, asked for with `Accept-Encoding` (see
+    /// [`Session::poll_ready_with`]); a stream in another coding fails
+    /// ([`Failure::ContentEncoding`]). Default: [`Codings::NONE`].
+    pub decodes: Codings,
 }
 
 impl Config {
@@ -230,6 +242,7 @@ impl Config {
             retry_server_errors: false,
             max_location: 256,
             limits: Limits::DEFAULT,
+            decodes: Codings::NONE,
         }
     }
 
@@ -321,6 +334,11 @@ impl Config {
     /// Sets the limits of the event parser.
     pub const fn limits(self, limits: Limits) -> Self {
         Config { limits, ..self }
+    }
+
+    /// Sets the content codings the caller decodes.
+    pub const fn decodes(self, decodes: Codings) -> Self {
+        Config { decodes, ..self }
     }
 
     /// The storage, in bytes, that gives a [`Client`] exactly these settings: the
@@ -418,8 +436,9 @@ pub enum Failure {
     Status(u16),
     /// The response is not `text/event-stream`.
     ContentType,
-    /// The stream is compressed (`Content-Encoding: gzip` or another coding), which this
-    /// client does not decode; it never asks for one (no `Accept-Encoding`).
+    /// The stream is compressed (`Content-Encoding`) in a coding the caller does not decode
+    /// ([`Config::decodes`]): a stream the server should not have sent, since
+    /// `Accept-Encoding` asked only for those (or, with none, sent no `Accept-Encoding`).
     ContentEncoding,
     /// A redirect without a `Location` (or one longer than [`Config::max_location`]).
     BadRedirect,
@@ -509,14 +528,32 @@ pub struct Client<B> {
     abort: bool,
     /// A wait to reconnect began that [`poll_wait`](Client::poll_wait) did not report yet.
     wait_begun: bool,
-    /// Why the body framing of the last connection broke, until taken.
-    malformed: Option<ChunkedError>,
+    /// Why the body of the last connection broke, until taken.
+    pub(crate) fault: Option<Fault>,
+    /// The open stream's content coding, if compressed.
+    coding: Option<Compressed>,
     /// The reconnection time: `initial_delay` until the server sends `retry`.
     retry: Duration,
     /// Attempts in a row that did not end in a healthy connection.
     failures: u32,
     redirects: u8,
     rng: u64,
+}
+
+/// Why the body of a connection broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// Its chunked framing.
+    Framing(ChunkedError),
+    /// Its compressed bytes.
+    Corrupt,
+}
+
+/// A compressed stream's coding, and whether its decoder was started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compressed {
+    Fresh(Coding),
+    Started(Coding),
 }
 
 /// Storage after its first `start` bytes: the parser's part of a client's storage.
@@ -555,7 +592,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             failure: None,
             abort: false,
             wait_begun: false,
-            malformed: None,
+            fault: None,
+            coding: None,
             retry: config.initial_delay,
             failures: 0,
             redirects: 0,
@@ -677,17 +715,19 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         match head.status {
             100 | 102 | 103 => {}
             200 if head.is_event_stream() && head.is_encoded() => {
-                self.fail(Failure::ContentEncoding);
+                // One coding the caller decodes, or none of this.
+                let coding = head
+                    .content_encoding
+                    .and_then(|c| Coding::from_name(c.trim_ascii().as_bytes()));
+                match coding.filter(|&coding| self.config.decodes.contains(coding)) {
+                    Some(coding) => {
+                        self.open(now, head);
+                        self.coding = Some(Compressed::Fresh(coding));
+                    }
+                    None => self.fail(Failure::ContentEncoding),
+                }
             }
-            200 if head.is_event_stream() => {
-                self.phase = Phase::Open {
-                    since: now,
-                    delivered: false,
-                };
-                self.body = BodyDecoder::new(head.body);
-                self.redirects = 0;
-                self.parser.reset();
-            }
+            200 if head.is_event_stream() => self.open(now, head),
             200 => self.fail(Failure::ContentType),
             204 => self.fail(Failure::NoContent),
             407 => self.fail(Failure::ProxyAuthentication),
@@ -727,12 +767,55 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         now: Instant,
         body: &mut &[u8],
     ) -> Option<Result<Ready, ParseError>> {
+        self.handle_body_ready_with(now, body, &mut NoDecoding)
+    }
+
+    /// [`handle_body_ready`](Client::handle_body_ready) for a stream that may be compressed:
+    /// a body in a [`Coding`] goes through `decoder` ([`content_coding`](Client::content_coding)
+    /// says which), started afresh for each stream. Corrupt input ends the connection as a
+    /// broken framing does. Call it with an empty `body` too while the decoder holds output.
+    pub fn handle_body_ready_with<D: Decode>(
+        &mut self,
+        now: Instant,
+        body: &mut &[u8],
+        decoder: &mut D,
+    ) -> Option<Result<Ready, ParseError>> {
         let Phase::Open { delivered, .. } = &mut self.phase else {
             *body = &[];
             return None;
         };
         *delivered |= !body.is_empty();
-        match self.body.feed_ready(&mut self.parser, body) {
+        let progress = match self.coding {
+            Some(compressed) if D::ACTIVE => {
+                if let Compressed::Fresh(coding) = compressed {
+                    decoder.start(coding);
+                    self.coding = Some(Compressed::Started(coding));
+                }
+                let mut sink = decode::Decoding {
+                    decoder,
+                    parser: &mut self.parser,
+                    failed: false,
+                };
+                // What was decoded already goes first: the framing may have ended after it.
+                let progress = match sink.drain() {
+                    Some(ready) => Progress::Item(ready),
+                    None => self.body.feed_into(&mut sink, body),
+                };
+                if sink.failed {
+                    self.fault = Some(Fault::Corrupt);
+                    Progress::End
+                } else {
+                    progress
+                }
+            }
+            // Compressed, and no decoder to read it with: not events.
+            Some(_) => {
+                self.fault = Some(Fault::Corrupt);
+                Progress::End
+            }
+            None => self.body.feed_ready(&mut self.parser, body),
+        };
+        match progress {
             Progress::Item(ready) => {
                 if let Ok(ms) = ready.as_ref().map(Ready::retry) {
                     self.retry = ms.map_or(self.retry, Duration::from_millis);
@@ -742,7 +825,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             Progress::NeedMore => None,
             ended @ (Progress::End | Progress::Malformed(_)) => {
                 if let Progress::Malformed(error) = ended {
-                    self.malformed = Some(error);
+                    self.fault = Some(Fault::Framing(error));
                 }
                 // Done with this connection: what is left of `body` is not the stream's.
                 *body = &[];
@@ -750,6 +833,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
                 self.connection_lost(now);
                 None
             }
+        }
+    }
+
+    /// The content coding of the open stream, if it is compressed (see
+    /// [`Config::decodes`]).
+    #[must_use]
+    pub fn content_coding(&self) -> Option<Coding> {
+        match self.phase {
+            Phase::Open { .. } => match self.coding? {
+                Compressed::Fresh(coding) | Compressed::Started(coding) => Some(coding),
+            },
+            _ => None,
         }
     }
 
@@ -813,7 +908,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         self.location_len = None;
         self.redirects = 0;
         self.abort = false;
-        self.malformed = None;
+        self.fault = None;
         self.wait_begun = false;
         self.phase = Phase::Connect;
     }
@@ -883,6 +978,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             self.random() % (jitter_span + 1)
         };
         Duration::from_millis(backed_off.saturating_add(jitter))
+    }
+
+    /// The stream of `head` opened.
+    fn open(&mut self, now: Instant, head: &ResponseHead<'_>) {
+        self.phase = Phase::Open {
+            since: now,
+            delivered: false,
+        };
+        self.body = BodyDecoder::new(head.body);
+        self.coding = None;
+        self.redirects = 0;
+        self.parser.reset();
     }
 
     fn redirect(&mut self, location: Option<&str>) {

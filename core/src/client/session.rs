@@ -7,6 +7,7 @@ use super::proxy::Proxy;
 use super::proxy::{Proxies, TunnelError, Via};
 use super::Request;
 use super::{Client, Duration, Failure, Instant, State};
+use super::{Decode, DecodeError, Fault, NoDecoding};
 use crate::http::{
     self, ChunkedError, HeadError, HeaderLines, Scheme, Url, UrlError, WriteError, EMPTY_HEADER,
 };
@@ -48,6 +49,9 @@ pub enum Error {
     Body(ChunkedError),
     /// An event is over a parser limit; it is dropped and reading goes on.
     Parse(ParseError),
+    /// The compressed body is corrupt, or compressed while no decoder was given
+    /// ([`Session::poll_ready`] rather than [`Session::poll_ready_with`]).
+    Decode(DecodeError),
 }
 
 impl fmt::Display for Error {
@@ -63,6 +67,7 @@ impl fmt::Display for Error {
             Error::Head(error) => error.fmt(f),
             Error::Body(error) => error.fmt(f),
             Error::Parse(error) => error.fmt(f),
+            Error::Decode(error) => error.fmt(f),
         }
     }
 }
@@ -369,9 +374,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         body_part.copy_from_slice(request.body);
         // The request without a last event ID must fit: nothing else can make it not fit
         // later but a long ID.
-        head(&parsed, request.method, "", lines_part, body_len, None)
-            .encode(window)
-            .map_err(Error::Request)?;
+        let codings = client.config.decodes.accept_encoding();
+        head(
+            &parsed,
+            request.method,
+            "",
+            lines_part,
+            body_len,
+            None,
+            codings,
+        )
+        .encode(window)
+        .map_err(Error::Request)?;
         Ok(Session {
             client,
             buf,
@@ -457,6 +471,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
             return None;
         }
         let template_len = self.template_len();
+        let codings = self.client.config.decodes.accept_encoding();
         let connect = self.client.poll_connect()?;
         let redirected = connect.location.is_some();
         let (template, window) = split(self.buf.as_mut(), template_len);
@@ -484,6 +499,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
                 lines,
                 self.body_len,
                 via.as_ref(),
+                codings,
             );
             request.encode(window).map_err(Error::Request)
         });
@@ -696,6 +712,17 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
     /// [`resolve`](Session::resolve)): an error, a stream opened, or an item of the body
     /// received so far. `None` when there is nothing until more is read.
     pub fn poll_ready(&mut self, now: Instant) -> Option<Result<Output, Error>> {
+        self.poll_ready_with(now, &mut NoDecoding)
+    }
+
+    /// [`poll_ready`](Session::poll_ready) for a client that decodes compressed streams
+    /// ([`Config::decodes`](super::Config::decodes)): the body of one goes through `decoder`,
+    /// started afresh for each stream. Give the same decoder every time.
+    pub fn poll_ready_with<D: Decode>(
+        &mut self,
+        now: Instant,
+        decoder: &mut D,
+    ) -> Option<Result<Output, Error>> {
         if let Some(error) = self.error.take() {
             return Some(Err(error));
         }
@@ -705,21 +732,25 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
         let Io::Body { start, end } = self.io else {
             return None;
         };
-        if start >= end {
+        // Decoded bytes not parsed yet count as body to read.
+        let decoded = D::ACTIVE && !decoder.output().is_empty();
+        if start >= end && !decoded {
             return None;
         }
         let window = window(self.buf.as_ref(), self.template_len());
         let mut input = window.get(start..end).unwrap_or_default();
-        let ready = self.client.handle_body_ready(now, &mut input);
+        let ready = self.client.handle_body_ready_with(now, &mut input, decoder);
         self.io = Io::Body {
             start: end - input.len(),
             end,
         };
         if self.client.poll_abort() {
             // The body ended by its framing, or the framing broke.
-            if let Some(error) = self.client.malformed.take() {
-                self.error = Some(Error::Body(error));
-            }
+            self.error = match self.client.fault.take() {
+                Some(Fault::Framing(error)) => Some(Error::Body(error)),
+                Some(Fault::Corrupt) => Some(Error::Decode(DecodeError)),
+                None => None,
+            };
             self.drop_connection();
         }
         match ready {
@@ -859,10 +890,12 @@ fn head<'a>(
     lines: &'a [u8],
     body_len: usize,
     via: Option<&Via<'a>>,
+    accept_encoding: &'a str,
 ) -> http::Request<'a> {
     let bodiless = body_len == 0 && matches!(method, "GET" | "HEAD");
     let request = http::Request::new(url.authority, url.path)
         .method(method)
+        .accept_encoding(accept_encoding)
         .content_length((!bodiless).then_some(body_len as u64))
         .query(url.query)
         .last_event_id(last_event_id)

@@ -73,18 +73,24 @@ impl BodyDecoder {
         parser: &mut Parser<B>,
         input: &mut &[u8],
     ) -> Progress {
+        self.feed_into(parser, input)
+    }
+
+    /// [`feed_ready`](BodyDecoder::feed_ready) into any [`Sink`]: a parser, or a decompressor
+    /// in front of one.
+    pub(crate) fn feed_into<S: Sink>(&mut self, parser: &mut S, input: &mut &[u8]) -> Progress {
         loop {
             match &mut self.framing {
                 Framing::Close => {
                     return parser
-                        .feed_ready(input)
+                        .feed(input)
                         .map_or(Progress::NeedMore, Progress::Item)
                 }
                 Framing::Length(0) => return Progress::End,
                 Framing::Length(left) => {
                     let take = usize::try_from(*left).map_or(input.len(), |l| l.min(input.len()));
                     let mut piece = &input[..take];
-                    let ready = parser.feed_ready(&mut piece);
+                    let ready = parser.feed(&mut piece);
                     let used = take - piece.len();
                     *left -= used as u64;
                     *input = &input[used..];
@@ -102,7 +108,7 @@ impl BodyDecoder {
                         Err(error) => return Progress::Malformed(error),
                         Ok(Some(Decoded::Data(data))) => {
                             let mut piece = data;
-                            if let Some(ready) = parser.feed_ready(&mut piece) {
+                            if let Some(ready) = parser.feed(&mut piece) {
                                 // Hand the unused payload back, to be fed again next call.
                                 decoder.unread(piece.len());
                                 *input = &whole[whole.len() - input.len() - piece.len()..];
@@ -113,6 +119,18 @@ impl BodyDecoder {
                 }
             }
         }
+    }
+}
+
+/// Where the payload of a body goes: a [`Parser`], or a decompressor in front of one.
+pub(crate) trait Sink {
+    /// As [`Parser::feed_ready`].
+    fn feed(&mut self, input: &mut &[u8]) -> Option<Result<Ready, ParseError>>;
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Sink for Parser<B> {
+    fn feed(&mut self, input: &mut &[u8]) -> Option<Result<Ready, ParseError>> {
+        self.feed_ready(input)
     }
 }
 

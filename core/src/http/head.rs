@@ -161,26 +161,13 @@ impl ResponseHead<'_> {
         self.content_type.is_some_and(is_event_stream)
     }
 
-    /// Whether the body is encoded ([`content_encoding`](ResponseHead::content_encoding) names
-    /// a coding other than `identity`): compressed bytes, not events.
+    /// Whether the body is encoded ([`content_encoding`](ResponseHead::content_encoding) is
+    /// there and not `identity`): compressed bytes, not events.
     #[must_use]
     pub fn is_encoded(&self) -> bool {
-        // By bytes: no `str` searcher or Unicode trimming in the firmware.
-        self.content_encoding.is_some_and(|codings| {
-            codings.as_bytes().split(|&b| b == b',').any(|coding| {
-                let blank = |b: &u8| *b == b' ' || *b == b'\t';
-                let start = coding
-                    .iter()
-                    .position(|b| !blank(b))
-                    .unwrap_or(coding.len());
-                let end = coding
-                    .iter()
-                    .rposition(|b| !blank(b))
-                    .map_or(start, |at| at + 1);
-                let coding = coding.get(start..end).unwrap_or_default();
-                !coding.eq_ignore_ascii_case(b"identity")
-            })
-        })
+        // One coding, or `identity`: a list of codings is taken for an encoded body.
+        self.content_encoding
+            .is_some_and(|coding| !coding.trim_ascii().eq_ignore_ascii_case("identity"))
     }
 }
 

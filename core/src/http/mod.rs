@@ -105,6 +105,7 @@ mod write;
 
 pub use httparse::{Header, EMPTY_HEADER};
 
+pub(crate) use body::Sink;
 pub use body::{BodyDecoder, BodyReader, Progress, ReadError};
 pub use chunked::{
     ChunkHeader, ChunkedDecoder, ChunkedError, Decoded, CHUNK_END, LAST_CHUNK, MAX_CHUNK_LINE_LEN,

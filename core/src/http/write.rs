@@ -549,6 +549,7 @@ const fn reason(status: u16) -> &'static str {
 pub struct Request<'a> {
     method: &'a str,
     content_length: Option<u64>,
+    accept_encoding: &'a str,
     host: &'a str,
     path: &'a str,
     query: Option<&'a str>,
@@ -572,6 +573,7 @@ const REQUEST_RESERVED: &[&str] = &[
     "content-length",
     "transfer-encoding",
     "proxy-authorization",
+    "accept-encoding",
 ];
 
 impl<'a> Request<'a> {
@@ -581,6 +583,7 @@ impl<'a> Request<'a> {
         Request {
             method: "GET",
             content_length: None,
+            accept_encoding: "",
             host,
             path,
             query: None,
@@ -617,6 +620,15 @@ impl<'a> Request<'a> {
     pub const fn content_length(self, len: Option<u64>) -> Self {
         Request {
             content_length: len,
+            ..self
+        }
+    }
+
+    /// Sets the `Accept-Encoding` value, such as `gzip, deflate`: the content codings the
+    /// client decodes. The empty string, the default, writes none.
+    pub const fn accept_encoding(self, codings: &'a str) -> Self {
+        Request {
+            accept_encoding: codings,
             ..self
         }
     }
@@ -684,6 +696,9 @@ impl<'a> Request<'a> {
         if !self.last_event_id.bytes().all(is_field_char) {
             return Err(WriteError::InvalidLastEventId);
         }
+        if !self.accept_encoding.bytes().all(is_field_char) {
+            return Err(WriteError::InvalidHeaderValue);
+        }
         #[cfg(feature = "proxy")]
         if !self.proxy_authorization.bytes().all(is_field_char) {
             return Err(WriteError::InvalidHeaderValue);
@@ -717,6 +732,9 @@ impl Writes for Request<'_> {
         }
         if let Some(len) = self.content_length {
             field(out, "Content-Length", decimal(len, &mut [0; 20]));
+        }
+        if !self.accept_encoding.is_empty() {
+            field(out, "Accept-Encoding", self.accept_encoding.as_bytes());
         }
         #[cfg(feature = "proxy")]
         if !self.proxy_authorization.is_empty() {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_lite::future::or;
 use ssewire_futures::rt::Runtime;
 
+#[cfg(feature = "tls")]
 pub(crate) mod tls;
 
 /// A runtime the tests can block on.
