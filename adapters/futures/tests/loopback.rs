@@ -12,7 +12,7 @@ use ssewire::client::{Failure, State};
 use ssewire_futures::client::{
     ClientError, Config as ClientConfig, Connector, EventSource, Target, Update,
 };
-use ssewire_futures::http::Framing;
+use ssewire_futures::http::{ChunkedError, Framing};
 use ssewire_futures::server::{Config, End, Events, OverCapacity, Reply, Request, Route, Server};
 use ssewire_futures::{Event, EventStream, Hub, HubConfig, Item, ReadConfig};
 
@@ -1060,6 +1060,43 @@ fn restart_reconnects_at_once<R: Rt>() {
     });
 }
 
+/// A broken chunked framing (a size that is no number, one over `u64::MAX`) is a typed error
+/// item before the client reconnects, never a silent reconnection.
+fn a_broken_chunked_framing_is_reported<R: Rt>() {
+    run::<R>(async {
+        let chunked = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+                       Transfer-Encoding: chunked\r\n\r\n";
+        let (addr, _) = scripted::<R>(vec![
+            Answer {
+                bytes: format!("{chunked}b\r\ndata: one\n\n\r\nzz\r\n"),
+                close: false,
+            },
+            Answer {
+                bytes: format!("{chunked}{}\r\n", "f".repeat(17)),
+                close: false,
+            },
+            answer("data: fine\n\n", false),
+        ]);
+        let url = format!("http://{addr}/events");
+        let mut source = EventSource::new::<R>(&url, quick()).unwrap();
+        assert_eq!(next_update(&mut source).await, Update::Open);
+        assert_eq!(next_event(&mut source).await.data, "one");
+        for expected in [ChunkedError::MalformedSize, ChunkedError::SizeOverflow] {
+            loop {
+                match source.next().await.unwrap() {
+                    Err(ClientError::Session(ssewire::client::Error::Body(error))) => {
+                        assert_eq!(error, expected);
+                        break;
+                    }
+                    Ok(Update::Open | Update::Reconnecting(_)) => {}
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+        assert_eq!(next_event(&mut source).await.data, "fine");
+    });
+}
+
 macro_rules! on_runtime {
     ($runtime:ident, $feature:literal, $rt:ty) => {
         #[cfg(feature = $feature)]
@@ -1069,6 +1106,10 @@ macro_rules! on_runtime {
             #[test]
             fn exchange() {
                 super::exchange::<R>();
+            }
+            #[test]
+            fn a_broken_chunked_framing_is_reported() {
+                super::a_broken_chunked_framing_is_reported::<R>();
             }
             #[test]
             fn reconnect_resumes_exactly_once() {
