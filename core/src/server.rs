@@ -47,8 +47,8 @@ use core::fmt;
 use crate::client::{Duration, Instant};
 use crate::encode::EncodeError;
 use crate::http::{
-    self, ChunkHeader, Cors, ErrorResponse, Framing, HeadError, Header, RequestHead, Response,
-    WriteError, CHUNK_END, EMPTY_HEADER, LAST_CHUNK,
+    self, Body, ChunkHeader, ChunkedDecoder, Cors, Decoded, ErrorResponse, Framing, HeadError,
+    Header, RequestHead, Response, WriteError, CHUNK_END, EMPTY_HEADER, LAST_CHUNK,
 };
 
 /// The most header fields a request may have: the largest [`Config::max_headers`].
@@ -254,8 +254,9 @@ enum Phase {
     /// Reading the head: `filled` bytes received, the first `scanned` of them looked at for
     /// line ends.
     Reading { filled: usize, scanned: usize },
-    /// A complete head of `len` bytes, not answered yet.
-    Received { len: usize },
+    /// A complete head of `len` bytes, not answered yet, and `filled` bytes received in all
+    /// (the start of a body after it).
+    Received { len: usize, filled: usize },
     /// Sending the answer, `len` bytes at the start of the answer area, `sent` so far.
     Answering { len: usize, sent: usize },
     /// Answered (or given up on).
@@ -383,7 +384,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Handshake<B> {
     /// [`max_headers`](Config::max_headers) and `headers.len()`): every field, for a router
     /// that looks at `Authorization`, `Cookie` or any other.
     pub fn request_fields<'b>(&'b self, headers: &mut [Header<'b>]) -> Option<RequestHead<'b>> {
-        let Phase::Received { len } = self.phase else {
+        let Phase::Received { len, .. } = self.phase else {
             return None;
         };
         let received = self.buf.as_ref().get(..len).unwrap_or_default();
@@ -457,9 +458,20 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Handshake<B> {
     /// starts there. `None` before the head is complete.
     pub fn head_len(&self) -> Option<usize> {
         match self.phase {
-            Phase::Received { len } => Some(len),
+            Phase::Received { len, .. } => Some(len),
             _ => None,
         }
+    }
+
+    /// The bytes received after the complete head, until it is answered: the start of the
+    /// request body (or of a next request), read with the head. Empty before the head is
+    /// complete.
+    pub fn after_head(&self) -> &[u8] {
+        match self.phase {
+            Phase::Received { len, filled } => self.buf.as_ref().get(len..filled),
+            _ => None,
+        }
+        .unwrap_or_default()
     }
 
     /// Hands back the buffer.
@@ -478,7 +490,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Handshake<B> {
             read => read,
         };
         match read {
-            Ok(Some(head)) => self.phase = Phase::Received { len: head.len },
+            Ok(Some(head)) => {
+                self.phase = Phase::Received {
+                    len: head.len,
+                    filled,
+                }
+            }
             Ok(None) => {
                 self.phase = Phase::Reading {
                     filled,
@@ -486,7 +503,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Handshake<B> {
                 }
             }
             Err(error) => {
-                self.phase = Phase::Received { len: 0 };
+                self.phase = Phase::Received { len: 0, filled: 0 };
                 let queued = self.answer(|out| error.response().encode(out));
                 self.error = Some(queued.err().unwrap_or(HandshakeError::Head(error)));
             }
@@ -648,5 +665,105 @@ impl Stream {
             Framing::Close => &[],
             Framing::Chunked => LAST_CHUNK,
         }
+    }
+}
+
+/// A request's body as its head frames it ([`RequestHead::body`]: `Content-Length` or
+/// chunked), within a limit on its size: the decisions a server makes about a body, without
+/// I/O. Feed it [`Handshake::after_head`] first, then what is read next.
+///
+/// ```
+/// use ssewire::http::{Body, ErrorResponse};
+/// use ssewire::server::{RequestBody, BodyPart};
+///
+/// let mut body = RequestBody::new(Body::Chunked, 16)?;
+/// let mut input: &[u8] = b"5\r\nhello\r\n0\r\n\r\n";
+/// assert_eq!(body.feed(&mut input), Ok(Some(BodyPart::Data(b"hello"))));
+/// assert_eq!(body.feed(&mut input), Ok(Some(BodyPart::End)));
+/// // Over the limit: 413 at once for a length, as soon as it is passed for chunks.
+/// assert_eq!(RequestBody::new(Body::Length(17), 16).err(), Some(ErrorResponse::ContentTooLarge));
+/// # Ok::<(), ErrorResponse>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestBody {
+    framing: BodyFraming,
+    /// Bytes of payload still allowed.
+    room: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum BodyFraming {
+    /// Bytes left.
+    Length(u64),
+    Chunked(ChunkedDecoder),
+}
+
+/// What [`RequestBody::feed`] got to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BodyPart<'a> {
+    /// Payload, borrowed from the input; never empty.
+    Data(&'a [u8]),
+    /// The body is whole; bytes after it (a next request) are left in the input.
+    End,
+}
+
+impl RequestBody {
+    /// A body framed as `body` says, of at most `max` bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorResponse::ContentTooLarge`] for a `Content-Length` over `max`.
+    pub fn new(body: Body, max: usize) -> Result<Self, ErrorResponse> {
+        let framing = match body {
+            Body::Length(len) if len > max as u64 => return Err(ErrorResponse::ContentTooLarge),
+            Body::Length(len) => BodyFraming::Length(len),
+            Body::Chunked => BodyFraming::Chunked(ChunkedDecoder::new()),
+            // Not a request's framing: no body.
+            Body::Close => BodyFraming::Length(0),
+        };
+        Ok(RequestBody { framing, room: max })
+    }
+
+    /// Whether the body has no bytes at all (`Content-Length: 0`, or none).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.framing == BodyFraming::Length(0)
+    }
+
+    /// Takes the next part of the body from `input`, advancing it: `Ok(None)` when `input`
+    /// is used up before the end.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorResponse::ContentTooLarge`] once chunks pass the limit,
+    /// [`ErrorResponse::BadRequest`] for a broken chunked framing.
+    pub fn feed<'a>(
+        &mut self,
+        input: &mut &'a [u8],
+    ) -> Result<Option<BodyPart<'a>>, ErrorResponse> {
+        let data = match &mut self.framing {
+            BodyFraming::Length(0) => return Ok(Some(BodyPart::End)),
+            BodyFraming::Length(left) => {
+                if input.is_empty() {
+                    return Ok(None);
+                }
+                let take = usize::try_from(*left).map_or(input.len(), |l| l.min(input.len()));
+                let (data, rest) = input.split_at(take);
+                *left -= take as u64;
+                *input = rest;
+                data
+            }
+            BodyFraming::Chunked(decoder) => match decoder.decode(input) {
+                Ok(None) => return Ok(None),
+                Ok(Some(Decoded::End)) => return Ok(Some(BodyPart::End)),
+                Ok(Some(Decoded::Data(data))) => data,
+                Err(_) => return Err(ErrorResponse::BadRequest),
+            },
+        };
+        self.room = self
+            .room
+            .checked_sub(data.len())
+            .ok_or(ErrorResponse::ContentTooLarge)?;
+        Ok(Some(BodyPart::Data(data)))
     }
 }

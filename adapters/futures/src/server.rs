@@ -13,7 +13,7 @@ use futures_lite::future::or;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ssewire::encode::Event as Encode;
 use ssewire::http::{Cors, ErrorResponse, Framing, PlainResponse, WriteError, EMPTY_HEADER};
-use ssewire::server::{Handshake, HandshakeError, Stream, MAX_HEADERS};
+use ssewire::server::{BodyPart, Handshake, HandshakeError, RequestBody, Stream, MAX_HEADERS};
 
 use crate::hub::{Ended, Hub};
 use crate::rt::Runtime;
@@ -43,6 +43,12 @@ pub struct Config {
     /// Time a client has to send its whole request head (against slow-loris clients); past
     /// it the connection is dropped. Default: 10 s.
     pub head_timeout: Duration,
+    /// Bytes a request body may take (`Content-Length` or chunked); more is answered `413`.
+    /// Default: 64 KiB.
+    pub max_body: usize,
+    /// Time a client has to send its whole request body once the head arrived; past it the
+    /// request is answered `408`. Default: 30 s.
+    pub body_timeout: Duration,
     /// Time a write may take; a client that takes no bytes for this long is dropped.
     /// Default: 30 s.
     pub write_timeout: Duration,
@@ -96,6 +102,24 @@ impl Config {
             framing: Framing::Chunked,
             cors: None,
             shutdown_timeout: Duration::from_secs(5),
+            max_body: 64 << 10,
+            body_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Sets the bytes a request body may take.
+    pub const fn max_body(self, bytes: usize) -> Self {
+        Config {
+            max_body: bytes,
+            ..self
+        }
+    }
+
+    /// Sets the time a client has to send its request body.
+    pub const fn body_timeout(self, timeout: Duration) -> Self {
+        Config {
+            body_timeout: timeout,
+            ..self
         }
     }
 
@@ -232,6 +256,9 @@ pub struct Request {
     /// Every header field, in the order sent: name, and value with the whitespace around it
     /// removed. See [`header`](Request::header).
     pub headers: Vec<(String, Vec<u8>)>,
+    /// The request body, whole (`Content-Length` or chunked, decoded), at most
+    /// [`Config::max_body`] bytes; empty for none.
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -349,9 +376,9 @@ pub enum End {
 /// one (under 200), or a content type with a control byte, is sent as a `500`
 /// ([`check`](Reply::check) says why beforehand).
 ///
-/// The server reads request heads only: a request body (a `POST` with content) is not given
-/// to the router. It is read and dropped after the reply, so that the client gets the reply
-/// whole; send parameters in the target's query.
+/// The request body, if any, is read before the router is asked ([`Request::body`]); bytes
+/// after it (a pipelined request) are read and dropped after the reply, and the connection
+/// closes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[must_use]
 pub struct Reply {
@@ -489,8 +516,11 @@ impl Shutdown {
     }
 }
 
-/// The router: picks a [`Route`] for each request.
-type Router = dyn Fn(&Request) -> Route + Send + Sync;
+/// A future this module keeps.
+type BoxFuture<T> = core::pin::Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The router: picks a [`Route`] for each request, at once or after awaiting something.
+type Router = dyn Fn(Request) -> BoxFuture<Route> + Send + Sync;
 
 /// What the connection tasks share.
 struct Context {
@@ -543,6 +573,59 @@ impl<R: Runtime> Server<R> {
     where
         F: Fn(&Request) -> Route + Send + Sync + 'static,
     {
+        let router = move |request: Request| -> BoxFuture<Route> {
+            Box::pin(core::future::ready(router(&request)))
+        };
+        Self::bind_boxed(addr, config, Box::new(router))
+    }
+
+    /// As [`bind`](Server::bind), with a router that may await (a session or token lookup, a
+    /// database): it gets each request, body included, and its future answers the route.
+    /// The connection waits for it; nothing times it out (the router bounds its own waits).
+    ///
+    /// ```no_run
+    /// use ssewire_futures::rt::Smol;
+    /// use ssewire_futures::server::{Config, Reply, Request, Route, Server};
+    /// use ssewire_futures::{Hub, HubConfig};
+    ///
+    /// # async fn valid(_token: Option<&str>) -> bool { true }
+    /// let hub = Hub::new(HubConfig::new());
+    /// let server = Server::<Smol>::bind_async("127.0.0.1:8080", Config::new(), move |request: Request| {
+    ///     let hub = hub.clone();
+    ///     async move {
+    ///         let token = request.header("Authorization").and_then(|v| v.strip_prefix("Bearer "));
+    ///         if valid(token).await {
+    ///             Route::Stream(hub)
+    ///         } else {
+    ///             Route::Reply(Reply::text(401, "a bearer token, please\n"))
+    ///         }
+    ///     }
+    /// })?;
+    /// # let _ = server;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](Server::bind).
+    pub fn bind_async<F, Fut>(
+        addr: impl ToSocketAddrs,
+        config: Config,
+        router: F,
+    ) -> io::Result<Self>
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Route> + Send + 'static,
+    {
+        let router = move |request: Request| -> BoxFuture<Route> { Box::pin(router(request)) };
+        Self::bind_boxed(addr, config, Box::new(router))
+    }
+
+    fn bind_boxed(
+        addr: impl ToSocketAddrs,
+        config: Config,
+        router: Box<Router>,
+    ) -> io::Result<Self> {
         let handshake = config.handshake();
         let head_len = handshake
             .head_buffer_len(config.max_head)
@@ -560,7 +643,7 @@ impl<R: Runtime> Server<R> {
                 config,
                 handshake,
                 head_len,
-                router: Box::new(router),
+                router,
                 open: AtomicUsize::new(0),
                 stop,
             }),
@@ -825,7 +908,7 @@ async fn answer<R: Runtime>(
         return Answered::Dropped;
     };
     let headers = fields.iter().take(head.header_count);
-    let request = Request {
+    let mut request = Request {
         method: head.method.to_owned(),
         target: head.target.to_owned(),
         last_event_id: head.last_event_id.map(str::to_owned),
@@ -833,11 +916,25 @@ async fn answer<R: Runtime>(
         headers: headers
             .map(|field| (field.name.to_owned(), field.value.to_vec()))
             .collect(),
+        body: Vec::new(),
     };
+    let framing = head.body;
     if open > config.max_connections {
         return over_capacity::<R>(io, handshake, &request, context, &clock).await;
     }
-    match (context.router)(&request) {
+    let prefix = handshake.after_head().to_vec();
+    request.body = match read_body::<R>(io, prefix, framing, config).await {
+        Ok(body) => body,
+        Err(Some(response)) => {
+            if handshake.reject(response).is_err() {
+                return Answered::Dropped;
+            }
+            return replied(send::<R>(io, &mut handshake, config).await);
+        }
+        Err(None) => return Answered::Dropped,
+    };
+    let last_event_id = request.last_event_id.clone();
+    match (context.router)(request).await {
         Route::NotFound => {
             if handshake.reject(ErrorResponse::NotFound).is_err() {
                 return Answered::Dropped;
@@ -851,13 +948,54 @@ async fn answer<R: Runtime>(
         Route::Stream(hub) => {
             // Subscribed before the head goes out: whatever is published once the client has
             // seen it reaches the client.
-            let subscription = hub.subscribe(request.last_event_id.as_deref());
+            let subscription = hub.subscribe(last_event_id.as_deref());
             open_stream::<R>(io, handshake, Source::Hub(subscription), clock, context).await
         }
         Route::Events(events) => {
             open_stream::<R>(io, handshake, Source::Items(events), clock, context).await
         }
     }
+}
+
+/// Reads the request body that `framing` announces, the bytes read with the head first:
+/// the body, or the error response to answer (`None`: the client went away).
+async fn read_body<R: Runtime>(
+    io: &mut impl Connection,
+    prefix: Vec<u8>,
+    framing: ssewire::http::Body,
+    config: &Config,
+) -> Result<Vec<u8>, Option<ErrorResponse>> {
+    let mut body = RequestBody::new(framing, config.max_body).map_err(Some)?;
+    if body.is_empty() {
+        return Ok(Vec::new());
+    }
+    let read = async {
+        let mut whole = Vec::new();
+        let mut input = prefix;
+        let mut at = 0;
+        loop {
+            let mut rest = input.get(at..).unwrap_or_default();
+            let before = rest.len();
+            let part = body.feed(&mut rest).map_err(Some)?;
+            at += before - rest.len();
+            match part {
+                Some(BodyPart::Data(data)) => whole.extend_from_slice(data),
+                Some(BodyPart::End) => return Ok(whole),
+                None => {
+                    input.resize(8192, 0);
+                    match io.read(&mut input).await {
+                        Ok(0) | Err(_) => return Err(None),
+                        Ok(n) => input.truncate(n),
+                    }
+                    at = 0;
+                }
+            }
+        }
+    };
+    let timed = with_timeout::<R, _>(config.body_timeout, async { io::Result::Ok(read.await) });
+    timed
+        .await
+        .unwrap_or(Err(Some(ErrorResponse::RequestTimeout)))
 }
 
 /// Opens the event stream of `source`: the `200` head (or the `405` for a method other

@@ -374,12 +374,28 @@ fn bad_requests_are_answered<R: Rt>() {
 fn reply_to_a_request_with_a_body<R: Rt>() {
     run::<R>(async {
         let hub = Hub::new(HubConfig::new());
-        let (addr, _, _) = start::<R>(Config::new(), &hub, |_: &Request| {
-            Route::Reply(Reply::json("{\"id\":1}"))
+        let config = Config::new()
+            .max_body(1 << 20)
+            .body_timeout(Duration::from_millis(300));
+        let (addr, _, _) = start::<R>(config, &hub, |request: &Request| {
+            let body = String::from_utf8_lossy(&request.body).into_owned();
+            Route::Reply(Reply::text(
+                200,
+                format!("{} bytes: {body}", request.body.len()),
+            ))
         });
-        // The server replies from the head and does not read the body. Sent whole at once, or
-        // only once the reply is in: either way the client must get the reply and a clean end,
-        // not a connection reset.
+        // The router gets the body whole, by length or chunked, split anywhere.
+        let by_length = "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+        let chunked = "POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+                       3;x=y\r\nhel\r\n2\r\nlo\r\n0\r\nTrailer: t\r\n\r\n";
+        for request in [by_length, chunked] {
+            let answer = raw::<R>(addr, request.as_bytes()).await;
+            assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+            assert!(answer.ends_with("\r\n\r\n5 bytes: hello"), "{answer}");
+        }
+        // A body over the limit is a 413 from the head alone, whether the client sends it
+        // before reading or only after the answer: either way it gets the answer and a clean
+        // end, not a connection reset.
         let body = "x".repeat(4 << 20);
         let head = format!(
             "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
@@ -392,7 +408,7 @@ fn reply_to_a_request_with_a_body<R: Rt>() {
             if body_first {
                 socket.write_all(body.as_bytes()).await.unwrap();
             } else {
-                while !answer.ends_with(b"{\"id\":1}") {
+                while !answer.ends_with(b"Content Too Large\n") {
                     let mut buf = [0; 512];
                     let n = socket.read(&mut buf).await.unwrap();
                     assert_ne!(n, 0, "{answer:?}");
@@ -403,9 +419,84 @@ fn reply_to_a_request_with_a_body<R: Rt>() {
             let read = socket.read_to_end(&mut answer).await;
             let answer = String::from_utf8_lossy(&answer);
             assert!(read.is_ok(), "{read:?} after {answer:?}");
-            assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
-            assert!(answer.ends_with("{\"id\":1}"), "{answer}");
+            assert!(
+                answer.starts_with("HTTP/1.1 413 Content Too Large\r\n"),
+                "{answer}"
+            );
         }
+        // Chunks over the limit: 413 once they pass it. A broken chunked framing: 400. A body
+        // that does not come in time: 408.
+        let big_chunks = format!(
+            "POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{}",
+            format!("80000\r\n{}\r\n", "y".repeat(0x80000)).repeat(3)
+        );
+        let broken = "POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+        let late = "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhalf";
+        for (request, status) in [
+            (big_chunks.as_str(), "413 Content Too Large"),
+            (broken, "400 Bad Request"),
+            (late, "408 Request Timeout"),
+        ] {
+            let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
+            socket.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = Vec::new();
+            let _ = socket.read_to_end(&mut answer).await;
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(
+                answer.starts_with(&format!("HTTP/1.1 {status}\r\n")),
+                "{answer}"
+            );
+        }
+        // A request pipelined after a body is not answered: one answer, then the end.
+        let pipelined = format!("{by_length}GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+        let answer = raw::<R>(addr, pipelined.as_bytes()).await;
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+        assert!(answer.ends_with("5 bytes: hello"), "{answer}");
+    });
+}
+
+/// An async router: it awaits (here a timer, as a token lookup would) and answers `401`
+/// without a valid bearer token, the stream with one.
+fn an_async_router_checks_a_token<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let events = hub.clone();
+        let server =
+            Server::<R>::bind_async("127.0.0.1:0", Config::new(), move |request: Request| {
+                let hub = events.clone();
+                async move {
+                    R::sleep(Duration::from_millis(20)).await;
+                    match request.header("Authorization") {
+                        Some("Bearer good") => Route::Stream(hub),
+                        _ => Route::Reply(
+                            Reply::text(401, "a bearer token, please\n")
+                                .header("WWW-Authenticate", "Bearer")
+                                .unwrap(),
+                        ),
+                    }
+                }
+            })
+            .unwrap();
+        let addr = server.local_addr();
+        R::spawn(async move {
+            server.run().await.unwrap();
+        });
+        for token in ["", "Authorization: Bearer bad\r\n"] {
+            let request = format!("GET /events HTTP/1.1\r\nHost: x\r\n{token}\r\n");
+            let answer = raw::<R>(addr, request.as_bytes()).await;
+            assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+            assert!(
+                answer.contains("\r\nWWW-Authenticate: Bearer\r\n"),
+                "{answer}"
+            );
+        }
+        let url = format!("http://{addr}/events");
+        let config = quick().header("Authorization", "Bearer good");
+        let mut source = EventSource::new::<R>(&url, config).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        until::<R>(|| hub.subscribers() == 1).await;
+        hub.publish(Event::new("let in")).unwrap();
+        assert_eq!(next_event(&mut source).await.data, "let in");
     });
 }
 
@@ -1142,6 +1233,10 @@ macro_rules! on_runtime {
             #[test]
             fn reply_to_a_request_with_a_body() {
                 super::reply_to_a_request_with_a_body::<R>();
+            }
+            #[test]
+            fn an_async_router_checks_a_token() {
+                super::an_async_router_checks_a_token::<R>();
             }
             #[test]
             fn ambiguous_requests_are_400() {

@@ -267,6 +267,10 @@ pub enum ErrorResponse {
     MethodNotAllowed,
     /// `431 Request Header Fields Too Large`: a request head over the limits.
     HeadersTooLarge,
+    /// `408 Request Timeout`: a request body that did not arrive in time.
+    RequestTimeout,
+    /// `413 Content Too Large`: a request body over the limit.
+    ContentTooLarge,
     /// `503 Service Unavailable`, with `Retry-After`: over capacity. A browser's `EventSource`
     /// gives up for good on it; other clients may come back after `retry_after`.
     ServiceUnavailable {
@@ -284,6 +288,8 @@ impl ErrorResponse {
             ErrorResponse::NotFound => 404,
             ErrorResponse::MethodNotAllowed => 405,
             ErrorResponse::HeadersTooLarge => 431,
+            ErrorResponse::RequestTimeout => 408,
+            ErrorResponse::ContentTooLarge => 413,
             ErrorResponse::ServiceUnavailable { .. } => 503,
         }
     }
@@ -296,6 +302,8 @@ impl ErrorResponse {
             ErrorResponse::NotFound => "Not Found",
             ErrorResponse::MethodNotAllowed => "Method Not Allowed",
             ErrorResponse::HeadersTooLarge => "Request Header Fields Too Large",
+            ErrorResponse::RequestTimeout => "Request Timeout",
+            ErrorResponse::ContentTooLarge => "Content Too Large",
             ErrorResponse::ServiceUnavailable { .. } => "Service Unavailable",
         }
     }
