@@ -767,3 +767,225 @@ impl RequestBody {
         Ok(Some(BodyPart::Data(data)))
     }
 }
+
+/// The longest `Origin` a [`CorsPolicy`] lets in (real ones are far shorter): what a server
+/// reserves room for in its answer.
+pub const MAX_ORIGIN_LEN: usize = 256;
+
+/// An origin of [`MAX_ORIGIN_LEN`] bytes, to size answers with.
+const LONGEST_ORIGIN: &str = concat!(
+    "https://xxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+);
+
+/// Which origins a page may read streams and replies from, with CORS: the
+/// `Access-Control-Allow-Origin` (and `Vary: Origin`) each answer gets, and the answer to a
+/// preflight `OPTIONS` (what `fetch` sends before a request with an `Authorization` header, a
+/// JSON body or another method; a browser's `EventSource` never does). Requests without an
+/// `Origin` (same-origin pages, other clients) get no CORS headers.
+///
+/// ```
+/// use ssewire::http::Cors;
+/// use ssewire::server::CorsPolicy;
+///
+/// let policy = CorsPolicy::list(&["https://app.example"]).credentials(true);
+/// let allowed = policy.allow("https://app.example");
+/// assert_eq!(allowed, Some(Cors { origin: "https://app.example", credentials: true }));
+/// assert_eq!(policy.allow("https://evil.example"), None);
+///
+/// let mut buf = [0u8; 512];
+/// let len = policy.preflight(Some("https://app.example"), &mut buf)?;
+/// assert!(buf[..len].starts_with(b"HTTP/1.1 204 No Content\r\n"));
+/// let len = policy.preflight(Some("https://evil.example"), &mut buf)?;
+/// assert!(buf[..len].starts_with(b"HTTP/1.1 403 Forbidden\r\n"));
+/// # Ok::<(), ssewire::http::WriteError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[must_use]
+pub struct CorsPolicy<'a> {
+    /// The origins allowed.
+    pub origins: CorsOrigins<'a>,
+    /// `Access-Control-Allow-Credentials: true`: pages may send cookies (an `EventSource`
+    /// opened `withCredentials`). The allowed origin is then named, never `*`. Default: `false`.
+    pub credentials: bool,
+    /// `Access-Control-Allow-Methods` of a preflight's answer. Default: `GET, POST`.
+    pub allow_methods: &'a str,
+    /// `Access-Control-Allow-Headers` of a preflight's answer. Default:
+    /// `Authorization, Content-Type, Last-Event-ID, Cache-Control`.
+    pub allow_headers: &'a str,
+    /// `Access-Control-Max-Age` of a preflight's answer, in seconds: how long a browser may
+    /// keep it. Default: 600.
+    pub max_age: u32,
+}
+
+/// The origins a [`CorsPolicy`] allows. Two predicates are equal when they are the same
+/// function pointer (the same function may have two).
+#[derive(Clone, Copy, Debug, Eq, Hash)]
+pub enum CorsOrigins<'a> {
+    /// Any origin.
+    Any,
+    /// These origins exactly (`https://app.example`, `http://localhost:5173`), ASCII case
+    /// ignored.
+    List(&'a [&'a str]),
+    /// The origins for which this function says `true`.
+    Predicate(fn(&str) -> bool),
+}
+
+impl PartialEq for CorsOrigins<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (CorsOrigins::Any, CorsOrigins::Any) => true,
+            (CorsOrigins::List(a), CorsOrigins::List(b)) => a == b,
+            // By address: what the derive would do, said out loud.
+            (CorsOrigins::Predicate(a), CorsOrigins::Predicate(b)) => *a as usize == *b as usize,
+            _ => false,
+        }
+    }
+}
+
+impl<'a> CorsPolicy<'a> {
+    const fn with(origins: CorsOrigins<'a>) -> Self {
+        CorsPolicy {
+            origins,
+            credentials: false,
+            allow_methods: "GET, POST",
+            allow_headers: "Authorization, Content-Type, Last-Event-ID, Cache-Control",
+            max_age: 600,
+        }
+    }
+
+    /// Any origin: `*`, or the origin named with [`credentials`](CorsPolicy::credentials).
+    pub const fn any() -> Self {
+        Self::with(CorsOrigins::Any)
+    }
+
+    /// These origins.
+    pub const fn list(origins: &'a [&'a str]) -> Self {
+        Self::with(CorsOrigins::List(origins))
+    }
+
+    /// The origins `allowed` says `true` for.
+    pub const fn predicate(allowed: fn(&str) -> bool) -> Self {
+        Self::with(CorsOrigins::Predicate(allowed))
+    }
+
+    /// Sets whether credentials are allowed.
+    pub const fn credentials(self, credentials: bool) -> Self {
+        CorsPolicy {
+            credentials,
+            ..self
+        }
+    }
+
+    /// Sets the methods a preflight allows.
+    pub const fn allow_methods(self, methods: &'a str) -> Self {
+        CorsPolicy {
+            allow_methods: methods,
+            ..self
+        }
+    }
+
+    /// Sets the request headers a preflight allows.
+    pub const fn allow_headers(self, headers: &'a str) -> Self {
+        CorsPolicy {
+            allow_headers: headers,
+            ..self
+        }
+    }
+
+    /// Sets how long a preflight's answer may be kept.
+    pub const fn max_age(self, seconds: u32) -> Self {
+        CorsPolicy {
+            max_age: seconds,
+            ..self
+        }
+    }
+
+    /// The CORS headers for an answer to a request from `origin`, if it is allowed (an origin
+    /// longer than [`MAX_ORIGIN_LEN`], or one that cannot be sent back, never is).
+    #[must_use]
+    pub fn allow<'o>(&self, origin: &'o str) -> Option<Cors<'o>> {
+        let sendable = Response::new()
+            .cors(Cors::new(origin))
+            .encoded_len()
+            .is_ok();
+        if origin.len() > MAX_ORIGIN_LEN || !sendable || origin == "*" {
+            return None;
+        }
+        let allowed = match self.origins {
+            CorsOrigins::Any => true,
+            CorsOrigins::List(list) => list.iter().any(|o| o.eq_ignore_ascii_case(origin)),
+            CorsOrigins::Predicate(allowed) => allowed(origin),
+        };
+        let any = matches!(self.origins, CorsOrigins::Any) && !self.credentials;
+        allowed.then_some(Cors {
+            origin: if any { "*" } else { origin },
+            credentials: self.credentials,
+        })
+    }
+
+    /// The headers of an answer allowed as [`allow`](CorsPolicy::allow) says, as name and
+    /// value pairs for a plain response: `Access-Control-Allow-Origin`, `Vary: Origin` unless
+    /// it is `*`, `Access-Control-Allow-Credentials` with credentials. The first `n` of the
+    /// array returned are set.
+    #[must_use]
+    pub fn headers<'o>(cors: &Cors<'o>) -> ([(&'static str, &'o str); 3], usize) {
+        let mut headers = [("", ""); 3];
+        headers[0] = ("Access-Control-Allow-Origin", cors.origin);
+        let mut n = 1;
+        if cors.origin != "*" {
+            headers[n] = ("Vary", "Origin");
+            n += 1;
+        }
+        if cors.credentials {
+            headers[n] = ("Access-Control-Allow-Credentials", "true");
+            n += 1;
+        }
+        (headers, n)
+    }
+
+    /// Writes the answer to a preflight (`OPTIONS` with `Access-Control-Request-Method`)
+    /// from `origin` into `buf`: `204` with the allowed origin, methods, headers and max age
+    /// if it is allowed, `403` otherwise (also without an `Origin`). Returns its length.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::BufferTooSmall`], or what is invalid in the policy's methods or headers.
+    pub fn preflight(&self, origin: Option<&str>, buf: &mut [u8]) -> Result<usize, WriteError> {
+        let Some(cors) = origin.and_then(|origin| self.allow(origin)) else {
+            let forbidden = [("Vary", "Origin")];
+            let response = http::PlainResponse::new(403, "", 0).headers(&forbidden);
+            return response.encode(buf);
+        };
+        let (allowed, n) = Self::headers(&cors);
+        let mut digits = [0u8; 20];
+        let max_age = http::syntax::decimal(u64::from(self.max_age), &mut digits);
+        let max_age = crate::utf8::text(max_age).unwrap_or("0");
+        let mut headers = [("", ""); 6];
+        headers[..n].copy_from_slice(&allowed[..n]);
+        headers[n] = ("Access-Control-Allow-Methods", self.allow_methods);
+        headers[n + 1] = ("Access-Control-Allow-Headers", self.allow_headers);
+        headers[n + 2] = ("Access-Control-Max-Age", max_age);
+        let headers = &headers[..n + 3];
+        http::PlainResponse::new(204, "", 0)
+            .headers(headers)
+            .encode(buf)
+    }
+
+    /// CORS headers as long as any [`allow`](CorsPolicy::allow) gives: for sizing a
+    /// [`Config`]'s answers ([`Config::cors`] with these).
+    #[must_use]
+    pub const fn longest(&self) -> Cors<'static> {
+        Cors {
+            origin: LONGEST_ORIGIN,
+            credentials: true,
+        }
+    }
+}

@@ -13,6 +13,8 @@ use futures_lite::future::or;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ssewire::encode::Event as Encode;
 use ssewire::http::{Cors, ErrorResponse, Framing, PlainResponse, WriteError, EMPTY_HEADER};
+pub use ssewire::server::CorsOrigins;
+pub use ssewire::server::CorsPolicy;
 use ssewire::server::{BodyPart, Handshake, HandshakeError, RequestBody, Stream, MAX_HEADERS};
 
 use crate::hub::{Ended, Hub};
@@ -61,8 +63,10 @@ pub struct Config {
     /// The stream's body framing for HTTP/1.1 clients (HTTP/1.0 ones get close-delimited).
     /// Default: [`Framing::Chunked`].
     pub framing: Framing,
-    /// CORS headers on streams; off by default.
-    pub cors: Option<Cors<'static>>,
+    /// CORS: which origins' pages may read streams and replies, and the answer to
+    /// preflights ([`CorsPolicy`]); off by default (no CORS headers, and a preflight goes to
+    /// the router as any `OPTIONS` request).
+    pub cors: Option<CorsPolicy<'static>>,
     /// How long [`Server::run`] waits, after [`Shutdown::shutdown`], for connections to end.
     /// Default: 5 s.
     pub shutdown_timeout: Duration,
@@ -197,7 +201,7 @@ impl Config {
     }
 
     /// Adds CORS headers to streams.
-    pub const fn cors(self, cors: Cors<'static>) -> Self {
+    pub const fn cors(self, cors: CorsPolicy<'static>) -> Self {
         Config {
             cors: Some(cors),
             ..self
@@ -220,8 +224,9 @@ impl Config {
     /// The core's handshake and stream settings for this configuration.
     fn handshake(&self) -> ssewire::server::Config<'static> {
         let mut config = ssewire::server::Config::new().framing(self.framing);
-        if let Some(cors) = self.cors {
-            config = config.cors(cors);
+        if let Some(policy) = self.cors {
+            // Room for the longest origin allowed; each answer names its own.
+            config = config.cors(policy.longest());
         }
         let ms = u64::try_from(self.head_timeout.as_millis()).unwrap_or(u64::MAX);
         let keep_alive = self.keep_alive.map(|interval| {
@@ -919,8 +924,30 @@ async fn answer<R: Runtime>(
         body: Vec::new(),
     };
     let framing = head.body;
+    let origin = request.header("Origin").map(str::to_owned);
+    let allowed = config
+        .cors
+        .zip(origin.as_deref())
+        .and_then(|(policy, origin)| policy.allow(origin));
+    if let Some(policy) = config.cors {
+        if request.method == "OPTIONS" && request.header("Access-Control-Request-Method").is_some()
+        {
+            let mut answer = vec![0; 1024];
+            let Ok(len) = policy.preflight(origin.as_deref(), &mut answer) else {
+                return Answered::Dropped;
+            };
+            let answer = [&answer[..len]];
+            let written = write(io, &answer);
+            return replied(with_timeout::<R, _>(config.write_timeout, written).await);
+        }
+    }
+    let streams = Streams {
+        context,
+        clock: &clock,
+        cors: allowed,
+    };
     if open > config.max_connections {
-        return over_capacity::<R>(io, handshake, &request, context, &clock).await;
+        return over_capacity::<R>(io, handshake, &request, &streams).await;
     }
     let prefix = handshake.after_head().to_vec();
     request.body = match read_body::<R>(io, prefix, framing, config).await {
@@ -941,7 +968,15 @@ async fn answer<R: Runtime>(
             }
             replied(send::<R>(io, &mut handshake, config).await)
         }
-        Route::Reply(reply) => {
+        Route::Reply(mut reply) => {
+            if let Some(cors) = &allowed {
+                let (headers, n) = CorsPolicy::headers(cors);
+                for (name, value) in &headers[..n] {
+                    reply
+                        .headers
+                        .push(((*name).to_owned(), (*value).to_owned()));
+                }
+            }
             let bytes = reply.encode();
             replied(with_timeout::<R, _>(config.write_timeout, write(io, &[&bytes])).await)
         }
@@ -949,10 +984,10 @@ async fn answer<R: Runtime>(
             // Subscribed before the head goes out: whatever is published once the client has
             // seen it reaches the client.
             let subscription = hub.subscribe(last_event_id.as_deref());
-            open_stream::<R>(io, handshake, Source::Hub(subscription), clock, context).await
+            open_stream::<R>(io, handshake, Source::Hub(subscription), &streams).await
         }
         Route::Events(events) => {
-            open_stream::<R>(io, handshake, Source::Items(events), clock, context).await
+            open_stream::<R>(io, handshake, Source::Items(events), &streams).await
         }
     }
 }
@@ -998,19 +1033,35 @@ async fn read_body<R: Runtime>(
         .unwrap_or(Err(Some(ErrorResponse::RequestTimeout)))
 }
 
+/// How a request's stream is opened: the shared settings, the connection's clock, and the
+/// CORS headers its origin gets.
+struct Streams<'a> {
+    context: &'a Context,
+    clock: &'a Clock,
+    cors: Option<Cors<'a>>,
+}
+
+impl Streams<'_> {
+    /// The core's settings for this request's `200` head.
+    fn handshake(&self) -> ssewire::server::Config<'_> {
+        let mut config = self.context.handshake;
+        config.cors = self.cors;
+        config
+    }
+}
+
 /// Opens the event stream of `source`: the `200` head (or the `405` for a method other
 /// than `GET`).
 async fn open_stream<R: Runtime>(
     io: &mut impl Connection,
     mut handshake: Handshake<Vec<u8>>,
     source: Source,
-    clock: Clock,
-    context: &Context,
+    streams: &Streams<'_>,
 ) -> Answered {
-    let config = &context.config;
-    match handshake.open(&context.handshake, clock.now()) {
+    let config = &streams.context.config;
+    match handshake.open(&streams.handshake(), streams.clock.now()) {
         Ok(events) => match send::<R>(io, &mut handshake, config).await {
-            Ok(()) => Answered::Stream(source, events, clock),
+            Ok(()) => Answered::Stream(source, events, *streams.clock),
             Err(()) => {
                 source.end(End::ClientGone);
                 Answered::Dropped
@@ -1048,13 +1099,12 @@ async fn over_capacity<R: Runtime>(
     io: &mut impl Connection,
     mut handshake: Handshake<Vec<u8>>,
     request: &Request,
-    context: &Context,
-    clock: &Clock,
+    streams: &Streams<'_>,
 ) -> Answered {
-    let config = &context.config;
+    let config = &streams.context.config;
     let unavailable = match config.over_capacity {
         OverCapacity::RetryLater { retry_ms } if request.method == "GET" => {
-            let Ok(events) = handshake.open(&context.handshake, clock.now()) else {
+            let Ok(events) = handshake.open(&streams.handshake(), streams.clock.now()) else {
                 return replied(send::<R>(io, &mut handshake, config).await);
             };
             if send::<R>(io, &mut handshake, config).await.is_err() {
@@ -1235,6 +1285,7 @@ async fn finish<R: Runtime>(
 
 /// The time of one connection as the core counts it: milliseconds since the connection's
 /// stream started.
+#[derive(Clone, Copy)]
 struct Clock(std::time::Instant);
 
 impl Clock {

@@ -13,7 +13,9 @@ use ssewire_futures::client::{
     ClientError, Config as ClientConfig, Connector, EventSource, Target, Update,
 };
 use ssewire_futures::http::{ChunkedError, Framing};
-use ssewire_futures::server::{Config, End, Events, OverCapacity, Reply, Request, Route, Server};
+use ssewire_futures::server::{
+    Config, CorsPolicy, End, Events, OverCapacity, Reply, Request, Route, Server,
+};
 use ssewire_futures::{Event, EventStream, Hub, HubConfig, Item, ReadConfig};
 
 use common::{run, Rt};
@@ -943,40 +945,108 @@ fn custom_connector<R: Rt>() {
     });
 }
 
-fn cors_is_off_by_default<R: Rt>() {
+/// The head a server answers `request` with.
+async fn head_of<R: Rt>(addr: SocketAddr, request: &str) -> String {
+    let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0];
+    while !head.ends_with(b"\r\n\r\n") {
+        if socket.read_exact(&mut byte).await.is_err() {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap()
+}
+
+fn partner(origin: &str) -> bool {
+    origin.ends_with(".partner.example")
+}
+
+/// CORS: off by default; with a policy, an allowed origin (from a list, or a predicate) is
+/// named back with `Vary: Origin` (and credentials), on streams and replies; another gets no
+/// CORS headers; a preflight is answered `204` with the methods, headers and max age, or
+/// `403`, and never reaches the router.
+fn cors_allows_listed_origins<R: Rt>() {
     run::<R>(async {
         let hub = Hub::new(HubConfig::new());
-        let (plain, _, _) = start::<R>(Config::new(), &hub, not_found);
-        let config = Config::new().cors(ssewire::http::Cors::new("https://app.example"));
-        let (cors, _, _) = start::<R>(config, &hub, not_found);
-        for (addr, allowed) in [(plain, false), (cors, true)] {
-            let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
-            socket
-                .write_all(
-                    b"GET /events HTTP/1.1\r\nHost: a\r\nOrigin: https://app.example\r\n\r\n",
-                )
-                .await
-                .unwrap();
-            let mut head = Vec::new();
-            let mut byte = [0];
-            while !head.ends_with(b"\r\n\r\n") {
-                socket.read_exact(&mut byte).await.unwrap();
-                head.push(byte[0]);
+        let reply = |request: &Request| match request.path() {
+            "/jobs" => Route::Reply(Reply::json("{}")),
+            _ => Route::NotFound,
+        };
+        let (plain, _, _) = start::<R>(Config::new(), &hub, reply);
+        let list = CorsPolicy::list(&["https://app.example"]).credentials(true);
+        let (listed, _, seen) = start::<R>(Config::new().cors(list), &hub, reply);
+        let (any, _, _) = start::<R>(Config::new().cors(CorsPolicy::any()), &hub, reply);
+        let predicate = CorsPolicy::predicate(partner).max_age(60);
+        let (by_predicate, _, _) = start::<R>(Config::new().cors(predicate), &hub, reply);
+        let get = |path: &str, origin: &str| {
+            format!("GET {path} HTTP/1.1\r\nHost: a\r\nOrigin: {origin}\r\n\r\n")
+        };
+        for path in ["/events", "/jobs"] {
+            for (addr, origin, allowed) in [
+                (plain, "https://app.example", None),
+                (listed, "https://app.example", Some("https://app.example")),
+                (listed, "https://evil.example", None),
+                (any, "https://evil.example", Some("*")),
+                (
+                    by_predicate,
+                    "https://a.partner.example",
+                    Some("https://a.partner.example"),
+                ),
+                (by_predicate, "https://partner.example.evil", None),
+            ] {
+                let head = head_of::<R>(addr, &get(path, origin)).await;
+                assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+                let named = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Access-Control-Allow-Origin: "));
+                assert_eq!(named, allowed, "{path} {origin}: {head}");
+                let vary = allowed.is_some_and(|allowed| allowed != "*");
+                assert_eq!(head.contains("\r\nVary: Origin\r\n"), vary, "{head}");
+                let credentials = head.contains("\r\nAccess-Control-Allow-Credentials: true\r\n");
+                assert_eq!(credentials, addr == listed && vary, "{head}");
             }
-            let head = String::from_utf8(head).unwrap();
-            assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-            assert!(
-                head.contains("Content-Type: text/event-stream\r\n"),
-                "{head}"
-            );
-            assert!(head.contains("Cache-Control: no-cache\r\n"), "{head}");
-            assert_eq!(
-                head.contains("Access-Control-Allow-Origin: https://app.example\r\n"),
-                allowed,
-                "{head}"
-            );
-            assert_eq!(head.contains("Vary: Origin\r\n"), allowed, "{head}");
         }
+        let preflight = |origin: &str| {
+            format!(
+                "OPTIONS /jobs HTTP/1.1\r\nHost: a\r\nOrigin: {origin}\r\n\
+                 Access-Control-Request-Method: POST\r\n\
+                 Access-Control-Request-Headers: authorization, content-type\r\n\r\n"
+            )
+        };
+        let routed = seen.lock().unwrap().len();
+        let head = head_of::<R>(listed, &preflight("https://app.example")).await;
+        assert!(head.starts_with("HTTP/1.1 204 No Content\r\n"), "{head}");
+        for line in [
+            "Access-Control-Allow-Origin: https://app.example",
+            "Vary: Origin",
+            "Access-Control-Allow-Credentials: true",
+            "Access-Control-Allow-Methods: GET, POST",
+            "Access-Control-Allow-Headers: Authorization, Content-Type, Last-Event-ID, Cache-Control",
+            "Access-Control-Max-Age: 600",
+        ] {
+            assert!(head.contains(&format!("\r\n{line}\r\n")), "{line}: {head}");
+        }
+        let head = head_of::<R>(listed, &preflight("https://evil.example")).await;
+        assert!(head.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{head}");
+        assert!(!head.contains("Access-Control-Allow-Origin"), "{head}");
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            routed,
+            "a preflight reached the router"
+        );
+        let head = head_of::<R>(by_predicate, &preflight("https://b.partner.example")).await;
+        assert!(
+            head.contains("\r\nAccess-Control-Max-Age: 60\r\n"),
+            "{head}"
+        );
+        // Without a policy, OPTIONS is the router's (here the reply of /jobs, whatever the
+        // method), without CORS headers.
+        let head = head_of::<R>(plain, &preflight("https://app.example")).await;
+        assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
+        assert!(!head.contains("Access-Control-"), "{head}");
     });
 }
 
@@ -1283,8 +1353,8 @@ macro_rules! on_runtime {
                 super::custom_connector::<R>();
             }
             #[test]
-            fn cors_is_off_by_default() {
-                super::cors_is_off_by_default::<R>();
+            fn cors_allows_listed_origins() {
+                super::cors_allows_listed_origins::<R>();
             }
             #[test]
             fn thousand_subscribers() {
