@@ -302,6 +302,9 @@ impl Request {
 pub enum Route {
     /// An event stream from this hub (a `GET` is required; another method gets `405`).
     Stream(Hub),
+    /// As [`Stream`](Route::Stream), with a hook told when this connection's stream ends and
+    /// why, and a signal that ends it without closing the hub.
+    Subscribe(Subscribe),
     /// An event stream of this connection's own (a `GET` is required): one job's progress,
     /// one answer; it ends when the stream of items does.
     Events(Events),
@@ -353,11 +356,96 @@ impl fmt::Debug for Events {
     }
 }
 
-/// Why a connection's event stream ended, as [`Events::on_end`] reports it.
+/// One connection's subscription to a [`Hub`], for [`Route::Subscribe`]: replay after the
+/// request's `Last-Event-ID`, then live events, as [`Route::Stream`] gives, and also
+///
+/// - [`on_end`](Subscribe::on_end): a hook told once why the stream ended ([`End`]: the
+///   client went, it fell behind and was evicted, the server shut down, the hub closed or
+///   the signal fired);
+/// - [`until`](Subscribe::until): a future (a logout, a session that expires, a job's end)
+///   that ends this connection's stream cleanly when it completes, the hub and its other
+///   subscribers going on.
+///
+/// ```
+/// use ssewire_futures::server::{Route, Subscribe};
+/// use ssewire_futures::{Hub, HubConfig};
+///
+/// let hub = Hub::new(HubConfig::new());
+/// let (logout, logged_out) = async_channel::bounded::<()>(1);
+/// let route = Route::Subscribe(
+///     Subscribe::new(hub)
+///         .until(async move {
+///             let _ = logged_out.recv().await;
+///         })
+///         .on_end(|why| eprintln!("stream ended: {why:?}")),
+/// );
+/// # drop((route, logout));
+/// ```
+pub struct Subscribe {
+    hub: Hub,
+    on_end: Option<Box<dyn FnOnce(End) + Send>>,
+    until: Option<core::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl Subscribe {
+    /// A subscription to `hub`.
+    #[must_use]
+    pub fn new(hub: Hub) -> Self {
+        Subscribe {
+            hub,
+            on_end: None,
+            until: None,
+        }
+    }
+
+    /// Calls `hook` once when this connection's stream ends, with why.
+    #[must_use]
+    pub fn on_end(self, hook: impl FnOnce(End) + Send + 'static) -> Self {
+        Subscribe {
+            on_end: Some(Box::new(hook)),
+            ..self
+        }
+    }
+
+    /// Ends this connection's stream cleanly ([`End::Finished`]) when `signal` completes.
+    #[must_use]
+    pub fn until(self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        Subscribe {
+            until: Some(Box::pin(signal)),
+            ..self
+        }
+    }
+}
+
+impl Subscribe {
+    /// Subscribed before the head goes out: whatever is published once the client has seen
+    /// it reaches the client.
+    fn source(self, last_event_id: Option<&str>) -> Source {
+        Source::Hub {
+            subscription: self.hub.subscribe(last_event_id),
+            on_end: self.on_end,
+            until: self.until,
+        }
+    }
+}
+
+impl fmt::Debug for Subscribe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscribe")
+            .field("hub", &self.hub)
+            .field("on_end", &self.on_end.is_some())
+            .field("until", &self.until.is_some())
+            .finish()
+    }
+}
+
+/// Why a connection's event stream ended, as [`Events::on_end`] and [`Subscribe::on_end`]
+/// report it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum End {
-    /// The stream of items ended: the event stream was finished cleanly.
+    /// The stream of items ended, the hub closed, or a [`Subscribe::until`] signal fired:
+    /// the event stream was finished cleanly.
     Finished,
     /// The client went away, or stopped reading for longer than the write timeout.
     ClientGone,
@@ -981,10 +1069,12 @@ async fn answer<R: Runtime>(
             replied(with_timeout::<R, _>(config.write_timeout, write(io, &[&bytes])).await)
         }
         Route::Stream(hub) => {
-            // Subscribed before the head goes out: whatever is published once the client has
-            // seen it reaches the client.
-            let subscription = hub.subscribe(last_event_id.as_deref());
-            open_stream::<R>(io, handshake, Source::Hub(subscription), &streams).await
+            let source = Subscribe::new(hub).source(last_event_id.as_deref());
+            open_stream::<R>(io, handshake, source, &streams).await
+        }
+        Route::Subscribe(subscribe) => {
+            let source = subscribe.source(last_event_id.as_deref());
+            open_stream::<R>(io, handshake, source, &streams).await
         }
         Route::Events(events) => {
             open_stream::<R>(io, handshake, Source::Items(events), &streams).await
@@ -1134,7 +1224,11 @@ async fn over_capacity<R: Runtime>(
 /// Where a connection's event stream comes from.
 enum Source {
     /// A hub's subscription: shared frames.
-    Hub(crate::hub::Subscription),
+    Hub {
+        subscription: crate::hub::Subscription,
+        on_end: Option<Box<dyn FnOnce(End) + Send>>,
+        until: Option<core::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+    },
     /// The connection's own items, encoded here.
     Items(Events),
 }
@@ -1159,11 +1253,27 @@ impl Source {
     /// ended), [`End::Evicted`] or [`End::Invalid`].
     async fn next(&mut self) -> Result<Frames, End> {
         match self {
-            Source::Hub(subscription) => match subscription.recv().await {
-                Ok(frames) => Ok(Frames::Shared(frames)),
-                Err(Ended::Closed) => Err(End::Finished),
-                Err(_) => Err(End::Evicted),
-            },
+            Source::Hub {
+                subscription,
+                until,
+                ..
+            } => {
+                let received = async {
+                    match subscription.recv().await {
+                        Ok(frames) => Ok(Frames::Shared(frames)),
+                        Err(Ended::Closed) => Err(End::Finished),
+                        Err(_) => Err(End::Evicted),
+                    }
+                };
+                let Some(until) = until else {
+                    return received.await;
+                };
+                or(received, async {
+                    until.as_mut().await;
+                    Err(End::Finished)
+                })
+                .await
+            }
             Source::Items(events) => {
                 let Some(item) = futures_lite::StreamExt::next(&mut events.items).await else {
                     return Err(End::Finished);
@@ -1175,10 +1285,10 @@ impl Source {
 
     /// The stream ended for `why`: the hook is told.
     fn end(self, why: End) {
-        if let Source::Items(Events {
-            on_end: Some(hook), ..
-        }) = self
-        {
+        let hook = match self {
+            Source::Hub { on_end, .. } | Source::Items(Events { on_end, .. }) => on_end,
+        };
+        if let Some(hook) = hook {
             hook(why);
         }
     }

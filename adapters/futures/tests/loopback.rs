@@ -14,7 +14,7 @@ use ssewire_futures::client::{
 };
 use ssewire_futures::http::{ChunkedError, Framing};
 use ssewire_futures::server::{
-    Config, CorsPolicy, End, Events, OverCapacity, Reply, Request, Route, Server,
+    Config, CorsPolicy, End, Events, OverCapacity, Reply, Request, Route, Server, Subscribe,
 };
 use ssewire_futures::{Event, EventStream, Hub, HubConfig, Item, ReadConfig};
 
@@ -779,6 +779,94 @@ fn the_end_hook_tells_why<R: Rt>() {
     });
 }
 
+/// A hub route with a hook and a signal: the signal ends one connection's stream cleanly
+/// while the hub goes on; the hook says why each stream ended (the signal, the client gone,
+/// eviction, shutdown).
+fn a_subscription_ends_on_its_signal_and_says_why<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new().backlog(4));
+        let (ended, why) = async_channel::unbounded();
+        let (signal, signalled) = async_channel::bounded::<()>(1);
+        let config = Config::new()
+            .keep_alive(Some(Duration::from_millis(20)))
+            .write_timeout(Duration::from_millis(500));
+        let routed = hub.clone();
+        let server = Server::<R>::bind("127.0.0.1:0", config, move |request: &Request| {
+            let (ended, path) = (ended.clone(), request.path().to_owned());
+            let subscribe = Subscribe::new(routed.clone()).on_end(move |end| {
+                let _ = ended.try_send((path, end));
+            });
+            Route::Subscribe(match request.path() {
+                "/until" => {
+                    let signalled = signalled.clone();
+                    subscribe.until(async move {
+                        let _ = signalled.recv().await;
+                    })
+                }
+                _ => subscribe,
+            })
+        })
+        .unwrap();
+        let addr = server.local_addr();
+        let shutdown = server.shutdown_handle();
+        R::spawn(async move {
+            server.run().await.unwrap();
+        });
+        let (tx, ended_stream) = async_channel::bounded(1);
+        R::spawn(async move {
+            let answer = raw::<R>(addr, b"GET /until HTTP/1.1\r\nHost: x\r\n\r\n").await;
+            let _ = tx.send(answer).await;
+        });
+        let url = format!("http://{addr}/events");
+        let mut other = EventSource::new::<R>(&url, quick()).unwrap();
+        assert_eq!(other.next().await.unwrap().unwrap(), Update::Open);
+        until::<R>(|| hub.subscribers() == 2).await;
+        hub.publish(Event::new("one")).unwrap();
+        assert_eq!(next_event(&mut other).await.data, "one");
+        signal.send(()).await.unwrap();
+        let answer = ended_stream.recv().await.unwrap();
+        assert!(answer.contains("data: one\n\n"), "{answer}");
+        assert!(answer.ends_with("\r\n0\r\n\r\n"), "{answer}");
+        assert_eq!(
+            why.recv().await.unwrap(),
+            ("/until".to_owned(), End::Finished)
+        );
+        // The hub and its other subscriber go on.
+        hub.publish(Event::new("two")).unwrap();
+        assert_eq!(next_event(&mut other).await.data, "two");
+        other.close();
+        assert_eq!(
+            why.recv().await.unwrap(),
+            ("/events".to_owned(), End::ClientGone)
+        );
+        // A subscriber that never reads falls behind and is evicted.
+        let mut slow = R::connect("127.0.0.1", addr.port()).await.unwrap();
+        slow.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        until::<R>(|| hub.subscribers() == 1).await;
+        let data = "x".repeat(64 * 1024);
+        while hub.subscribers() == 1 {
+            hub.publish(Event::new(data.clone())).unwrap();
+            R::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(
+            why.recv().await.unwrap(),
+            ("/slow".to_owned(), End::Evicted)
+        );
+        // One still there at shutdown.
+        let reader = R::spawn_reader(addr);
+        until::<R>(|| hub.subscribers() == 1).await;
+        shutdown.shutdown();
+        assert_eq!(
+            why.recv().await.unwrap(),
+            ("/events".to_owned(), End::Shutdown)
+        );
+        assert!(reader.recv().await.unwrap().ends_with("\r\n0\r\n\r\n"));
+        drop(slow);
+    });
+}
+
 /// A hub's comments reach every subscriber and stay out of the replay window.
 fn hub_comments_are_live_only<R: Rt>() {
     run::<R>(async {
@@ -1323,6 +1411,10 @@ macro_rules! on_runtime {
             #[test]
             fn the_end_hook_tells_why() {
                 super::the_end_hook_tells_why::<R>();
+            }
+            #[test]
+            fn a_subscription_ends_on_its_signal_and_says_why() {
+                super::a_subscription_ends_on_its_signal_and_says_why::<R>();
             }
             #[test]
             fn hub_comments_are_live_only() {
