@@ -154,6 +154,29 @@ struct State {
     next_id: u64,
     subscribers: Vec<Subscriber>,
     closed: bool,
+    stats: HubStats,
+}
+
+/// A [`Hub`]'s counters at one moment, from [`Hub::stats`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct HubStats {
+    /// Events published or sent.
+    pub events: u64,
+    /// Comments sent.
+    pub comments: u64,
+    /// Subscriptions made.
+    pub subscriptions: u64,
+    /// Subscribers disconnected for falling a backlog behind.
+    pub evictions: u64,
+    /// Subscriptions that resumed exactly after their `Last-Event-ID` (a replay hit).
+    pub resumed: u64,
+    /// Subscriptions whose `Last-Event-ID` was not in the window ([`Subscription::miss`]).
+    pub misses: u64,
+    /// Subscribers now.
+    pub subscribers: usize,
+    /// Events in the replay window now.
+    pub retained: usize,
 }
 
 impl State {
@@ -165,10 +188,12 @@ impl State {
 
     /// Queues `frame` for every subscriber; one whose backlog is full is disconnected.
     fn deliver(&mut self, frame: &Encoded) {
+        let mut evicted = 0;
         self.subscribers.retain(
             |subscriber| match subscriber.queue.try_send(frame.clone()) {
                 Ok(()) => true,
                 Err(async_channel::TrySendError::Full(_)) => {
+                    evicted += 1;
                     subscriber.lagged.store(true, Ordering::Relaxed);
                     subscriber.queue.close();
                     false
@@ -176,6 +201,7 @@ impl State {
                 Err(async_channel::TrySendError::Closed(_)) => false,
             },
         );
+        self.stats.evictions += evicted;
     }
 }
 
@@ -209,6 +235,7 @@ impl Hub {
                     next_id: 1,
                     subscribers: Vec::new(),
                     closed: false,
+                    stats: HubStats::default(),
                 }),
             }),
         }
@@ -262,6 +289,7 @@ impl Hub {
             return Err(PublishError::Closed);
         }
         state.deliver(&bytes.into());
+        state.stats.comments += 1;
         Ok(())
     }
 
@@ -285,6 +313,7 @@ impl Hub {
             let _ = state.replay.push(id, &frame);
         }
         state.deliver(&frame);
+        state.stats.events += 1;
         Ok(event.id)
     }
 
@@ -298,8 +327,10 @@ impl Hub {
     /// falls between the two. After [`close`](Hub::close) the subscription is ended at once.
     #[must_use]
     pub fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
-        let mut state = self.state();
-        state.prune();
+        let mut guard = self.state();
+        guard.prune();
+        // The fields apart: the window read while the counters are written.
+        let state = &mut *guard;
         let (queue, receiver) = async_channel::bounded(self.shared.config.backlog.max(1));
         let mut miss = None;
         let catch_up = match last_event_id.filter(|id| !id.is_empty()) {
@@ -308,8 +339,12 @@ impl Hub {
             }
             None => Vec::new(),
             Some(id) => match state.replay.since(id) {
-                Ok(frames) => frames.flatten().copied().collect(),
+                Ok(frames) => {
+                    state.stats.resumed += 1;
+                    frames.flatten().copied().collect()
+                }
                 Err(why) => {
+                    state.stats.misses += 1;
                     miss = Some(why);
                     match self.shared.config.on_miss {
                         OnMiss::ReplayWindow => state.replay.frames().flatten().copied().collect(),
@@ -318,6 +353,7 @@ impl Hub {
                 }
             },
         };
+        state.stats.subscriptions += 1;
         let lagged = Arc::new(AtomicBool::new(false));
         if state.closed {
             queue.close();
@@ -332,6 +368,19 @@ impl Hub {
             receiver,
             lagged,
             miss,
+        }
+    }
+
+    /// The hub's counters: events and comments sent, subscriptions, evictions, replay hits
+    /// and misses, and its size now.
+    #[must_use]
+    pub fn stats(&self) -> HubStats {
+        let mut state = self.state();
+        state.prune();
+        HubStats {
+            subscribers: state.subscribers.len(),
+            retained: state.replay.len(),
+            ..state.stats.clone()
         }
     }
 

@@ -17,7 +17,7 @@ mod tls;
 
 pub use client::EventSource;
 pub use event::{Event, Item};
-pub use hub::{Hub, HubConfig, Subscription};
+pub use hub::{Hub, HubConfig, HubStats, Subscription};
 pub use stream::{EventStream, EventWriter, ReadConfig};
 
 pub use error::{ReadError, SendError};

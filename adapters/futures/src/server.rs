@@ -5,7 +5,7 @@ use core::future::Future;
 use std::borrow::Cow;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -624,6 +624,132 @@ struct Context {
     router: Box<Router>,
     open: AtomicUsize,
     stop: async_channel::Receiver<()>,
+    counters: Counters,
+}
+
+/// The statuses [`ServerStats::answered`] counts one by one; others count together.
+const STATUSES: [u16; 12] = [200, 204, 400, 401, 403, 404, 405, 408, 413, 429, 431, 503];
+
+/// Why streams ended, in [`ServerStats::ended`]'s order.
+const ENDS: [End; 5] = [
+    End::Finished,
+    End::ClientGone,
+    End::Shutdown,
+    End::Evicted,
+    End::Invalid,
+];
+
+/// What a server counts as it goes; read with [`Stats::snapshot`].
+#[derive(Default)]
+struct Counters {
+    accepted: AtomicU64,
+    streams: AtomicU64,
+    streams_open: AtomicU64,
+    /// Per status of [`STATUSES`], then the others.
+    answered: [AtomicU64; STATUSES.len() + 1],
+    ended: [AtomicU64; ENDS.len()],
+    frames: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Counters {
+    fn answered(&self, status: u16) {
+        let at = STATUSES
+            .iter()
+            .position(|&s| s == status)
+            .unwrap_or(STATUSES.len());
+        self.answered[at].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn wrote(&self, bytes: usize) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    fn ended(&self, why: End) {
+        if let Some(at) = ENDS.iter().position(|&e| e == why) {
+            self.ended[at].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A handle on a [`Server`]'s counters, which stays usable while [`Server::run`] owns the
+/// server: see [`Server::stats`].
+#[derive(Clone)]
+pub struct Stats {
+    context: Arc<Context>,
+}
+
+impl fmt::Debug for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.snapshot().fmt(f)
+    }
+}
+
+impl Stats {
+    /// The counters now. Each is read on its own (relaxed): a snapshot taken while
+    /// connections come and go may be off by the ones in flight.
+    #[must_use]
+    pub fn snapshot(&self) -> ServerStats {
+        let counters = &self.context.counters;
+        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        ServerStats {
+            accepted: load(&counters.accepted),
+            open: self.context.open.load(Ordering::Relaxed),
+            streams: load(&counters.streams),
+            streams_open: load(&counters.streams_open),
+            answered: counters.answered.each_ref().map(load),
+            ended: counters.ended.each_ref().map(load),
+            frames_written: load(&counters.frames),
+            bytes_written: load(&counters.bytes),
+        }
+    }
+}
+
+/// A [`Server`]'s counters at one moment, from [`Stats::snapshot`]: for a metrics endpoint,
+/// a log line, a test.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ServerStats {
+    /// Connections accepted (or given to [`Server::serve_connection`]).
+    pub accepted: u64,
+    /// Connections open now.
+    pub open: usize,
+    /// Event streams opened.
+    pub streams: u64,
+    /// Event streams open now.
+    pub streams_open: u64,
+    answered: [u64; STATUSES.len() + 1],
+    ended: [u64; ENDS.len()],
+    /// Frames written to streams: publications, items, keep-alives and the `retry` sent
+    /// first.
+    pub frames_written: u64,
+    /// Bytes written to streams, framing included (heads and replies not counted).
+    pub bytes_written: u64,
+}
+
+impl ServerStats {
+    /// Requests answered with `status` without a stream: replies, error responses (`400`,
+    /// `404`, `405`, `408`, `413`, `431`, `503`) and preflights (`204`, `403`). Statuses
+    /// other than 200, 204, 400, 401, 403, 404, 405, 408, 413, 429, 431 and 503 count
+    /// together, under any of them.
+    #[must_use]
+    pub fn answered(&self, status: u16) -> u64 {
+        let at = STATUSES
+            .iter()
+            .position(|&s| s == status)
+            .unwrap_or(STATUSES.len());
+        self.answered[at]
+    }
+
+    /// Streams that ended for `why` ([`End::Evicted`]: subscribers too slow for their hub's
+    /// backlog).
+    #[must_use]
+    pub fn ended(&self, why: End) -> u64 {
+        ENDS.iter()
+            .position(|&e| e == why)
+            .map_or(0, |at| self.ended[at])
+    }
 }
 
 /// An SSE server on runtime `R`: it accepts connections, reads each request head within a
@@ -739,6 +865,7 @@ impl<R: Runtime> Server<R> {
                 router,
                 open: AtomicUsize::new(0),
                 stop,
+                counters: Counters::default(),
             }),
             signal,
             #[cfg(feature = "tls")]
@@ -785,6 +912,15 @@ impl<R: Runtime> Server<R> {
     pub fn shutdown_handle(&self) -> Shutdown {
         Shutdown {
             signal: self.signal.clone(),
+        }
+    }
+
+    /// The server's counters: connections, streams, answers by status, why streams ended,
+    /// what was written. The handle stays good after [`run`](Server::run) takes the server.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        Stats {
+            context: self.context.clone(),
         }
     }
 
@@ -906,9 +1042,14 @@ async fn serve<R: Runtime, C: Connection>(
 ) {
     let open = context.open.fetch_add(1, Ordering::Relaxed) + 1;
     let _guard = OpenGuard(&context.open);
+    let counters = &context.counters;
+    counters.accepted.fetch_add(1, Ordering::Relaxed);
     match answer::<R>(&mut stream, peer, open, context).await {
         Answered::Stream(source, events, clock) => {
+            counters.streams.fetch_add(1, Ordering::Relaxed);
+            counters.streams_open.fetch_add(1, Ordering::Relaxed);
             stream_events::<R>(&mut stream, events, clock, source, context).await;
+            counters.streams_open.fetch_sub(1, Ordering::Relaxed);
             let _ = stream.close().await;
         }
         Answered::Replied => linger::<R, _>(&mut stream, half_close).await,
@@ -990,8 +1131,9 @@ async fn answer<R: Runtime>(
     match read {
         Ok(None) => {}
         // Malformed, or too large: the 400 or 431 it calls for is queued.
-        Ok(Some(HandshakeError::Head(_))) => {
-            return replied(send::<R>(io, &mut handshake, config).await)
+        Ok(Some(HandshakeError::Head(error))) => {
+            context.counters.answered(error.response().status());
+            return replied(send::<R>(io, &mut handshake, config).await);
         }
         // Timed out, cut, failed: nothing to answer.
         Ok(Some(_)) | Err(()) => return Answered::Dropped,
@@ -1024,6 +1166,10 @@ async fn answer<R: Runtime>(
             let Ok(len) = policy.preflight(origin.as_deref(), &mut answer) else {
                 return Answered::Dropped;
             };
+            let allowed = policy
+                .allow(origin.as_deref().unwrap_or_default())
+                .is_some();
+            context.counters.answered(if allowed { 204 } else { 403 });
             let answer = [&answer[..len]];
             let written = write(io, &answer);
             return replied(with_timeout::<R, _>(config.write_timeout, written).await);
@@ -1044,16 +1190,19 @@ async fn answer<R: Runtime>(
             if handshake.reject(response).is_err() {
                 return Answered::Dropped;
             }
+            context.counters.answered(response.status());
             return replied(send::<R>(io, &mut handshake, config).await);
         }
         Err(None) => return Answered::Dropped,
     };
     let last_event_id = request.last_event_id.clone();
+    let get = request.method == "GET";
     match (context.router)(request).await {
         Route::NotFound => {
             if handshake.reject(ErrorResponse::NotFound).is_err() {
                 return Answered::Dropped;
             }
+            context.counters.answered(404);
             replied(send::<R>(io, &mut handshake, config).await)
         }
         Route::Reply(mut reply) => {
@@ -1065,15 +1214,21 @@ async fn answer<R: Runtime>(
                         .push(((*name).to_owned(), (*value).to_owned()));
                 }
             }
+            context.counters.answered(reply.status());
             let bytes = reply.encode();
             replied(with_timeout::<R, _>(config.write_timeout, write(io, &[&bytes])).await)
         }
-        Route::Stream(hub) => {
+        // Not subscribed for a request that gets a 405.
+        Route::Stream(hub) if get => {
             let source = Subscribe::new(hub).source(last_event_id.as_deref());
             open_stream::<R>(io, handshake, source, &streams).await
         }
-        Route::Subscribe(subscribe) => {
+        Route::Subscribe(subscribe) if get => {
             let source = subscribe.source(last_event_id.as_deref());
+            open_stream::<R>(io, handshake, source, &streams).await
+        }
+        Route::Stream(_) | Route::Subscribe(_) => {
+            let source = Source::Items(Events::new(futures_lite::stream::empty()));
             open_stream::<R>(io, handshake, source, &streams).await
         }
         Route::Events(events) => {
@@ -1158,7 +1313,10 @@ async fn open_stream<R: Runtime>(
             }
         },
         // Another method than GET: the 405 is queued.
-        Err(HandshakeError::Rejected(_)) => replied(send::<R>(io, &mut handshake, config).await),
+        Err(HandshakeError::Rejected(response)) => {
+            streams.context.counters.answered(response.status());
+            replied(send::<R>(io, &mut handshake, config).await)
+        }
         Err(_) => Answered::Dropped,
     }
 }
@@ -1214,6 +1372,7 @@ async fn over_capacity<R: Runtime>(
             ErrorResponse::ServiceUnavailable { retry_after }
         }
     };
+    streams.context.counters.answered(unavailable.status());
     if handshake.reject(unavailable).is_err() {
         return Answered::Dropped;
     }
@@ -1302,6 +1461,7 @@ async fn stream_events<R: Runtime>(
     context: &Context,
 ) {
     let why = pump::<R>(io, &mut stream, &clock, &mut source, context).await;
+    context.counters.ended(why);
     source.end(why);
 }
 
@@ -1317,12 +1477,12 @@ async fn pump<R: Runtime>(
     if let Some(ms) = config.retry {
         let mut buf = [0; 64];
         let retry = stream.encode(&mut buf, |buf| Encode::empty().retry(ms).encode(buf));
-        let sent = with_timeout::<R, _>(config.write_timeout, async {
-            write(io, &[retry.unwrap_or_default()]).await
-        });
+        let retry = retry.unwrap_or_default();
+        let sent = with_timeout::<R, _>(config.write_timeout, async { write(io, &[retry]).await });
         if sent.await.is_err() {
             return End::ClientGone;
         }
+        context.counters.wrote(retry.len());
         stream.handle_sent(clock.now());
     }
     enum Next {
@@ -1356,12 +1516,16 @@ async fn pump<R: Runtime>(
                 let frames = frames.bytes();
                 let (header, trailer) = stream.around(frames.len());
                 let header = header.as_ref().map_or(&[][..], |h| h.as_bytes());
+                let len = header.len() + frames.len() + trailer.len();
                 with_timeout::<R, _>(config.write_timeout, write(io, &[header, frames, trailer]))
                     .await
+                    .map(|()| len)
             }
             Next::Idle => match stream.poll_keep_alive(clock.now()) {
                 Some(keep_alive) => {
-                    with_timeout::<R, _>(config.write_timeout, write(io, &[keep_alive])).await
+                    with_timeout::<R, _>(config.write_timeout, write(io, &[keep_alive]))
+                        .await
+                        .map(|()| keep_alive.len())
                 }
                 // Woken a little early: wait again.
                 None => continue,
@@ -1374,9 +1538,10 @@ async fn pump<R: Runtime>(
             // window.
             Next::Frames(Err(why)) => return why,
         };
-        if pieces.is_err() {
+        let Ok(len) = pieces else {
             return End::ClientGone;
-        }
+        };
+        context.counters.wrote(len);
         stream.handle_sent(clock.now());
     }
 }

@@ -867,6 +867,79 @@ fn a_subscription_ends_on_its_signal_and_says_why<R: Rt>() {
     });
 }
 
+/// The server's and the hub's counters follow what happened.
+fn counters_count<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new().backlog(2));
+        let events = hub.clone();
+        let config = Config::new()
+            .max_body(4)
+            .keep_alive(Some(Duration::from_millis(20)));
+        let server = Server::<R>::bind(
+            "127.0.0.1:0",
+            config,
+            move |request: &Request| match request.path() {
+                "/events" => Route::Stream(events.clone()),
+                "/jobs" => Route::Reply(Reply::json("{}")),
+                _ => Route::NotFound,
+            },
+        )
+        .unwrap();
+        let (addr, stats) = (server.local_addr(), server.stats());
+        R::spawn(async move {
+            server.run().await.unwrap();
+        });
+        for request in [
+            "GET /jobs HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n",
+            "POST /events HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /jobs HTTP/1.1\r\n\r\n",
+            "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+        ] {
+            raw::<R>(addr, request.as_bytes()).await;
+        }
+        let url = format!("http://{addr}/events");
+        let mut source = EventSource::new::<R>(&url, quick()).unwrap();
+        assert_eq!(source.next().await.unwrap().unwrap(), Update::Open);
+        until::<R>(|| hub.subscribers() == 1).await;
+        for data in ["a", "b", "c"] {
+            hub.publish(Event::new(data)).unwrap();
+            assert_eq!(next_event(&mut source).await.data, data);
+        }
+        let open = stats.snapshot();
+        assert_eq!((open.streams, open.streams_open), (1, 1), "{open:?}");
+        assert!(
+            open.frames_written >= 3 && open.bytes_written > 30,
+            "{open:?}"
+        );
+        source.close();
+        until::<R>(|| stats.snapshot().ended(End::ClientGone) == 1).await;
+        let done = stats.snapshot();
+        assert_eq!(done.accepted, 6, "{done:?}");
+        assert_eq!(done.streams_open, 0, "{done:?}");
+        for (status, count) in [(200, 1), (404, 1), (405, 1), (400, 1), (413, 1), (503, 0)] {
+            assert_eq!(done.answered(status), count, "{status}: {done:?}");
+        }
+        // The hub: a resumption, a miss, an eviction.
+        let resumed = hub.subscribe(Some("2"));
+        let missed = hub.subscribe(Some("nope"));
+        let _slow = hub.subscribe(None);
+        for _ in 0..3 {
+            hub.publish(Event::new("more")).unwrap();
+        }
+        hub.comment("note").unwrap();
+        let counted = hub.stats();
+        assert_eq!((counted.events, counted.comments), (6, 1), "{counted:?}");
+        assert_eq!(
+            (counted.subscriptions, counted.resumed, counted.misses),
+            (4, 1, 1)
+        );
+        assert_eq!(counted.evictions, 3, "{counted:?}");
+        assert_eq!(counted.retained, 6, "{counted:?}");
+        drop((resumed, missed));
+    });
+}
+
 /// A hub's comments reach every subscriber and stay out of the replay window.
 fn hub_comments_are_live_only<R: Rt>() {
     run::<R>(async {
@@ -1415,6 +1488,10 @@ macro_rules! on_runtime {
             #[test]
             fn a_subscription_ends_on_its_signal_and_says_why() {
                 super::a_subscription_ends_on_its_signal_and_says_why::<R>();
+            }
+            #[test]
+            fn counters_count() {
+                super::counters_count::<R>();
             }
             #[test]
             fn hub_comments_are_live_only() {
