@@ -490,6 +490,7 @@ impl EventSource {
 
     /// The connection failed: reported, and the session reconnects as it says.
     fn failed(&mut self, error: ClientError) -> Poll<Option<Result<Update, ClientError>>> {
+        event!(warn, %error, url = %self.session.url().authority, "connection failed");
         self.link = Link::None;
         match &error {
             ClientError::Proxy(ProxyError::Tunnel(refused)) => {
@@ -512,7 +513,10 @@ impl Stream for EventSource {
             }
             let now = this.now();
             match this.poll_ready(now) {
-                Some(Ok(Output::Open)) => return Poll::Ready(Some(Ok(Update::Open))),
+                Some(Ok(Output::Open)) => {
+                    event!(debug, url = %this.session.url().authority, "stream open");
+                    return Poll::Ready(Some(Ok(Update::Open)));
+                }
                 Some(Ok(Output::Item(ready))) => {
                     let update = match this.session.client().resolve(ready) {
                         Item::Event(event) => Update::Event(Event::from_parsed(&event)),
@@ -521,11 +525,15 @@ impl Stream for EventSource {
                     };
                     return Poll::Ready(Some(Ok(update)));
                 }
-                Some(Err(error)) => return Poll::Ready(Some(Err(ClientError::Session(error)))),
+                Some(Err(error)) => {
+                    event!(warn, %error, "stream error");
+                    return Poll::Ready(Some(Err(ClientError::Session(error))));
+                }
                 None => {}
             }
             if let Some(wait) = this.session.poll_wait(now) {
                 let wait = std::time::Duration::from_millis(wait.as_millis());
+                event!(debug, ?wait, "reconnecting");
                 return Poll::Ready(Some(Ok(Update::Reconnecting(wait))));
             }
             if this.session.state() == State::Closed {
@@ -538,6 +546,12 @@ impl Stream for EventSource {
             match &mut this.link {
                 Link::None => {
                     if let Some(target) = this.session.poll_connect(now) {
+                        event!(
+                            debug,
+                            host = target.url.host,
+                            port = target.url.port,
+                            "connecting"
+                        );
                         this.link = Link::Connecting(this.dial.dial(&target));
                     } else if this.session.has_connection() {
                         // The session counts on a connection this loop does not have.

@@ -2,6 +2,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// A `tracing` event with feature `tracing`; nothing without.
+macro_rules! event {
+    ($level:ident, $($arg:tt)*) => {{
+        #[cfg(feature = "tracing")]
+        tracing::$level!($($arg)*);
+    }};
+}
+
 pub mod client;
 mod error;
 mod event;

@@ -654,6 +654,7 @@ struct Counters {
 
 impl Counters {
     fn answered(&self, status: u16) {
+        event!(debug, status, "answered");
         let at = STATUSES
             .iter()
             .position(|&s| s == status)
@@ -667,6 +668,11 @@ impl Counters {
     }
 
     fn ended(&self, why: End) {
+        match why {
+            End::Evicted => event!(warn, "stream ended: the client fell behind and was evicted"),
+            End::Invalid => event!(warn, "stream ended: an event could not be encoded"),
+            _ => event!(debug, ?why, "stream ended"),
+        }
         if let Some(at) = ENDS.iter().position(|&e| e == why) {
             self.ended[at].fetch_add(1, Ordering::Relaxed);
         }
@@ -985,7 +991,10 @@ impl<R: Runtime> Server<R> {
                 }
                 // Out of file descriptors or a connection reset before it was accepted: wait
                 // a little rather than spin.
-                Some(Err(_)) => R::sleep(Duration::from_millis(10)).await,
+                Some(Err(_error)) => {
+                    event!(warn, error = %_error, "accept failed");
+                    R::sleep(Duration::from_millis(10)).await;
+                }
             }
         }
         drop(listener);
@@ -1044,8 +1053,13 @@ async fn serve<R: Runtime, C: Connection>(
     let _guard = OpenGuard(&context.open);
     let counters = &context.counters;
     counters.accepted.fetch_add(1, Ordering::Relaxed);
-    match answer::<R>(&mut stream, peer, open, context).await {
+    let answered = answer::<R>(&mut stream, peer, open, context);
+    #[cfg(feature = "tracing")]
+    let answered =
+        tracing::Instrument::instrument(answered, tracing::debug_span!("connection", %peer));
+    match answered.await {
         Answered::Stream(source, events, clock) => {
+            event!(debug, %peer, "stream opened");
             counters.streams.fetch_add(1, Ordering::Relaxed);
             counters.streams_open.fetch_add(1, Ordering::Relaxed);
             stream_events::<R>(&mut stream, events, clock, source, context).await;
@@ -1197,6 +1211,7 @@ async fn answer<R: Runtime>(
     };
     let last_event_id = request.last_event_id.clone();
     let get = request.method == "GET";
+    event!(debug, method = %request.method, target = %request.target, "request");
     match (context.router)(request).await {
         Route::NotFound => {
             if handshake.reject(ErrorResponse::NotFound).is_err() {

@@ -202,12 +202,14 @@ fn a_refused_tunnel_is_retried<R: Rt>() {
 
 macro_rules! on_both_runtimes {
     ($($test:ident),* $(,)?) => {
+        #[cfg(feature = "smol")]
         mod smol {
             $(#[test]
             fn $test() {
                 super::$test::<ssewire_futures::rt::Smol>();
             })*
         }
+        #[cfg(feature = "async-std")]
         mod async_std {
             $(#[test]
             fn $test() {
