@@ -50,6 +50,7 @@ step "MSRV: the library crates with the Rust they declare (ssewire, ssewire-embe
 cargo "+$msrv" check --locked -p ssewire --features std,proxy
 cargo "+$msrv" check --locked -p ssewire-embedded
 cargo "+$msrv" check --locked -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf
+cargo "+$msrv" check --locked -p ssewire --features defmt,proxy --target thumbv7em-none-eabihf
 cargo "+$msrv_futures" check --locked -p ssewire-futures --all-features
 
 step "format"
@@ -88,6 +89,10 @@ step "bare metal: the no_std crates for thumbv7em-none-eabihf"
 cargo build -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf
 cargo build -p ssewire -p ssewire-embedded --target thumbv7em-none-eabihf --release
 cargo build -p ssewire-embedded --features embassy --target thumbv7em-none-eabihf --release
+# The core's own features, each and together: defmt::Format on its types, HTTP proxies.
+cargo build -p ssewire --features defmt --target thumbv7em-none-eabihf
+cargo build -p ssewire --features defmt,proxy --target thumbv7em-none-eabihf
+cargo build -p ssewire-embedded --features proxy --target thumbv7em-none-eabihf
 (cd examples/firmware && cargo build --release)
 
 step "MCU: core vectors and adapter round trip on an emulated Cortex-M4 (QEMU)"

@@ -33,6 +33,7 @@ use crate::scan::line_end;
 
 /// Why an event could not be encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum EncodeError {
     /// The event type contains CR or LF.
@@ -61,6 +62,7 @@ impl core::error::Error for EncodeError {}
 /// dispatches the event. An event without data (from [`Event::empty`]) is not dispatched by
 /// a receiver, but its `id` and `retry` still take effect.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use]
 pub struct Event<'a> {
     data: Option<&'a str>,
@@ -201,6 +203,7 @@ impl Writes for Event<'_> {
 /// # Ok::<(), ssewire::encode::EncodeError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use]
 pub struct Comment<'a>(pub &'a str);
 

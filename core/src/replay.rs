@@ -126,6 +126,7 @@ pub const fn storage_len(max_events: usize, capacity: usize) -> usize {
 
 /// Why an event was not pushed. Nothing changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum PushError {
     /// The id and the frame together are longer than [`Replay::capacity`], or the storage has
@@ -145,6 +146,7 @@ impl core::error::Error for PushError {}
 
 /// Why [`Replay::since`] has nothing to resume from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Miss {
     /// No retained event has this id, and nothing tells that it was evicted: it was never
@@ -406,6 +408,7 @@ impl<B: AsRef<[u8]>> fmt::Debug for Replay<B> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Cursor {
     /// The sequence number of the next frame to read.
     next: u64,

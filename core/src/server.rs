@@ -57,6 +57,7 @@ pub const MAX_HEADERS: usize = 64;
 /// How a server answers and streams. Plain data: `const fn` constructor and setters, so it can
 /// live in a `static`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 #[must_use]
 pub struct Config<'a> {
@@ -214,6 +215,7 @@ impl Default for Config<'_> {
 
 /// Why a [`Handshake`] ends without a stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum HandshakeError {
     /// The request head is malformed or too large; the error response it calls for
@@ -700,6 +702,7 @@ enum BodyFraming {
 
 /// What [`RequestBody::feed`] got to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum BodyPart<'a> {
     /// Payload, borrowed from the input; never empty.
     Data(&'a [u8]),

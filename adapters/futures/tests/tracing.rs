@@ -108,7 +108,9 @@ fn traced<R: Rt>(collect: &Collect) {
         let mut refused = EventSource::new::<R>(&missing, ClientConfig::new()).unwrap();
         assert!(refused.next().await.is_none());
         let port = addr.port().to_string();
-        collect.saw::<R>(&["SPAN connection", "peer=127.0.0.1:"]).await;
+        collect
+            .saw::<R>(&["SPAN connection", "peer=127.0.0.1:"])
+            .await;
         collect.saw::<R>(&["DEBUG", "connecting", &port]).await;
         collect
             .saw::<R>(&["DEBUG", "request", "target=/events"])

@@ -14,6 +14,7 @@ use crate::parse::{ParseError, Parser, Ready};
 
 /// A content coding of a response body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Coding {
     /// `gzip` (or `x-gzip`): RFC 1952.
@@ -40,6 +41,7 @@ impl Coding {
 /// The content codings a caller decodes: the request's `Accept-Encoding`. Default: none (no
 /// `Accept-Encoding` is sent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use]
 pub struct Codings(u8);
 
@@ -84,6 +86,7 @@ impl Codings {
 
 /// The compressed body of a stream was corrupt; the connection is given up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DecodeError;
 
 impl fmt::Display for DecodeError {
@@ -127,6 +130,7 @@ pub trait Decode {
 /// The decoder of a session that decodes nothing: what
 /// [`Session::poll_ready`](super::Session::poll_ready) uses.
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct NoDecoding;
 
 impl Decode for NoDecoding {

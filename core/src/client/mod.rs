@@ -117,6 +117,7 @@ pub use session::{Error, Origin, Output, Session, Target, Update, MAX_RESPONSE_H
 
 /// A point in time, in milliseconds since an origin the caller picks (boot, the epoch, …).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Instant(u64);
 
 impl Instant {
@@ -150,6 +151,7 @@ impl ops::Add<Duration> for Instant {
 
 /// A span of time in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Duration(u64);
 
 impl Duration {
@@ -182,6 +184,7 @@ pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
 /// `const fn` setters (`Config::new().initial_delay(Duration::from_millis(500))`), or set the
 /// fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 #[must_use]
 pub struct Config {
@@ -371,6 +374,7 @@ impl Default for Config {
 /// assert_eq!(request.method, "POST");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 #[must_use]
 pub struct Request<'a> {
@@ -428,6 +432,7 @@ impl Default for Request<'_> {
 
 /// Why the client stopped for good.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Failure {
     /// The server answered `204 No Content`: it wants the client to stop.
@@ -474,6 +479,7 @@ impl core::error::Error for Failure {}
 
 /// Where the client stands, as `EventSource.readyState` says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum State {
     /// Connecting or waiting to reconnect.
     Connecting,
@@ -485,6 +491,7 @@ pub enum State {
 
 /// A connection to open, from [`Client::poll_connect`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Connect<'a> {
     /// A redirect target to connect to instead of the original URL: the `Location` given,
     /// made absolute against the previous redirect's target if it followed one, so that a

@@ -24,6 +24,7 @@ use crate::http::{self, HeadError, Scheme, Url, EMPTY_HEADER};
 /// # let _ = proxies;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 #[must_use]
 pub struct Proxies<'a> {
@@ -82,6 +83,7 @@ impl<'a> Proxies<'a> {
 
 /// An HTTP proxy: its URL and the credentials it asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use]
 pub struct Proxy<'a> {
     /// `http://host[:port]` (the port defaults to 80); no user info (the adapter turns it
@@ -112,6 +114,7 @@ impl<'a> Proxy<'a> {
 
 /// How a [`Target`](super::Target) is reached through a proxy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Via<'a> {
     /// The proxy: connect to its host and port, in plain TCP.
     pub proxy: Url<'a>,
@@ -126,6 +129,7 @@ pub struct Via<'a> {
 
 /// Why a proxy did not open a tunnel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum TunnelError {
     /// The proxy answered this status, not `2xx`: `407` asks for credentials (or refused

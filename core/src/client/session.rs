@@ -21,6 +21,7 @@ pub const MAX_RESPONSE_HEADERS: usize = 64;
 /// attempt counts as failed and the session reconnects as its [`Client`] says; the error is
 /// reported so that it can be logged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Error {
     /// The URL, or a redirect's `Location`, is not one the session can request.
@@ -78,6 +79,7 @@ impl core::error::Error for Error {}
 
 /// What a [`Session`] reports: an item of the stream, or news that a stream opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Update<'a> {
     /// A stream opened: a `200` `text/event-stream` head was accepted (a browser's `open`
@@ -99,6 +101,7 @@ pub enum Output {
 
 /// A connection to open, from [`Session::poll_connect`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub struct Target<'a> {
     /// The URL requested (scheme, host, port): the original URL, or the one a redirect named.
@@ -174,6 +177,7 @@ impl<'a> Target<'a> {
 
 /// How a [`Target`]'s server relates to the original URL's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Origin {
     /// The same scheme, host (ASCII case ignored) and port: no redirect, or one to another
     /// path on the same server.

@@ -136,6 +136,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Sink for Parser<B> {
 
 /// Why reading a body went wrong, from [`BodyReader`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ReadError {
     /// The connection closed before the end of a chunked or `Content-Length` body. The

@@ -20,6 +20,7 @@ pub const CHUNK_END: &[u8] = b"\r\n";
 
 /// Why a chunked body could not be decoded. The decoder stops at the first error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ChunkedError {
     /// A chunk-size line that does not start with a hex digit, holds a byte that cannot follow
@@ -58,6 +59,7 @@ impl core::error::Error for ChunkedError {}
 
 /// What the decoder yields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Decoded<'a> {
     /// Payload bytes, borrowed from the input; never empty.
     Data(&'a [u8]),
@@ -358,6 +360,7 @@ const fn hex(byte: u8) -> Option<u64> {
 /// assert_eq!(body, b"a\r\ndata: hi\n\n\r\n0\r\n\r\n");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ChunkHeader {
     bytes: [u8; 18],
     start: u8,

@@ -14,6 +14,7 @@ pub const DEFAULT_MAX_HEAD_LEN: usize = 8 * 1024;
 ///
 /// Reading a head that has not arrived in full is not an error: the readers return `Ok(None)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum HeadError {
     /// The head is longer than the limit, or not complete when the limit is reached.
@@ -76,6 +77,7 @@ impl core::error::Error for HeadError {}
 /// UTF-8 cannot be one a browser sends, nor be looked up; answering as if there were none would
 /// silently skip events. Leading and trailing whitespace of every value is removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RequestHead<'b> {
     /// The method, such as `GET`; case-sensitive, as HTTP defines it.
     pub method: &'b str,
@@ -128,6 +130,7 @@ impl<'b> RequestHead<'b> {
 /// A 1xx status (such as `103 Early Hints`) is an interim response: the final one follows
 /// right after [`len`](ResponseHead::len) bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ResponseHead<'b> {
     /// The status code, three digits.
     pub status: u16,
@@ -173,6 +176,7 @@ impl ResponseHead<'_> {
 
 /// How a response body is delimited (RFC 9112, section 6.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Body {
     /// `Transfer-Encoding` with `chunked` as its last coding: decode with
     /// [`ChunkedDecoder`](super::ChunkedDecoder). It overrides any `Content-Length`.

@@ -6,6 +6,7 @@ use super::syntax::is_host_char;
 
 /// The scheme of a [`Url`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Scheme {
     /// `http://`, port 80 by default.
     Http,
@@ -35,6 +36,7 @@ impl Scheme {
 
 /// Why a URL, or a redirect target, was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum UrlError {
     /// A scheme other than `http` and `https`.
@@ -87,6 +89,7 @@ impl core::error::Error for UrlError {}
 /// # Ok::<(), ssewire::http::UrlError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Url<'a> {
     /// The scheme.
     pub scheme: Scheme,

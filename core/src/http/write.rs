@@ -7,6 +7,7 @@ use crate::counted::{Out, Writes};
 
 /// Why a head could not be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum WriteError {
     /// The request path is empty, or holds a byte other than visible ASCII, or `#`.
@@ -56,6 +57,7 @@ impl core::error::Error for WriteError {}
 
 /// How the body of an event stream is delimited.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Framing {
     /// No length; the stream ends when the server closes the connection (`Connection: close`).
     /// Works with HTTP/1.0 and HTTP/1.1 clients and proxies, and events go out as encoded.
@@ -70,6 +72,7 @@ pub enum Framing {
 
 /// CORS headers for an event stream opened from a page of another origin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Cors<'a> {
     /// `Access-Control-Allow-Origin`: the origin allowed (such as the request's `Origin`, once
     /// checked against a list), or `*` for any origin without credentials. With an origin other
@@ -120,6 +123,7 @@ impl<'a> Cors<'a> {
 /// # Ok::<(), ssewire::http::WriteError>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use]
 pub struct Response<'a> {
     framing: Framing,
@@ -257,6 +261,7 @@ impl Writes for Response<'_> {
 /// # Ok::<(), ssewire::http::WriteError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ErrorResponse {
     /// `400 Bad Request`: a malformed request head.
@@ -384,6 +389,7 @@ impl Writes for ErrorResponse {
 /// # Ok::<(), WriteError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use]
 pub struct PlainResponse<'a> {
     status: u16,
@@ -553,6 +559,7 @@ const fn reason(status: u16) -> &'static str {
 /// # Ok::<(), ssewire::http::WriteError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use]
 pub struct Request<'a> {
     method: &'a str,
@@ -776,6 +783,7 @@ impl Writes for Request<'_> {
 /// # Ok::<(), ssewire::http::WriteError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use]
 pub struct Tunnel<'a> {
     host: &'a str,

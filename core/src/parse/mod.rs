@@ -87,6 +87,7 @@ pub const DEFAULT_EVENT_TYPE: &str = "message";
 
 /// An event, as the spec's "dispatch the event" step creates it. Borrows the parser's storage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Event<'a> {
     /// The event type: the last `event` field of the block, or [`DEFAULT_EVENT_TYPE`].
     pub event: &'a str,
@@ -104,6 +105,7 @@ pub struct Event<'a> {
 
 /// What the parser yields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Item<'a> {
     /// A dispatched event.
     Event(Event<'a>),
@@ -118,6 +120,7 @@ pub enum Item<'a> {
 ///
 /// A comment over [`Limits::comment`] is no error: it is skipped ([Limits](crate::parse#limits)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ParseError {
     /// The event's data is longer than [`Limits::data`].
@@ -175,6 +178,7 @@ impl core::error::Error for ParseError {}
 /// assert_eq!(fitted(&mut [0; 65536]), limits(64832, 64, 128, 128));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 #[must_use]
 pub struct Limits {

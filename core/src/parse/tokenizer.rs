@@ -9,6 +9,7 @@ pub const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 ///
 /// Lines with any other field name are ignored, as the spec says, and produce no token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum LineKind {
     /// `data`: a line of the event's data.
     Data,
@@ -38,6 +39,7 @@ impl LineKind {
 
 /// One step of tokenized input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Token<'a> {
     /// A piece of a line's value, borrowed from the input.
     ///
