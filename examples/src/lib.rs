@@ -59,6 +59,11 @@ pub fn print_listening(addr: SocketAddr) {
     println!("{}", listening_line(addr));
 }
 
+/// [`print_listening`] for a server that speaks TLS: `listening on https://ADDR/`.
+pub fn print_listening_tls(addr: SocketAddr) {
+    println!("listening on https://{addr}/");
+}
+
 /// A xorshift64* generator: enough randomness for fake prices and job durations.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);

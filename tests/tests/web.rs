@@ -45,12 +45,18 @@ struct Ticker {
 }
 
 fn start_ticker() -> Ticker {
+    start_ticker_with(&[])
+}
+
+/// [`start_ticker`] with more flags.
+fn start_ticker_with(flags: &[&str]) -> Ticker {
     let program = example_program("ticker");
     let (process, line) = spawn_first_line(
         Command::new(&program)
             .args(["--addr", "127.0.0.1:0"])
             .args(["--interval-ms", &INTERVAL_MS.to_string()])
             .args(["--retry-ms", &RETRY_MS.to_string()])
+            .args(flags)
             .stdin(Stdio::null())
             .stderr(Stdio::inherit()),
         Duration::from_secs(20),
@@ -63,6 +69,11 @@ fn start_ticker() -> Ticker {
 
 /// Runs `node/SCRIPT URL` and returns the JSON it printed.
 fn node(script: &str, url: &str) -> Value {
+    node_with(script, &[url])
+}
+
+/// Runs `node/SCRIPT ARGS...` and returns the JSON it printed.
+fn node_with(script: &str, args: &[&str]) -> Value {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("node");
     assert!(
         dir.join("node_modules").is_dir(),
@@ -70,7 +81,10 @@ fn node(script: &str, url: &str) -> Value {
         dir.display()
     );
     let output = run_bounded(
-        Command::new("node").arg(script).arg(url).current_dir(&dir),
+        Command::new("node")
+            .arg(script)
+            .args(args)
+            .current_dir(&dir),
         NODE_TIMEOUT,
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -276,6 +290,59 @@ fn chromium_reconnects_with_last_event_id_and_misses_nothing() {
         (events.len()..=later.len()).contains(&received),
         "#received {received}"
     );
+}
+
+/// The ticker over HTTPS (`--tls-cert`, `--tls-key`: a certificate made here for 127.0.0.1)
+/// in Chromium: refused as untrusted by a plain Chromium, and trusted through the flag that
+/// names the hash of its public key, the page gets its events over `https:`.
+#[test]
+fn chromium_streams_over_https() {
+    use base64::Engine as _;
+
+    let key = rcgen::KeyPair::generate().unwrap();
+    let names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+    let cert = rcgen::CertificateParams::new(names)
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+    let spki = ring::digest::digest(&ring::digest::SHA256, &spki);
+    let spki = base64::engine::general_purpose::STANDARD.encode(spki.as_ref());
+    let dir = std::env::temp_dir().join(format!("ssewire-web-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let ticker = start_ticker_with(&[
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ]);
+    assert!(
+        ticker.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        ticker.url
+    );
+    let result = node_with("browser-tls.mjs", &[&ticker.url, &spki]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let refused = str_of(&result, "refused");
+    assert!(refused.contains("ERR_CERT"), "{refused}");
+    let trusted = &result["trusted"];
+    assert_eq!(trusted["protocol"], "https:", "{result}");
+    assert_eq!(trusted["state"], "open", "{result}");
+    assert_eq!(trusted["pageErrors"], Value::Array(vec![]), "{result}");
+    let events: Vec<&Value> = trusted["seen"]
+        .as_array()
+        .expect("seen")
+        .iter()
+        .filter(|e| e["type"] == "price-update" || e["type"] == "message")
+        .collect();
+    assert!(events.len() >= 5, "{result}");
+    check_event(events[0], None);
+    for pair in events.windows(2) {
+        check_event(pair[1], Some(pair[0]));
+    }
 }
 
 #[test]

@@ -24,8 +24,8 @@
 use std::process::exit;
 use std::time::Duration;
 
-use ssewire_examples::args::{self, Arg, Args, Command, UsageError};
-use ssewire_examples::{print_listening, Rng};
+use ssewire_examples::args::{self, Arg, Args, Command, UsageError, EXIT_USAGE};
+use ssewire_examples::{print_listening, print_listening_tls, Rng};
 use ssewire_futures::rt::Smol;
 use ssewire_futures::server::{self, Reply, Request, Route, Server};
 use ssewire_futures::{Event, Hub, HubConfig};
@@ -37,13 +37,15 @@ Usage: ticker [OPTIONS]
 
 Serves a page at / and the event stream at /events: `price-update` events with JSON data
 {\"symbol\":…,\"price\":…} every tick for each symbol, and a plain `message` every 10th tick.
-Prints `listening on http://ADDR/` on stdout first.
+Prints `listening on http://ADDR/` on stdout first (`https://` with --tls-cert).
 
 Options:
       --addr ADDR           address to listen on [default: 127.0.0.1:8080]; port 0 picks one
       --interval-ms MS      time between ticks [default: 1000]
       --retry-ms MS         reconnection time sent to clients (`retry:`) [default: 2000]
       --keep-alive-ms MS    keep-alive comment after this idle time; 0 for none [default: 15000]
+      --tls-cert PATH       serve over HTTPS with this certificate chain (PEM), and
+      --tls-key PATH        its private key (PEM); both or neither
   -h, --help                print this help
 
 Exit status: 0 never (it runs until killed), 1 if it cannot listen, 2 for a bad command line.
@@ -66,6 +68,7 @@ struct Options {
     interval: Duration,
     retry_ms: u64,
     keep_alive: Option<Duration>,
+    tls: Option<(String, String)>,
 }
 
 fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
@@ -74,7 +77,9 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
         interval: Duration::from_millis(1000),
         retry_ms: 2000,
         keep_alive: Some(Duration::from_secs(15)),
+        tls: None,
     };
+    let (mut cert, mut key) = (None, None);
     while let Some(arg) = args.next_arg()? {
         match arg {
             Arg::Long("help") | Arg::Short('h') => return Ok(Command::Help),
@@ -88,9 +93,20 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
                 let ms = args::millis(&mut args, "--keep-alive-ms", 0)?;
                 options.keep_alive = (ms > 0).then(|| Duration::from_millis(ms));
             }
+            Arg::Long("tls-cert") => cert = Some(args.value("--tls-cert")?),
+            Arg::Long("tls-key") => key = Some(args.value("--tls-key")?),
             other => return Err(other.unexpected()),
         }
     }
+    options.tls = match (cert, key) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => {
+            return Err(UsageError(
+                "--tls-cert and --tls-key go together".to_owned(),
+            ))
+        }
+    };
     Ok(Command::Run(options))
 }
 
@@ -107,19 +123,35 @@ fn main() {
         "/events" => Route::Stream(events.clone()),
         _ => Route::NotFound,
     };
-    let server = match Server::<Smol>::bind(options.addr.as_str(), config, router) {
+    let mut server = match Server::<Smol>::bind(options.addr.as_str(), config, router) {
         Ok(server) => server,
         Err(error) => {
             eprintln!("ticker: cannot listen on {}: {error}", options.addr);
             exit(1);
         }
     };
-    print_listening(server.local_addr());
+    match &options.tls {
+        Some((cert, key)) => {
+            let tls = read_tls(cert, key).unwrap_or_else(|error| {
+                eprintln!("ticker: {error}");
+                exit(EXIT_USAGE);
+            });
+            server = server.tls(&tls);
+            print_listening_tls(server.local_addr());
+        }
+        None => print_listening(server.local_addr()),
+    }
     smol::spawn(tick(hub, options.interval)).detach();
     if let Err(error) = smol::block_on(server.run()) {
         eprintln!("ticker: {error}");
         exit(1);
     }
+}
+
+/// The server's TLS identity from the PEM files at `cert` and `key`.
+fn read_tls(cert: &str, key: &str) -> Result<server::ServerTls, String> {
+    let read = |path: &str| std::fs::read(path).map_err(|e| format!("cannot read '{path}': {e}"));
+    server::ServerTls::from_pem(&read(cert)?, &read(key)?).map_err(|e| format!("{cert}: {e}"))
 }
 
 /// Publishes the prices every `interval`, and a note every [`NOTE_EVERY`] ticks.
@@ -192,6 +224,12 @@ mod tests {
         assert_eq!(options.interval, Duration::from_millis(50));
         assert_eq!(options.retry_ms, 0);
         assert_eq!(options.keep_alive, None);
+        assert_eq!(options.tls, None);
+        let tls = parse_all(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]);
+        let Ok(Command::Run(tls)) = tls else {
+            panic!("{tls:?}")
+        };
+        assert_eq!(tls.tls, Some(("c.pem".to_owned(), "k.pem".to_owned())));
         assert_eq!(parse_all(&["--addr", "x", "-h"]), Ok(Command::Help));
     }
 
@@ -201,6 +239,10 @@ mod tests {
         assert_eq!(
             error(&["--interval-ms", "0"]),
             "--interval-ms must be at least 1"
+        );
+        assert_eq!(
+            error(&["--tls-cert", "c.pem"]),
+            "--tls-cert and --tls-key go together"
         );
         assert_eq!(
             error(&["--retry-ms", "-5"]),

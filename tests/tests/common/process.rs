@@ -95,10 +95,8 @@ pub(crate) fn listening_url(line: &str) -> String {
     let url = line
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
-        "{url}"
-    );
+    let local = url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:");
+    assert!(local && url.ends_with('/'), "{url}");
     url.to_owned()
 }
 
