@@ -283,6 +283,62 @@ fn progress_streams_a_job_to_its_end() {
     assert!(stderr.contains("status 404"), "{stderr}");
 }
 
+/// `logs --token-file`: its async router lets in a token listed in the file, by header or
+/// query, and answers 401 to the rest; the file is read at each request.
+#[test]
+fn logs_asks_for_a_token() {
+    let dir = std::env::temp_dir().join(format!("ssewire-logs-token-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tokens = dir.join("tokens");
+    std::fs::write(&tokens, "good\nother\n").unwrap();
+    let mut logs = Server::start_with(
+        LOGS,
+        &["--token-file", tokens.to_str().unwrap()],
+        Stdio::piped(),
+    );
+    let mut input = logs.stdin();
+    let url = format!("{}events", logs.url);
+    for args in [vec![], vec!["-H", "Authorization: Bearer bad"]] {
+        let mut all = args.clone();
+        all.push(url.as_str());
+        let (code, stderr) = fails(&all);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains("status 401"), "{stderr}");
+    }
+    let by_query = format!("{url}?token=other");
+    for args in [
+        vec!["-H", "Authorization: Bearer good", url.as_str()],
+        vec![by_query.as_str()],
+    ] {
+        let child = Command::new(SSE_CAT)
+            .args(["-n", "1", "--raw"])
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut cat = Running(child);
+        let mut stderr = BufReader::new(cat.0.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        assert!(
+            line.starts_with("sse-cat: connected to"),
+            "{args:?}: {line}"
+        );
+        input.write_all(b"let in\n").unwrap();
+        input.flush().unwrap();
+        let output = finish(cat, "sse-cat", TIMEOUT);
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        assert_eq!(text(&output.stdout), "let in\n", "{args:?}");
+    }
+    // Revoked: the file no longer lists it.
+    std::fs::write(&tokens, "other\n").unwrap();
+    let (code, stderr) = fails(&["-H", "Authorization: Bearer good", &url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn logs_streams_stdin_lines() {
     let mut logs = Server::start_with(LOGS, &[], Stdio::piped());

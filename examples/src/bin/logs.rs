@@ -50,6 +50,9 @@ Options:
       --from-start          send the file's existing lines first (to clients connected by
                             then; others get the lines that follow) [default: only new lines]
       --poll-ms MS          how often the file's length is checked [default: 200]
+      --token-file PATH     serve /events only to requests with a token listed in this file
+                            (one a line), as `Authorization: Bearer TOKEN` or `?token=TOKEN`;
+                            401 otherwise. Read at each request: edit it to revoke a token
   -h, --help                print this help
 
 Exit status: 0 never (it runs until killed), 1 if it cannot listen or open the file, 2 for a
@@ -65,6 +68,7 @@ struct Options {
     file: Option<PathBuf>,
     from_start: bool,
     poll: Duration,
+    token_file: Option<PathBuf>,
 }
 
 fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
@@ -73,6 +77,7 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
         file: None,
         from_start: false,
         poll: Duration::from_millis(200),
+        token_file: None,
     };
     while let Some(arg) = args.next_arg()? {
         match arg {
@@ -80,6 +85,9 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
             Arg::Long("addr") => options.addr = args.value("--addr")?,
             Arg::Long("file") => options.file = Some(args.value("--file")?.into()),
             Arg::Long("from-start") => options.from_start = true,
+            Arg::Long("token-file") => {
+                options.token_file = Some(args.value("--token-file")?.into());
+            }
             Arg::Long("poll-ms") => {
                 options.poll = Duration::from_millis(args::millis(&mut args, "--poll-ms", 1)?);
             }
@@ -87,6 +95,38 @@ fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
         }
     }
     Ok(Command::Run(options))
+}
+
+/// Whether `request` may have the stream: always without a token file; with one, if it
+/// brings a token listed there (`Authorization: Bearer`, or `?token=` for a browser's
+/// `EventSource`, which sends no header of its own).
+async fn allowed(request: &Request, tokens: Option<&std::path::Path>) -> bool {
+    let Some(path) = tokens else {
+        return true;
+    };
+    let from_header = request
+        .header("Authorization")
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let from_query = request
+        .query()
+        .into_iter()
+        .flat_map(|query| query.split('&'))
+        .find_map(|pair| pair.strip_prefix("token="));
+    let Some(token) = from_header.or(from_query).filter(|t| !t.is_empty()) else {
+        return false;
+    };
+    // A file that cannot be read lets nobody in.
+    let listed = smol::fs::read_to_string(path).await.unwrap_or_default();
+    listed.lines().any(|line| line.trim() == token)
+}
+
+/// `401`, with the scheme to use.
+fn unauthorized() -> Reply {
+    let reply = Reply::text(401, "a token, please: Authorization: Bearer TOKEN\n");
+    reply
+        .clone()
+        .header("WWW-Authenticate", "Bearer")
+        .unwrap_or(reply)
 }
 
 /// Numbers lines and publishes them.
@@ -250,12 +290,21 @@ fn main() {
         },
     };
     let events = hub.clone();
-    let router = move |request: &Request| match request.path() {
-        "/" => Route::Reply(Reply::html(include_str!("../../static/logs.html"))),
-        "/events" => Route::Stream(events.clone()),
-        _ => Route::NotFound,
+    let tokens = options.token_file.clone();
+    // An async router: the token is checked against the file, read without blocking.
+    let router = move |request: Request| {
+        let (events, tokens) = (events.clone(), tokens.clone());
+        async move {
+            match request.path() {
+                "/" => Route::Reply(Reply::html(include_str!("../../static/logs.html"))),
+                "/events" if allowed(&request, tokens.as_deref()).await => Route::Stream(events),
+                "/events" => Route::Reply(unauthorized()),
+                _ => Route::NotFound,
+            }
+        }
     };
-    let server = match Server::<Smol>::bind(options.addr.as_str(), server::Config::new(), router) {
+    let config = server::Config::new();
+    let server = match Server::<Smol>::bind_async(options.addr.as_str(), config, router) {
         Ok(server) => server,
         Err(error) => {
             eprintln!("logs: cannot listen on {}: {error}", options.addr);
