@@ -129,3 +129,29 @@ impl Runtime for AsyncStd {
         stream.shutdown(std::net::Shutdown::Write)
     }
 }
+
+/// The time of a stream as the core counts it: milliseconds since it started.
+#[derive(Clone, Copy)]
+pub(crate) struct Clock(std::time::Instant);
+
+impl Clock {
+    pub(crate) fn new() -> Self {
+        Clock(std::time::Instant::now())
+    }
+
+    pub(crate) fn now(&self) -> ssewire::client::Instant {
+        let ms = u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX);
+        ssewire::client::Instant::from_millis(ms)
+    }
+
+    /// The time from now until `at` (none if past).
+    pub(crate) fn until(&self, at: ssewire::client::Instant) -> Duration {
+        Duration::from_millis(at.saturating_duration_since(self.now()).as_millis())
+    }
+}
+
+/// `duration` in the core's milliseconds (saturating).
+pub(crate) fn millis(duration: Duration) -> ssewire::client::Duration {
+    let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    ssewire::client::Duration::from_millis(ms)
+}

@@ -18,7 +18,7 @@ pub use ssewire::server::CorsPolicy;
 use ssewire::server::{BodyPart, Handshake, HandshakeError, RequestBody, Stream, MAX_HEADERS};
 
 use crate::hub::{Ended, Hub};
-use crate::rt::Runtime;
+use crate::rt::{millis, Clock, Runtime};
 use crate::stream::write;
 #[cfg(feature = "tls")]
 pub use crate::tls::{ServerTls, TlsError};
@@ -228,15 +228,10 @@ impl Config {
             // Room for the longest origin allowed; each answer names its own.
             config = config.cors(policy.longest());
         }
-        let ms = u64::try_from(self.head_timeout.as_millis()).unwrap_or(u64::MAX);
-        let keep_alive = self.keep_alive.map(|interval| {
-            let ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
-            ssewire::client::Duration::from_millis(ms)
-        });
         config
             .max_headers(self.max_headers)
-            .head_timeout(ssewire::client::Duration::from_millis(ms))
-            .keep_alive(keep_alive)
+            .head_timeout(millis(self.head_timeout))
+            .keep_alive(self.keep_alive.map(millis))
     }
 }
 
@@ -1571,27 +1566,6 @@ async fn finish<R: Runtime>(
     let end = stream.finish();
     let _ = with_timeout::<R, _>(config.write_timeout, write(io, &[end])).await;
     why
-}
-
-/// The time of one connection as the core counts it: milliseconds since the connection's
-/// stream started.
-#[derive(Clone, Copy)]
-struct Clock(std::time::Instant);
-
-impl Clock {
-    fn new() -> Self {
-        Clock(std::time::Instant::now())
-    }
-
-    fn now(&self) -> ssewire::client::Instant {
-        let ms = u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX);
-        ssewire::client::Instant::from_millis(ms)
-    }
-
-    /// The time from now until `at` (none if past).
-    fn until(&self, at: ssewire::client::Instant) -> Duration {
-        Duration::from_millis(at.saturating_duration_since(self.now()).as_millis())
-    }
 }
 
 /// `future`, or a timeout error after `timeout`.

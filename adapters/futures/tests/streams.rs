@@ -497,3 +497,104 @@ fn reply_refuses_headers_that_would_reframe_or_inject() {
         Err(WriteError::InvalidHeaderValue)
     );
 }
+
+/// The next chunk of `frames`, or `None` if none comes within `ms`.
+fn next_within<S: futures_lite::Stream + Unpin>(frames: &mut S, ms: u64) -> Option<S::Item> {
+    block_on(futures_lite::future::or(
+        async { frames.next().await },
+        async {
+            smol::Timer::after(std::time::Duration::from_millis(ms)).await;
+            None
+        },
+    ))
+}
+
+#[test]
+fn frames_replay_then_live_with_keep_alives_in_the_pauses() {
+    use ssewire_futures::rt::Smol;
+    use std::time::{Duration, Instant};
+
+    let hub = Hub::new(HubConfig::new());
+    for n in 1..=3 {
+        hub.publish(Event::new(format!("{n}"))).unwrap();
+    }
+    let interval = Duration::from_millis(80);
+    let mut frames = hub.frames::<Smol>(Some("1")).keep_alive(Some(interval));
+    assert_eq!(frames.miss(), None);
+    let replayed = next_within(&mut frames, 1000).unwrap().unwrap();
+    assert_eq!(text(&replayed), "id: 2\ndata: 2\n\nid: 3\ndata: 3\n\n");
+    let sent = Instant::now();
+    let keep_alive = next_within(&mut frames, 5000).unwrap().unwrap();
+    assert_eq!(text(&keep_alive), ":\n");
+    assert!(
+        sent.elapsed() >= interval,
+        "a keep-alive only after a pause"
+    );
+
+    // An event is sent at once, and pushes the next keep-alive back.
+    hub.publish(Event::new("4")).unwrap();
+    let live = next_within(&mut frames, 1000).unwrap().unwrap();
+    assert_eq!(text(&live), "id: 4\ndata: 4\n\n");
+    let sent = Instant::now();
+    assert_eq!(
+        text(&next_within(&mut frames, 5000).unwrap().unwrap()),
+        ":\n"
+    );
+    assert!(sent.elapsed() >= interval);
+
+    // Every keep-alive is the one shared chunk: nothing allocated per subscriber.
+    let mut other = hub.frames::<Smol>(None).keep_alive(Some(interval));
+    let theirs = next_within(&mut other, 5000).unwrap().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&keep_alive, &theirs));
+    // And every subscriber gets the same frame of an event.
+    hub.publish(Event::new("5")).unwrap();
+    let mine = next_within(&mut frames, 1000).unwrap().unwrap();
+    let theirs = next_within(&mut other, 1000).unwrap().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&mine, &theirs));
+
+    hub.close();
+    assert!(block_on(frames.next()).is_none(), "the hub closed");
+    assert!(block_on(frames.next()).is_none(), "ended for good");
+}
+
+#[test]
+fn frames_without_keep_alives_wait_for_events() {
+    use ssewire_futures::rt::Smol;
+
+    let hub = Hub::new(HubConfig::new());
+    let mut frames = hub.frames::<Smol>(None).keep_alive(None);
+    assert!(next_within(&mut frames, 200).is_none(), "nothing to send");
+    hub.send(Event::new("no id")).unwrap();
+    hub.comment("note").unwrap();
+    let sent = next_within(&mut frames, 1000).unwrap().unwrap();
+    assert_eq!(text(&sent), "data: no id\n\n");
+    assert_eq!(
+        text(&next_within(&mut frames, 1000).unwrap().unwrap()),
+        ": note\n"
+    );
+}
+
+#[test]
+fn frames_of_a_lagging_subscriber_end_with_an_error() {
+    use ssewire_futures::rt::Smol;
+
+    let hub = Hub::new(HubConfig::new().backlog(1).replay(2, 1024));
+    let mut frames = hub.frames::<Smol>(None);
+    hub.publish(Event::new("1")).unwrap();
+    hub.publish(Event::new("2")).unwrap();
+    assert_eq!(block_on(frames.next()), Some(Err(Ended::Lagged)));
+    assert_eq!(block_on(frames.next()), None);
+
+    // It comes back with an id that left the window: told, and given what is left.
+    for n in 3..=5 {
+        hub.publish(Event::new(format!("{n}"))).unwrap();
+    }
+    let mut again = hub.frames::<Smol>(Some("1")).retry(2000);
+    assert_eq!(again.miss(), Some(Miss::Evicted));
+    assert_eq!(
+        text(&block_on(again.next()).unwrap().unwrap()),
+        "retry: 2000\n\n"
+    );
+    let window = block_on(again.next()).unwrap().unwrap();
+    assert_eq!(text(&window), "id: 4\ndata: 4\n\nid: 5\ndata: 5\n\n");
+}

@@ -119,4 +119,5 @@ pub use url::{Scheme, Url, UrlError};
 pub(crate) use write::HeaderLines;
 pub use write::{
     Cors, ErrorResponse, Framing, PlainResponse, Request, Response, Tunnel, WriteError,
+    STREAM_HEADERS,
 };

@@ -94,6 +94,16 @@ impl<'a> Cors<'a> {
     }
 }
 
+/// The header fields every event stream's `200 OK` head carries, as name and value: the
+/// media type, `Cache-Control: no-cache` (no cache holds the stream back) and
+/// `X-Accel-Buffering: no` (nginx passes each event on at once). What [`Response`] writes
+/// first; for a stream served by another HTTP stack (axum, hyper), the headers to set.
+pub const STREAM_HEADERS: [(&str, &str); 3] = [
+    ("Content-Type", "text/event-stream"),
+    ("Cache-Control", "no-cache"),
+    ("X-Accel-Buffering", "no"),
+];
+
 /// The head of the `200 OK` response that opens an event stream.
 ///
 /// ```text
@@ -213,9 +223,9 @@ impl Writes for Response<'_> {
 
     fn write_out<O: Out + ?Sized>(&self, out: &mut O) {
         out.put(b"HTTP/1.1 200 OK\r\n");
-        field(out, "Content-Type", b"text/event-stream");
-        field(out, "Cache-Control", b"no-cache");
-        field(out, "X-Accel-Buffering", b"no");
+        for (name, value) in STREAM_HEADERS {
+            field(out, name, value.as_bytes());
+        }
         match self.framing {
             Framing::Close => field(out, "Connection", b"close"),
             Framing::Chunked => field(out, "Transfer-Encoding", b"chunked"),
