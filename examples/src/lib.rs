@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod json;
+pub mod mount;
 
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};

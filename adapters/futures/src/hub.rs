@@ -561,8 +561,9 @@ pub struct Frames<R> {
     /// Sent before anything else: a `retry` field.
     first: Option<Encoded>,
     /// The timer of the next keep-alive; it may fire early (events came since), then it is
-    /// set again.
-    sleep: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// set again. In a mutex only to make `Frames` `Sync` (hyper's `BoxBody` asks for it):
+    /// it is reached through `&mut self` alone, never locked.
+    sleep: Option<Mutex<Pin<Box<dyn Future<Output = ()> + Send>>>>,
     done: bool,
     runtime: PhantomData<fn() -> R>,
 }
@@ -657,7 +658,10 @@ impl<R: Runtime> futures_lite::Stream for Frames<R> {
                 return this.sent(KEEP_ALIVE.clone());
             }
             let wait = this.clock.until(due);
-            let sleep = this.sleep.get_or_insert_with(|| Box::pin(R::sleep(wait)));
+            let sleep = this
+                .sleep
+                .get_or_insert_with(|| Mutex::new(Box::pin(R::sleep(wait))));
+            let sleep = sleep.get_mut().unwrap_or_else(PoisonError::into_inner);
             ready!(sleep.as_mut().poll(cx));
             this.sleep = None;
         }

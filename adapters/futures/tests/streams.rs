@@ -558,6 +558,14 @@ fn frames_replay_then_live_with_keep_alives_in_the_pauses() {
 }
 
 #[test]
+fn frames_can_be_any_framework_s_body() {
+    // axum's `Body::from_stream` asks for `Send`, hyper's `BoxBody` for `Sync` too.
+    fn body<T: Send + Sync + 'static>(_: &T) {}
+    let hub = Hub::new(HubConfig::new());
+    body(&hub.frames::<ssewire_futures::rt::Smol>(None));
+}
+
+#[test]
 fn frames_without_keep_alives_wait_for_events() {
     use ssewire_futures::rt::Smol;
 
