@@ -1205,7 +1205,6 @@ async fn answer<R: Runtime>(
         Err(None) => return Answered::Dropped,
     };
     let last_event_id = request.last_event_id.clone();
-    let get = request.method == "GET";
     event!(debug, method = %request.method, target = %request.target, "request");
     match (context.router)(request).await {
         Route::NotFound => {
@@ -1228,21 +1227,16 @@ async fn answer<R: Runtime>(
             let bytes = reply.encode();
             replied(with_timeout::<R, _>(config.write_timeout, write(io, &[&bytes])).await)
         }
-        // Not subscribed for a request that gets a 405.
-        Route::Stream(hub) if get => {
-            let source = Subscribe::new(hub).source(last_event_id.as_deref());
+        Route::Stream(hub) => {
+            let source = || Subscribe::new(hub).source(last_event_id.as_deref());
             open_stream::<R>(io, handshake, source, &streams).await
         }
-        Route::Subscribe(subscribe) if get => {
-            let source = subscribe.source(last_event_id.as_deref());
-            open_stream::<R>(io, handshake, source, &streams).await
-        }
-        Route::Stream(_) | Route::Subscribe(_) => {
-            let source = Source::Items(Events::new(futures_lite::stream::empty()));
+        Route::Subscribe(subscribe) => {
+            let source = || subscribe.source(last_event_id.as_deref());
             open_stream::<R>(io, handshake, source, &streams).await
         }
         Route::Events(events) => {
-            open_stream::<R>(io, handshake, Source::Items(events), &streams).await
+            open_stream::<R>(io, handshake, || Source::Items(events), &streams).await
         }
     }
 }
@@ -1305,23 +1299,28 @@ impl Streams<'_> {
     }
 }
 
-/// Opens the event stream of `source`: the `200` head (or the `405` for a method other
-/// than `GET`).
+/// Opens the event stream of the source `open` makes: the `200` head (or the `405` for a
+/// method other than `GET`, and no source made: a hub is not subscribed to for it). The
+/// source is made before the head goes out: what is published once the client has seen the
+/// head reaches it.
 async fn open_stream<R: Runtime>(
     io: &mut impl Connection,
     mut handshake: Handshake<Vec<u8>>,
-    source: Source,
+    open: impl FnOnce() -> Source,
     streams: &Streams<'_>,
 ) -> Answered {
     let config = &streams.context.config;
     match handshake.open(&streams.handshake(), streams.clock.now()) {
-        Ok(events) => match send::<R>(io, &mut handshake, config).await {
-            Ok(()) => Answered::Stream(source, events, *streams.clock),
-            Err(()) => {
-                source.end(End::ClientGone);
-                Answered::Dropped
+        Ok(events) => {
+            let source = open();
+            match send::<R>(io, &mut handshake, config).await {
+                Ok(()) => Answered::Stream(source, events, *streams.clock),
+                Err(()) => {
+                    source.end(End::ClientGone);
+                    Answered::Dropped
+                }
             }
-        },
+        }
         // Another method than GET: the 405 is queued.
         Err(HandshakeError::Rejected(response)) => {
             streams.context.counters.answered(response.status());

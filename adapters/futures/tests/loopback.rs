@@ -368,6 +368,7 @@ fn bad_requests_are_answered<R: Rt>() {
         .await;
         assert!(answer.starts_with("HTTP/1.1 405 "), "{answer}");
         assert!(answer.contains("Allow: GET"), "{answer}");
+        assert_eq!(hub.stats().subscriptions, 0, "no subscription for a 405");
         let answer = raw::<R>(addr, b"GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n").await;
         assert!(answer.starts_with("HTTP/1.1 404 "), "{answer}");
     });
