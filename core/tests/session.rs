@@ -1248,3 +1248,41 @@ fn a_compressed_stream_that_cannot_be_read_is_reported() {
         Some(Failure::ContentEncoding)
     );
 }
+
+#[test]
+fn kept_len_measures_what_the_session_keeps() {
+    let url = "http://a.example/x";
+    let headers = [("X-A", "1")];
+    let plain = Request::new();
+    assert_eq!(plain.kept_len(url), Ok(url.len() + "GET".len()));
+    // `X-A: 1` and CRLF; the body as it is.
+    let post = Request::new().method("POST").headers(&headers).body(b"hi");
+    assert_eq!(post.kept_len(url), Ok(url.len() + 4 + 8 + 2));
+    let bad = [("X-A", "1\r\nX-B: 2")];
+    assert_eq!(
+        Request::new().headers(&bad).kept_len(url),
+        Err(Error::Request(WriteError::InvalidHeaderValue))
+    );
+    for request in [plain, post] {
+        let len = request.kept_len(url).unwrap();
+        let client = Client::new(vec![0; 2048], no_jitter(), 1);
+        assert!(Session::with_request(client, vec![0; len + 256], url, request).is_ok());
+    }
+}
+
+#[cfg(feature = "proxy")]
+#[test]
+fn kept_len_counts_the_proxies_only_when_there_are_some() {
+    let url = "http://a.example/x";
+    let plain = url.len() + "GET".len();
+    let no_proxy = Request::new().proxies(Proxies::new().no_proxy("localhost"));
+    assert_eq!(no_proxy.kept_len(url), Ok(plain));
+    // A line each: the http proxy and its authorization, the https one's (none), no_proxy.
+    let proxy = Proxy::new("http://p:3128").authorization("Basic eA==");
+    let proxied = Request::new().proxies(Proxies::new().http(proxy).no_proxy("localhost"));
+    let lines = "http://p:3128\n".len() + "Basic eA==\n".len() + 2 + "localhost\n".len();
+    assert_eq!(proxied.kept_len(url), Ok(plain + lines));
+    let len = proxied.kept_len(url).unwrap();
+    let client = Client::new(vec![0; 2048], no_jitter(), 1);
+    assert!(Session::with_request(client, vec![0; len + 256], url, proxied).is_ok());
+}

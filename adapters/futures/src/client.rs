@@ -387,11 +387,8 @@ impl EventSource {
             .headers(&headers)
             .body(&config.body)
             .proxies(proxies.proxies());
-        // Room for what the session keeps in front of its window: the URL, the method, the
-        // header lines (`Name: value` and CRLF), the proxies and the body.
-        let kept = url.len() + method.len() + config.body.len() + proxies.len();
-        let lines: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
-        let buf = vec![0; config.buffer.max(256) + kept + lines];
+        // Room for what the session keeps in front of its window.
+        let buf = vec![0; config.buffer.max(256) + request.kept_len(url)?];
         Ok(EventSource {
             session: Session::with_request(client, buf, url, request)?,
             dial: Arc::new(connector),

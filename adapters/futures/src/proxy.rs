@@ -179,12 +179,6 @@ impl Resolved {
         proxies.https = one(&self.https);
         proxies
     }
-
-    /// Bytes the core keeps for these.
-    pub(crate) fn len(&self) -> usize {
-        let one = |p: &Option<(String, String)>| p.as_ref().map_or(0, |(u, a)| u.len() + a.len());
-        one(&self.http) + one(&self.https) + self.no_proxy.len() + 5
-    }
 }
 
 /// `url` without the user info of its authority, and that user info.

@@ -340,18 +340,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Session<B> {
     ) -> Result<Self, Error> {
         let parsed = Url::parse(url).map_err(Error::Url)?;
         let lines = HeaderLines(request.headers);
-        let lines_len = lines.encoded_len().map_err(Error::Request)?;
-        let proxy_parts = proxy_parts(&request.proxies)?;
-        // No bytes at all without a proxy (a `no_proxy` alone changes nothing).
-        let proxied = request.proxies.http.is_some() || request.proxies.https.is_some();
-        let proxy_parts = proxy_parts.get(..if proxied { proxy_parts.len() } else { 0 });
-        let proxy_parts = proxy_parts.unwrap_or_default();
-        let proxy_len = proxy_parts.iter().map(|part| part.len() + 1).sum();
+        let kept = Kept::of(url, &request)?;
+        let (lines_len, proxy_len) = (kept.lines_len, kept.proxy_len());
+        let proxy_parts = kept.proxy_parts();
         let too_small = Error::Request(WriteError::BufferTooSmall);
         let (url_len, method_len, body_len) = (url.len(), request.method.len(), request.body.len());
-        let template_len = [url_len, method_len, lines_len, proxy_len, body_len]
-            .iter()
-            .fold(0usize, |len, part| len.saturating_add(*part));
+        let template_len = kept.len;
         let (template, window) = buf
             .as_mut()
             .split_at_mut_checked(template_len)
@@ -913,11 +907,79 @@ fn head<'a>(
     request
 }
 
+impl Request<'_> {
+    /// The bytes a [`Session`] for `url` keeps of this request at the front of its buffer:
+    /// the URL, the method, the header lines, the proxies and the body. Give
+    /// [`Session::with_request`] a buffer this much longer than the window it should read and
+    /// write in.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::with_request`] for an invalid header or proxy.
+    pub fn kept_len(&self, url: &str) -> Result<usize, Error> {
+        Ok(Kept::of(url, self)?.len)
+    }
+}
+
+/// What a session keeps of a request, measured and checked.
+struct Kept<'a> {
+    /// All of it.
+    len: usize,
+    /// The header lines.
+    lines_len: usize,
+    /// The proxy parts (see [`proxy_parts`]), the first `proxy_count` of them kept.
+    proxy_parts: [&'a str; PROXY_PARTS],
+    proxy_count: usize,
+}
+
+impl<'a> Kept<'a> {
+    fn of(url: &str, request: &Request<'a>) -> Result<Self, Error> {
+        let lines_len = HeaderLines(request.headers)
+            .encoded_len()
+            .map_err(Error::Request)?;
+        let proxy_parts = proxy_parts(&request.proxies)?;
+        // No bytes at all without a proxy (a `no_proxy` alone changes nothing).
+        let proxied = request.proxies.http.is_some() || request.proxies.https.is_some();
+        let mut kept = Kept {
+            len: 0,
+            lines_len,
+            proxy_parts,
+            proxy_count: if proxied { PROXY_PARTS } else { 0 },
+        };
+        let parts = [
+            url.len(),
+            request.method.len(),
+            lines_len,
+            kept.proxy_len(),
+            request.body.len(),
+        ];
+        kept.len = parts
+            .iter()
+            .fold(0, |len: usize, part| len.saturating_add(*part));
+        Ok(kept)
+    }
+
+    fn proxy_parts(&self) -> &[&'a str] {
+        self.proxy_parts.get(..self.proxy_count).unwrap_or_default()
+    }
+
+    /// The proxy parts, a line each.
+    fn proxy_len(&self) -> usize {
+        self.proxy_parts().iter().map(|part| part.len() + 1).sum()
+    }
+}
+
+/// How many proxy parts [`proxy_parts`] gives.
+#[cfg(feature = "proxy")]
+const PROXY_PARTS: usize = 5;
+#[cfg(not(feature = "proxy"))]
+const PROXY_PARTS: usize = 0;
+
 /// The parts of `proxies` kept in the buffer, one per line, checked: the URLs parse, and no
 /// part holds a control character (a line end least of all). Without the feature `proxy`,
 /// a proxy is refused.
 #[cfg(not(feature = "proxy"))]
-fn proxy_parts<'a>(proxies: &Proxies<'a>) -> Result<[&'a str; 0], Error> {
+fn proxy_parts<'a>(proxies: &Proxies<'a>) -> Result<[&'a str; PROXY_PARTS], Error> {
     if proxies.http.is_some() || proxies.https.is_some() {
         return Err(Error::Proxy(UrlError::UnsupportedScheme));
     }
@@ -925,7 +987,7 @@ fn proxy_parts<'a>(proxies: &Proxies<'a>) -> Result<[&'a str; 0], Error> {
 }
 
 #[cfg(feature = "proxy")]
-fn proxy_parts<'a>(proxies: &Proxies<'a>) -> Result<[&'a str; 5], Error> {
+fn proxy_parts<'a>(proxies: &Proxies<'a>) -> Result<[&'a str; PROXY_PARTS], Error> {
     let (http, https) = (proxies.http, proxies.https);
     for proxy in [http, https].into_iter().flatten() {
         let url = Url::parse(proxy.url).map_err(Error::Proxy)?;
