@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
 use flate2::Compression;
-use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use futures_lite::{AsyncWriteExt, StreamExt};
 use ssewire::client::{DecodeError, Error, Failure};
 use ssewire_futures::client::{ClientError, Config, EventSource, Update};
 
@@ -83,12 +83,7 @@ fn server<R: Rt>(
     R::spawn(async move {
         for (encoding, events) in streams {
             let (mut socket, _) = R::accept(&listener).await.unwrap();
-            let mut head = Vec::new();
-            let mut byte = [0];
-            while !head.ends_with(b"\r\n\r\n") {
-                socket.read_exact(&mut byte).await.unwrap();
-                head.push(byte[0]);
-            }
+            let head = common::read_head(&mut socket).await.unwrap();
             log.lock().unwrap().push(String::from_utf8(head).unwrap());
             let coding = match encoding {
                 Encoding::Gzip | Encoding::Garbage => "gzip",

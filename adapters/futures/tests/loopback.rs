@@ -1114,15 +1114,8 @@ fn custom_connector<R: Rt>() {
 async fn head_of<R: Rt>(addr: SocketAddr, request: &str) -> String {
     let mut socket = R::connect("127.0.0.1", addr.port()).await.unwrap();
     socket.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0];
-    while !head.ends_with(b"\r\n\r\n") {
-        if socket.read_exact(&mut byte).await.is_err() {
-            break;
-        }
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).unwrap()
+    let head = common::read_head(&mut socket).await;
+    String::from_utf8(head.unwrap_or_else(|partial| partial)).unwrap()
 }
 
 fn partner(origin: &str) -> bool {
@@ -1242,12 +1235,7 @@ fn scripted<R: Rt>(answers: Vec<Answer>) -> (SocketAddr, Arc<Mutex<Vec<String>>>
     R::spawn(async move {
         for answer in answers {
             let (mut socket, _) = R::accept(&listener).await.unwrap();
-            let mut request = Vec::new();
-            let mut byte = [0];
-            while !request.ends_with(b"\r\n\r\n") {
-                socket.read_exact(&mut byte).await.unwrap();
-                request.push(byte[0]);
-            }
+            let mut request = common::read_head(&mut socket).await.unwrap();
             let head = String::from_utf8(request.clone()).unwrap();
             let length = head
                 .lines()

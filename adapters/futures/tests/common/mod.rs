@@ -6,6 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_lite::future::or;
+use futures_lite::{AsyncRead, AsyncReadExt};
 use ssewire_futures::rt::Runtime;
 
 #[cfg(feature = "tls")]
@@ -36,4 +37,18 @@ pub(crate) fn run<R: Rt>(test: impl Future<Output = ()>) {
         R::sleep(Duration::from_secs(60)).await;
         panic!("test timed out");
     }));
+}
+
+/// Reads a head from `io` a byte at a time, so that nothing after it is read: the bytes up to
+/// and with the blank line, or those read before the connection ended (`Err`).
+pub(crate) async fn read_head(io: &mut (impl AsyncRead + Unpin)) -> Result<Vec<u8>, Vec<u8>> {
+    let mut head = Vec::new();
+    let mut byte = [0];
+    while !head.ends_with(b"\r\n\r\n") {
+        if io.read_exact(&mut byte).await.is_err() {
+            return Err(head);
+        }
+        head.push(byte[0]);
+    }
+    Ok(head)
 }

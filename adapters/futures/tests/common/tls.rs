@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_lite::AsyncWriteExt;
 use futures_rustls::pki_types::pem::PemObject;
 use futures_rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use futures_rustls::rustls::server::WebPkiClientVerifier;
@@ -105,13 +105,8 @@ pub(crate) fn server<R: Rt>(identity: &Pem, clients: Option<&Ca>, answer: String
                 let Ok(mut tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let mut head = Vec::new();
-                let mut byte = [0];
-                while !head.ends_with(b"\r\n\r\n") {
-                    if tls.read_exact(&mut byte).await.is_err() {
-                        return;
-                    }
-                    head.push(byte[0]);
+                if super::read_head(&mut tls).await.is_err() {
+                    return;
                 }
                 let _ = tls.write_all(answer.as_bytes()).await;
                 let _ = tls.close().await;
