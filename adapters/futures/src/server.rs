@@ -3,10 +3,11 @@
 use core::fmt;
 use core::future::Future;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_lite::future::or;
@@ -33,9 +34,17 @@ pub struct Config {
     /// The listen backlog: connections the kernel queues before they are accepted. std's
     /// default, 128, drops connections under a burst of clients. Default: 1024.
     pub listen_backlog: i32,
-    /// Connections open at once; over it a request is answered as
-    /// [`over_capacity`](Config::over_capacity) says. Default: 4096.
+    /// Connections whose request head has arrived, open at once; over it a request is
+    /// answered as [`over_capacity`](Config::over_capacity) says. Connections still sending
+    /// their head are not counted (so slow-loris clients cannot take the places of real
+    /// ones): [`max_pending`](Config::max_pending) bounds them. Default: 4096.
     pub max_connections: usize,
+    /// Connections still sending their request head, at once (each for at most
+    /// [`head_timeout`](Config::head_timeout)). When one more comes, the one that has been
+    /// sending its head the longest is closed, unanswered (there is no request to answer
+    /// yet; [`ServerStats::shed`] counts them): a real client sends its head at once, a
+    /// slow-loris one holds it, so newcomers always get their turn. Default: 8192.
+    pub max_pending: usize,
     /// What to answer over capacity. Default: `503` with `Retry-After: 5`.
     pub over_capacity: OverCapacity,
     /// Bytes a request head may take; more is answered `431`. Default: 8192.
@@ -96,6 +105,7 @@ impl Config {
         Config {
             listen_backlog: 1024,
             max_connections: 4096,
+            max_pending: 8192,
             over_capacity: OverCapacity::Unavailable { retry_after: 5 },
             max_head: 8192,
             max_headers: 32,
@@ -180,6 +190,14 @@ impl Config {
     pub const fn max_connections(self, max: usize) -> Self {
         Config {
             max_connections: max,
+            ..self
+        }
+    }
+
+    /// Sets the connections still sending their head, at most.
+    pub const fn max_pending(self, max: usize) -> Self {
+        Config {
+            max_pending: max,
             ..self
         }
     }
@@ -617,7 +635,14 @@ struct Context {
     /// The request head buffer's length: [`Config::max_head`] and room for the `200` head.
     head_len: usize,
     router: Box<Router>,
+    /// Connections open.
     open: AtomicUsize,
+    /// Connections whose request head arrived: what [`Config::max_connections`] bounds.
+    admitted: AtomicUsize,
+    /// Connections still sending their head, oldest first, each with the sender that sheds
+    /// it when dropped ([`Config::max_pending`]).
+    pending: Mutex<BTreeMap<u64, async_channel::Sender<()>>>,
+    next_pending: AtomicU64,
     stop: async_channel::Receiver<()>,
     counters: Counters,
 }
@@ -638,6 +663,7 @@ const ENDS: [End; 5] = [
 #[derive(Default)]
 struct Counters {
     accepted: AtomicU64,
+    shed: AtomicU64,
     streams: AtomicU64,
     streams_open: AtomicU64,
     /// Per status of [`STATUSES`], then the others.
@@ -696,6 +722,7 @@ impl Stats {
         let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
         ServerStats {
             accepted: load(&counters.accepted),
+            shed: load(&counters.shed),
             open: self.context.open.load(Ordering::Relaxed),
             streams: load(&counters.streams),
             streams_open: load(&counters.streams_open),
@@ -714,6 +741,9 @@ impl Stats {
 pub struct ServerStats {
     /// Connections accepted (or given to [`Server::serve_connection`]).
     pub accepted: u64,
+    /// Connections closed at once, unanswered, because [`Config::max_pending`] connections
+    /// were still sending their heads.
+    pub shed: u64,
     /// Connections open now.
     pub open: usize,
     /// Event streams opened.
@@ -865,6 +895,9 @@ impl<R: Runtime> Server<R> {
                 head_len,
                 router,
                 open: AtomicUsize::new(0),
+                admitted: AtomicUsize::new(0),
+                pending: Mutex::new(BTreeMap::new()),
+                next_pending: AtomicU64::new(0),
                 stop,
                 counters: Counters::default(),
             }),
@@ -1028,6 +1061,48 @@ impl Drop for OpenGuard<'_> {
     }
 }
 
+/// A connection still sending its request head, in [`Context::pending`] until its head
+/// arrives or it ends.
+struct Pending<'a> {
+    context: &'a Context,
+    id: u64,
+    /// Closed when the connection is shed.
+    shed: async_channel::Receiver<()>,
+}
+
+impl<'a> Pending<'a> {
+    /// Counts a new connection in; over [`Config::max_pending`], the oldest is shed.
+    fn join(context: &'a Context) -> Self {
+        let id = context.next_pending.fetch_add(1, Ordering::Relaxed);
+        let (sender, shed) = async_channel::bounded(1);
+        let mut pending = context
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        pending.insert(id, sender);
+        if pending.len() > context.config.max_pending {
+            // Dropped: the oldest connection's head read ends.
+            drop(pending.pop_first());
+            context.counters.shed.fetch_add(1, Ordering::Relaxed);
+            event!(debug, "shed the connection longest sending its head");
+        }
+        Pending { context, id, shed }
+    }
+
+    /// Completes when this connection is shed.
+    async fn shed(&self) {
+        let _ = self.shed.recv().await;
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        let pending = &self.context.pending;
+        let mut pending = pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.remove(&self.id);
+    }
+}
+
 /// A connection a server can serve: any byte stream (TCP, TLS over it, a Unix socket).
 pub trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
 
@@ -1044,11 +1119,14 @@ async fn serve<R: Runtime, C: Connection>(
     context: &Context,
     half_close: impl FnOnce(&mut C) -> io::Result<()>,
 ) {
-    let open = context.open.fetch_add(1, Ordering::Relaxed) + 1;
+    context.open.fetch_add(1, Ordering::Relaxed);
     let _guard = OpenGuard(&context.open);
     let counters = &context.counters;
     counters.accepted.fetch_add(1, Ordering::Relaxed);
-    let answered = answer::<R>(&mut stream, peer, open, context);
+    let pending = Pending::join(context);
+    // Counted toward `max_connections` from its head on, as long as the connection lives.
+    let mut admitted = None;
+    let answered = answer::<R>(&mut stream, peer, pending, &mut admitted, context);
     #[cfg(feature = "tracing")]
     let answered =
         tracing::Instrument::instrument(answered, tracing::debug_span!("connection", %peer));
@@ -1109,11 +1187,12 @@ async fn linger<R: Runtime, C: Connection>(
 
 /// Reads the request and answers it: the core's [`Handshake`] reads the head and writes the
 /// answers, this loop moves the bytes.
-async fn answer<R: Runtime>(
+async fn answer<'c, R: Runtime>(
     io: &mut impl Connection,
     peer: SocketAddr,
-    open: usize,
-    context: &Context,
+    pending: Pending<'c>,
+    admitted: &mut Option<OpenGuard<'c>>,
+    context: &'c Context,
 ) -> Answered {
     let config = &context.config;
     let clock = Clock::new();
@@ -1135,8 +1214,14 @@ async fn answer<R: Runtime>(
             let n = io.read(window).await?;
             handshake.handle_received(clock.now(), n);
         }
+    });
+    // Shed for a newcomer: dropped as a timed-out head is.
+    let read = or(read, async {
+        pending.shed().await;
+        Err(())
     })
     .await;
+    drop(pending);
     match read {
         Ok(None) => {}
         // Malformed, or too large: the 400 or 431 it calls for is queued.
@@ -1147,6 +1232,8 @@ async fn answer<R: Runtime>(
         // Timed out, cut, failed: nothing to answer.
         Ok(Some(_)) | Err(()) => return Answered::Dropped,
     }
+    let open = context.admitted.fetch_add(1, Ordering::Relaxed) + 1;
+    *admitted = Some(OpenGuard(&context.admitted));
     let mut fields = [EMPTY_HEADER; MAX_HEADERS];
     let Some(head) = handshake.request_fields(&mut fields) else {
         return Answered::Dropped;

@@ -596,6 +596,68 @@ fn slow_head_is_dropped<R: Rt>() {
     });
 }
 
+fn slow_heads_do_not_take_the_places_of_real_clients<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let config = Config::new().max_connections(16).max_pending(40);
+        let events = hub.clone();
+        let server = Server::<R>::bind("127.0.0.1:0", config, move |_: &Request| {
+            Route::Stream(events.clone())
+        })
+        .unwrap();
+        let (addr, stats) = (server.local_addr(), server.stats());
+        R::spawn(async move { server.run().await.unwrap() });
+        let connect = || R::connect("127.0.0.1", addr.port());
+        // Slow-loris clients: heads that never end.
+        let mut slow = Vec::new();
+        for _ in 0..40 {
+            let mut socket = connect().await.unwrap();
+            socket
+                .write_all(b"GET /events HTTP/1.1\r\nHost: a\r\n")
+                .await
+                .unwrap();
+            slow.push(socket);
+        }
+        until::<R>(|| stats.snapshot().open == 40).await;
+        // One more: the oldest is closed, unanswered.
+        let mut newest = connect().await.unwrap();
+        newest.write_all(b"GET /events HTTP/1.1\r\n").await.unwrap();
+        let mut answer = Vec::new();
+        let _ = slow[0].read_to_end(&mut answer).await;
+        assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+        assert_eq!(stats.snapshot().shed, 1);
+        until::<R>(|| stats.snapshot().open == 40).await;
+        // Real clients still get their streams, up to `max_connections` of them: the first
+        // takes the place of the oldest slow one, and leaves the pending ones when its head
+        // has come, so the next ones fit.
+        let mut real = Vec::new();
+        for n in 0..16 {
+            let mut socket = connect().await.unwrap();
+            socket
+                .write_all(b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n")
+                .await
+                .unwrap();
+            let head = common::read_head(&mut socket).await.expect("a head");
+            let head = String::from_utf8_lossy(&head);
+            assert!(head.starts_with("HTTP/1.1 200 "), "client {n}: {head}");
+            real.push(socket);
+        }
+        assert_eq!(stats.snapshot().shed, 2);
+        // The newest slow one is still waiting: the oldest went first.
+        let mut byte = [0];
+        let waiting =
+            futures_lite::future::or(async { Some(newest.read(&mut byte).await) }, async {
+                R::sleep(Duration::from_millis(100)).await;
+                None
+            });
+        assert!(waiting.await.is_none(), "the newest slow client was kept");
+        let answer = raw::<R>(addr, b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
+        assert_eq!(hub.subscribers(), 16);
+        assert_eq!(stats.snapshot().answered(503), 1);
+    });
+}
+
 fn over_capacity_is_503<R: Rt>() {
     run::<R>(async {
         let hub = Hub::new(HubConfig::new());
@@ -1496,6 +1558,10 @@ macro_rules! on_runtime {
             #[test]
             fn slow_head_is_dropped() {
                 super::slow_head_is_dropped::<R>();
+            }
+            #[test]
+            fn slow_heads_do_not_take_the_places_of_real_clients() {
+                super::slow_heads_do_not_take_the_places_of_real_clients::<R>();
             }
             #[test]
             fn over_capacity_is_503() {
