@@ -35,70 +35,77 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use ssewire_examples::args::{self, Arg, Args, Command, UsageError};
-use ssewire_examples::{json, print_listening, Rng};
+use clap::Parser;
+use serde::Serialize;
+use ssewire_examples::{positive, print_listening, Rng};
 use ssewire_futures::rt::AsyncStd;
 use ssewire_futures::server::{self, Reply, Request, Route, Server};
 use ssewire_futures::{Event, Hub, HubConfig};
 
-const HELP: &str = "\
-progress: job progress over Server-Sent Events (async-std)
-
-Usage: progress [OPTIONS]
-
-POST /jobs starts a simulated job and answers {\"id\":N,\"events\":\"/jobs/N/events\"};
-GET /jobs/N/events streams its `progress` events ({\"percent\":…,\"stage\":…}), then `done`, and
-ends; a client that saw the end and comes back gets 204 No Content. / is a page that starts
-jobs and shows their progress. Prints `listening on http://ADDR/` on stdout first.
-
-Options:
-      --addr ADDR           address to listen on [default: 127.0.0.1:8081]; port 0 picks one
-      --step-ms MS          time between progress steps of a job [default: 200]
-      --retry-ms MS         reconnection time sent to clients (`retry:`) [default: 1000]
-      --forget-after-secs S a finished job is forgotten (404) after this long [default: 600]
-  -h, --help                print this help
-
-Exit status: 0 never (it runs until killed), 1 if it cannot listen, 2 for a bad command line.
-";
+/// progress: job progress over Server-Sent Events (async-std)
+///
+/// POST /jobs starts a simulated job and answers {"id":N,"events":"/jobs/N/events"};
+/// GET /jobs/N/events streams its `progress` events ({"percent":…,"stage":…}), then `done`, and
+/// ends; a client that saw the end and comes back gets 204 No Content. / is a page that starts
+/// jobs and shows their progress.
+/// Prints `listening on http://ADDR/` on stdout first.
+#[derive(Clone, Debug, PartialEq, Eq, Parser)]
+#[command(
+    verbatim_doc_comment,
+    args_override_self = true,
+    after_help = "Exit status: 0 never (it runs until killed), 1 if it cannot listen, 2 for a bad command line."
+)]
+struct Options {
+    /// Address to listen on; port 0 picks one
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+    addr: String,
+    /// Time between progress steps of a job, in milliseconds
+    #[arg(long = "step-ms", value_name = "MS", default_value_t = 200,
+          value_parser = positive)]
+    step_ms: u64,
+    /// Reconnection time sent to clients (`retry:`), in milliseconds
+    #[arg(long = "retry-ms", value_name = "MS", default_value_t = 1000)]
+    retry_ms: u64,
+    /// A finished job is forgotten (404) after this many seconds
+    #[arg(long = "forget-after-secs", value_name = "S", default_value_t = 600)]
+    forget_after_secs: u64,
+}
 
 /// The stages of a job, each up to this percentage.
-const STAGES: [(&str, u64); 4] = [
+const STAGES: [(&str, u8); 4] = [
     ("queued", 5),
     ("downloading", 40),
     ("processing", 85),
     ("uploading", 100),
 ];
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Options {
-    addr: String,
-    step: Duration,
-    retry_ms: u64,
-    forget_after: Duration,
+/// The data of a `progress` event.
+#[derive(Serialize)]
+struct Progress<'a> {
+    percent: u8,
+    stage: &'a str,
 }
 
-fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
-    let mut options = Options {
-        addr: "127.0.0.1:8081".to_owned(),
-        step: Duration::from_millis(200),
-        retry_ms: 1000,
-        forget_after: Duration::from_secs(600),
-    };
-    while let Some(arg) = args.next_arg()? {
-        match arg {
-            Arg::Long("help") | Arg::Short('h') => return Ok(Command::Help),
-            Arg::Long("addr") => options.addr = args.value("--addr")?,
-            Arg::Long("step-ms") => {
-                options.step = Duration::from_millis(args::millis(&mut args, "--step-ms", 1)?);
-            }
-            Arg::Long("retry-ms") => options.retry_ms = args::millis(&mut args, "--retry-ms", 0)?,
-            Arg::Long("forget-after-secs") => {
-                options.forget_after = Duration::from_secs(args.parsed("--forget-after-secs")?);
-            }
-            other => return Err(other.unexpected()),
-        }
-    }
-    Ok(Command::Run(options))
+/// The data of the `done` event.
+#[derive(Serialize)]
+struct Done {
+    id: u64,
+    result: &'static str,
+    elapsed_ms: u128,
+}
+
+/// What `POST /jobs` answers.
+#[derive(Serialize)]
+struct Created {
+    id: u64,
+    events: String,
+}
+
+/// A job in `GET /jobs`.
+#[derive(Serialize)]
+struct Summary {
+    id: u64,
+    finished: bool,
 }
 
 /// A job, as the router and the job's task share it.
@@ -151,13 +158,15 @@ impl Jobs {
     /// `GET /jobs`: `[{"id":1,"finished":true},…]`.
     fn list(&self) -> String {
         let jobs = self.lock();
-        let mut ids: Vec<_> = jobs.keys().copied().collect();
-        ids.sort_unstable();
-        let items: Vec<String> = ids
+        let mut list: Vec<Summary> = jobs
             .iter()
-            .map(|id| format!(r#"{{"id":{id},"finished":{}}}"#, jobs[id].finished))
+            .map(|(&id, job)| Summary {
+                id,
+                finished: job.finished,
+            })
             .collect();
-        format!("[{}]\n", items.join(","))
+        list.sort_unstable_by_key(|job| job.id);
+        json_line(&list)
     }
 
     /// What `GET /jobs/{id}/events` gets, for a client that last saw `last_event_id`.
@@ -193,21 +202,37 @@ async fn run_job(jobs: Jobs, id: u64, step: Duration, forget_after: Duration) {
     for (stage, until) in STAGES {
         while percent < until {
             async_std::task::sleep(step).await;
-            percent = (percent + rng.range(2, 10)).min(until);
+            // At most 10 more: `u8` arithmetic cannot overflow under 100.
+            percent = (percent + rng.range(2, 10) as u8).min(until);
             jobs.publish(id, progress(percent, stage));
         }
     }
-    let elapsed = started.elapsed().as_millis();
-    let done = format!(r#"{{"id":{id},"result":"ok","elapsed_ms":{elapsed}}}"#);
-    jobs.publish(id, Event::new(done).event("done"));
+    let done = Done {
+        id,
+        result: "ok",
+        elapsed_ms: started.elapsed().as_millis(),
+    };
+    jobs.publish(id, json_event(&done).event("done"));
     jobs.finish(id);
     async_std::task::sleep(forget_after).await;
     jobs.lock().remove(&id);
 }
 
-fn progress(percent: u64, stage: &str) -> Event {
-    let data = format!(r#"{{"percent":{percent},"stage":{}}}"#, json::string(stage));
-    Event::new(data).event("progress")
+/// The event of `data`, as JSON.
+fn json_event(data: &impl Serialize) -> Event {
+    // The data types here are structs of numbers and strings: serializing them cannot fail.
+    Event::json_data(data).expect("JSON of a plain struct")
+}
+
+/// `value` as JSON, with a line ending for curl.
+fn json_line(value: &impl Serialize) -> String {
+    let mut json = serde_json::to_string(value).expect("JSON of a plain struct");
+    json.push('\n');
+    json
+}
+
+fn progress(percent: u8, stage: &str) -> Event {
+    json_event(&Progress { percent, stage }).event("progress")
 }
 
 /// The job ID in `/jobs/{id}/events`.
@@ -225,16 +250,17 @@ fn reply_or_500(reply: Result<Reply, ssewire::http::WriteError>) -> Route {
 }
 
 fn main() {
-    let options = args::parse_or_exit("progress", HELP, parse);
+    let options = Options::parse();
     let jobs = Jobs::default();
     let config = server::Config::new().retry(options.retry_ms);
-    let (step, forget_after) = (options.step, options.forget_after);
+    let step = Duration::from_millis(options.step_ms);
+    let forget_after = Duration::from_secs(options.forget_after_secs);
     let router = move |request: &Request| match (request.method.as_str(), request.path()) {
         (_, "/") => Route::Reply(Reply::html(include_str!("../../static/progress.html"))),
         ("POST", "/jobs") => {
             let id = jobs.start(step, forget_after);
             let events = format!("/jobs/{id}/events");
-            let body = format!("{{\"id\":{id},\"events\":{}}}\n", json::string(&events));
+            let body = json_line(&Created { id, events });
             let created = Reply::new(201, "application/json", body.into_bytes());
             reply_or_500(created.header("Location", format!("/jobs/{id}")))
         }
@@ -264,22 +290,20 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn flags() {
-        let parse_all = |args: &[&str]| parse(Args::new(args.iter().copied()));
-        let Ok(Command::Run(options)) = parse_all(&["--step-ms", "5", "--forget-after-secs=1"])
-        else {
-            panic!("no options")
-        };
-        assert_eq!(options.step, Duration::from_millis(5));
-        assert_eq!(options.forget_after, Duration::from_secs(1));
+        Options::command().debug_assert();
+        let parse_all = |args: &[&str]| Options::try_parse_from(["progress"].iter().chain(args));
+        let options = parse_all(&["--step-ms", "5", "--forget-after-secs=1"]).unwrap();
+        assert_eq!(options.step_ms, 5);
+        assert_eq!(options.forget_after_secs, 1);
         assert_eq!(options.addr, "127.0.0.1:8081");
-        assert_eq!(parse_all(&["-h"]), Ok(Command::Help));
-        assert_eq!(
-            parse_all(&["--step-ms", "0"]).unwrap_err().0,
-            "--step-ms must be at least 1"
-        );
+        assert_eq!(options.retry_ms, 1000);
+        let error = parse_all(&["--step-ms", "0"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        assert_eq!(error.exit_code(), ssewire_examples::EXIT_USAGE);
     }
 
     #[test]
