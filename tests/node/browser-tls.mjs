@@ -5,39 +5,8 @@
 //
 //   node browser-tls.mjs TICKER_URL SPKI_SHA256_BASE64    prints one line of JSON, exits 0
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { FLAGS, withBrowser } from "./chromium.mjs";
 import { run, waitFor } from "./harness.mjs";
-
-const FLAGS = [
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-/** Runs `visit(page)` in a fresh Chromium started with `flags`. */
-async function withBrowser(flags, visit) {
-  const profile = await mkdtemp(join(tmpdir(), "ssewire-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    chromiumSandbox: false,
-    args: flags,
-    timeout: 30000,
-  });
-  try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    return await visit(page);
-  } finally {
-    await context.close();
-    await rm(profile, { recursive: true, force: true });
-  }
-}
 
 run("browser-tls.mjs", 60000, async () => {
   const [url, spki] = process.argv.slice(2);
