@@ -162,19 +162,16 @@ fn follow(job: Arc<Job>, seen: Option<u64>) -> impl Stream<Item = Item> + Send +
         loop {
             // Listen before looking: a step set in between still wakes this one.
             let listener = job.changed.listen();
-            let next = {
+            let (next, finished) = {
                 let state = job.lock();
-                match &state.latest {
-                    Some((n, event)) if seen < Some(*n) => Some((*n, event.clone())),
-                    _ if state.finished => return None,
-                    _ => None,
-                }
-                .map(|step| (step, state.finished))
+                let next = state.latest.as_ref().filter(|(n, _)| seen < Some(*n));
+                (next.cloned(), state.finished)
             };
-            if let Some(((n, event), finished)) = next {
-                return Some((Item::Event(event), (job, Some(n), finished)));
+            match next {
+                Some((n, event)) => return Some((Item::Event(event), (job, Some(n), finished))),
+                None if finished => return None,
+                None => listener.await,
             }
-            listener.await;
         }
     })
 }
