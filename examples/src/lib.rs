@@ -1,11 +1,9 @@
-//! What the example programs share: command-line flags, JSON strings, a small random number
-//! generator and the first line a server prints. Each program is in `src/bin/`; see the
-//! README.
+//! What the example programs share: how a client trusts `https://` servers, a small random
+//! number generator, the first line a server prints and the exit status of a bad command
+//! line. Each program is in `src/bin/`, its command line parsed with clap; see the README.
 
 #![forbid(unsafe_code)]
 
-pub mod args;
-pub mod json;
 pub mod mount;
 
 use std::net::SocketAddr;
@@ -13,6 +11,25 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ssewire_futures::client::{self, EventSource, TcpTls, TlsConfig};
 use ssewire_futures::rt::Smol;
+
+/// The exit status of a command line that cannot be used: clap's, for the errors it finds
+/// (an unknown flag, a bad value), and the programs' own for what they find after it (a URL
+/// the client cannot request, a file that cannot be read).
+pub const EXIT_USAGE: i32 = 2;
+
+/// A whole number of at least 1, for clap's `value_parser` (`--count`, `--interval-ms`):
+/// `invalid value '0' for '--count <N>': must be at least 1`.
+///
+/// # Errors
+///
+/// What to print: not a number, or 0.
+pub fn positive(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(error) => Err(error.to_string()),
+    }
+}
 
 /// How a client program trusts `https://` servers: `--cacert PATH` and `--insecure`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -130,6 +147,20 @@ mod tests {
         }
         assert_eq!(seen.len(), 10);
         assert_eq!(rng.range(5, 5), 5);
+    }
+
+    #[test]
+    fn positive_numbers() {
+        assert_eq!(positive("1"), Ok(1));
+        assert_eq!(positive("0"), Err("must be at least 1".to_owned()));
+        assert_eq!(
+            positive("-1"),
+            Err("invalid digit found in string".to_owned())
+        );
+        assert_eq!(
+            positive(""),
+            Err("cannot parse integer from empty string".to_owned())
+        );
     }
 
     #[test]

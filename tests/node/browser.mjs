@@ -7,33 +7,24 @@
 //
 // CHROMIUM names the browser (default /usr/bin/chromium).
 
-import { withBrowser } from "./chromium.mjs";
-import { resumeScenario, run, startProxy } from "./harness.mjs";
+import { visitThroughProxy } from "./chromium.mjs";
+import { resumeScenario, run } from "./harness.mjs";
 
 run("browser.mjs", 60000, async () => {
   const upstream = process.argv[2];
   if (!upstream) throw new Error("usage: node browser.mjs TICKER_URL");
-  const proxy = await startProxy(upstream);
-  try {
-    return await withBrowser(undefined, async (page, context) => {
-      const pageErrors = [];
-      page.on("pageerror", (error) => pageErrors.push(String(error)));
-      await page.goto(proxy.url, { timeout: 15000 });
-      const result = await resumeScenario(proxy, () => page.evaluate(() => window.ssewireSeen.slice()));
-      const text = (selector) => page.locator(selector).textContent();
-      result.dom = {
-        state: await text("#state"),
-        reconnects: await text("#reconnects"),
-        lastId: await text("#last-id"),
-        received: await text("#received"),
-      };
-      // What the page showed matches what it recorded (the snapshot may be a little older).
-      result.seenAtDom = await page.evaluate(() => window.ssewireSeen.slice());
-      result.pageErrors = pageErrors;
-      result.browser = context.browser()?.version() ?? null;
-      return result;
-    });
-  } finally {
-    proxy.close();
-  }
+  return visitThroughProxy(upstream, async (page, proxy) => {
+    const result = await resumeScenario(proxy, () => page.evaluate(() => window.ssewireSeen.slice()));
+    const text = (selector) => page.locator(selector).textContent();
+    result.dom = {
+      state: await text("#state"),
+      reconnects: await text("#reconnects"),
+      lastId: await text("#last-id"),
+      received: await text("#received"),
+    };
+    // What the page showed matches what it recorded (the snapshot may be a little older).
+    result.seenAtDom = await page.evaluate(() => window.ssewireSeen.slice());
+    result.browser = page.context().browser()?.version() ?? null;
+    return result;
+  });
 });

@@ -1,5 +1,6 @@
 //! The `ticker` example against clients we did not write: headless Chromium (Debian's, driven
-//! by playwright-core), the npm `eventsource` package, and curl.
+//! by playwright-core), the npm `eventsource` package, and curl; and the `progress` example's
+//! page in Chromium.
 //!
 //! Chromium and `eventsource` go through a TCP proxy (`node/harness.mjs`) that records every
 //! request head and cuts the stream's connection in the middle: the client must come back after
@@ -12,7 +13,7 @@
 //! ```sh
 //! apt-get install chromium curl               # /usr/bin/chromium (or set CHROMIUM)
 //! npm ci --prefix tests/node                  # playwright-core, eventsource
-//! cargo build -p ssewire-examples --bins      # the ticker, found next to this test's binary
+//! cargo build -p ssewire-examples --bins      # ticker, progress: found next to this binary
 //! cargo test -p ssewire-tests --features interop --test web
 //! ```
 //!
@@ -343,6 +344,53 @@ fn chromium_streams_over_https() {
     for pair in events.windows(2) {
         check_event(pair[1], Some(pair[0]));
     }
+}
+
+/// The `progress` example's page in Chromium: the button starts a job, whose bar reaches
+/// `done` (the page closes its `EventSource` then). A plain `EventSource` on the finished job,
+/// which does not close itself, gets the job's state (`done`) alone, reconnects when the
+/// stream ends with `Last-Event-ID` set to it, is answered `204` and stops for good (`CLOSED`).
+#[test]
+fn chromium_follows_a_job_and_stops_at_the_204() {
+    let (_process, line) = spawn_first_line(
+        Command::new(example_program("progress"))
+            .args([
+                "--addr",
+                "127.0.0.1:0",
+                "--step-ms",
+                "40",
+                "--retry-ms",
+                "200",
+            ])
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit()),
+        Duration::from_secs(20),
+    );
+    let result = node("progress.mjs", &listening_url(&line));
+    assert_eq!(result["pageErrors"], Value::Array(vec![]), "{result}");
+    let row = &result["row"];
+    assert_eq!(
+        (&row["state"], &row["percent"]),
+        (&"done".into(), &"100".into()),
+        "{result}"
+    );
+    assert!(str_of(row, "status").starts_with("done in "), "{result}");
+
+    let plain = &result["plain"];
+    assert_eq!(plain["readyState"], 2, "CLOSED: {result}");
+    let seen = plain["seen"].as_array().expect("seen");
+    assert_eq!(seen.len(), 1, "{result}");
+    assert_eq!(seen[0]["type"], "done", "{result}");
+    let last = str_of(&seen[0], "lastEventId");
+    // The streams of job 1: the page's and the plain one's, then the plain one's reconnection.
+    let streams: Vec<Option<&str>> = result["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .filter(|request| request["path"] == "/jobs/1/events")
+        .map(|request| request["headers"]["last-event-id"].as_str())
+        .collect();
+    assert_eq!(streams, [None, None, Some(last)], "{result}");
 }
 
 #[test]

@@ -100,6 +100,69 @@ impl Event {
         }
     }
 
+    /// An event of the default type (`message`) whose data is `value` as JSON: one compact
+    /// line (serde_json escapes every line break inside strings, so the data is one `data:`
+    /// line). Chain [`event`](Event::event) and [`id`](Event::id) as with [`Event::new`].
+    /// Feature `serde`.
+    ///
+    /// ```
+    /// use ssewire_futures::Event;
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Progress<'a> {
+    ///     percent: u8,
+    ///     stage: &'a str,
+    /// }
+    ///
+    /// let event = Event::json_data(&Progress { percent: 40, stage: "say \"hi\"\n" })?
+    ///     .event("progress");
+    /// assert_eq!(event.data, r#"{"percent":40,"stage":"say \"hi\"\n"}"#);
+    /// // One `data:` line: the newline in the string is escaped.
+    /// let bytes = br#"event: progress
+    /// data: {"percent":40,"stage":"say \"hi\"\n"}
+    ///
+    /// "#;
+    /// assert_eq!(event.encode().unwrap(), bytes);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The serializer's error: a `Serialize` implementation that fails, or a map whose keys
+    /// are not strings.
+    #[cfg(feature = "serde")]
+    pub fn json_data<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::to_string(value).map(Event::new)
+    }
+
+    /// The event's data parsed as JSON into a `T`. Feature `serde`.
+    ///
+    /// ```
+    /// use ssewire_futures::Event;
+    ///
+    /// #[derive(Debug, PartialEq, serde::Deserialize)]
+    /// struct Price {
+    ///     symbol: String,
+    ///     price: f64,
+    /// }
+    ///
+    /// let received = Event::new(r#"{"symbol":"ACME","price":12.5}"#).event("price-update");
+    /// let price: Price = received.json()?;
+    /// assert_eq!(price, Price { symbol: "ACME".into(), price: 12.5 });
+    /// // Data that is not JSON, or not a `Price`, is an error.
+    /// assert!(Event::new("tick 10").json::<Price>().is_err());
+    /// assert!(Event::new(r#"{"symbol":"ACME"}"#).json::<Price>().is_err());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`serde_json::Error`]: the data is not JSON, or not the JSON of a `T`.
+    #[cfg(feature = "serde")]
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.data)
+    }
+
     /// Sets the event type.
     #[must_use]
     pub fn event(self, event: impl Into<String>) -> Self {
@@ -173,5 +236,100 @@ impl Event {
     /// [`EncodeError`]: an event type with CR or LF, or an ID with CR, LF or NUL.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         encode_event(&self.to_encode())
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use futures_lite::future::block_on;
+    use futures_lite::StreamExt;
+    use serde::{Deserialize, Serialize};
+    use ssewire::http::Framing;
+
+    use super::{Event, Item};
+    use crate::{EventStream, EventWriter, Hub, HubConfig};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Progress {
+        percent: u8,
+        stage: String,
+    }
+
+    /// Line breaks, quotes and non-ASCII in the strings: all escaped or kept in one line.
+    fn progress() -> Progress {
+        Progress {
+            percent: 40,
+            stage: "down\r\nloading \"é\"\u{2028}".to_owned(),
+        }
+    }
+
+    /// The events of `bytes`, read back.
+    fn read(bytes: &[u8]) -> Vec<Event> {
+        block_on(EventStream::new(bytes).collect::<Vec<_>>())
+            .into_iter()
+            .map(|item| match item {
+                Ok(Item::Event(event)) => event,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_data_is_one_compact_line_of_the_default_type() {
+        let event = Event::json_data(&progress()).unwrap();
+        assert_eq!(
+            event,
+            Event::new(serde_json::to_string(&progress()).unwrap())
+        );
+        assert!(!event.data.contains(['\r', '\n']), "{}", event.data);
+        assert!(!event.data.contains(": "), "not compact: {}", event.data);
+        let encoded = String::from_utf8(event.encode().unwrap()).unwrap();
+        assert_eq!(encoded.matches("data:").count(), 1, "{encoded}");
+        assert!(!encoded.contains("event:"), "{encoded}");
+        // A map with keys that are not strings cannot be JSON: an error, not a panic.
+        let map = std::collections::BTreeMap::from([((1, 2), 3)]);
+        assert!(Event::json_data(&map).is_err());
+    }
+
+    #[test]
+    fn round_trip_through_a_writer_and_a_stream() {
+        let mut writer = EventWriter::new(Vec::new(), Framing::Close);
+        let sent = Event::json_data(&progress())
+            .unwrap()
+            .event("progress")
+            .id("7");
+        block_on(writer.send(&sent)).unwrap();
+        let received = read(writer.get_ref());
+        assert_eq!(received, [sent]);
+        assert_eq!(received[0].json::<Progress>().unwrap(), progress());
+    }
+
+    #[test]
+    fn round_trip_through_a_hub() {
+        let hub = Hub::new(HubConfig::new());
+        let mut subscription = hub.subscribe(None);
+        hub.publish(Event::json_data(&progress()).unwrap().event("progress"))
+            .unwrap();
+        let frames = block_on(subscription.recv()).unwrap();
+        let received = read(&frames);
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].id.as_deref(), Some("1"));
+        assert_eq!(received[0].json::<Progress>().unwrap(), progress());
+    }
+
+    #[test]
+    fn data_that_is_not_the_json_asked_for_is_an_error() {
+        for data in [
+            "",
+            "tick 10",
+            "{\"percent\":40",
+            r#"{"percent":400,"stage":"x"}"#,
+        ] {
+            let error = Event::new(data).json::<Progress>().unwrap_err();
+            assert!(!error.to_string().is_empty(), "{data:?}");
+        }
+        // Any JSON at all, as a `serde_json::Value`.
+        let value: serde_json::Value = Event::new("[1,2]").json().unwrap();
+        assert_eq!(value, serde_json::json!([1, 2]));
     }
 }

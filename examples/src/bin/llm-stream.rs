@@ -13,69 +13,43 @@
 use std::io::{self, Write};
 use std::process::exit;
 
+use clap::Parser;
 use futures_lite::StreamExt;
 use serde_json::{json, Value};
-use ssewire_examples::args::{self, Arg, Args, Command, UsageError, EXIT_USAGE};
-use ssewire_examples::TlsFlags;
+use ssewire_examples::{positive, TlsFlags, EXIT_USAGE};
 use ssewire_futures::client::{self, Update};
-
-const HELP: &str = "\
-llm-stream: print the streamed answer of an OpenAI-style chat completions API
-
-Usage: llm-stream [OPTIONS] PROMPT
-
-POSTs {\"model\":…,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":PROMPT}]} and
-prints the text of each chunk (choices[0].delta.content) as it arrives, until data: [DONE].
-The API key is read from the environment variable OPENAI_API_KEY (sent as a bearer token;
-none is sent if it is not set).
-
-Options:
-      --url URL             the endpoint [default: https://api.openai.com/v1/chat/completions]
-      --model NAME          the model [default: gpt-4o-mini]
-      --cacert PATH         trust the certificates in this PEM file too (a private CA)
-      --read-timeout-ms MS  give up on a connection silent this long, and ask again
-                            [default: 60000]
-  -h, --help                print this help
-
-Exit status: 0 at data: [DONE]; 1 if the stream ended otherwise or failed; 2 for a bad
-command line.
-";
 
 const DEFAULT_URL: &str = "https://api.openai.com/v1/chat/completions";
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// llm-stream: print the streamed answer of an OpenAI-style chat completions API
+///
+/// POSTs {"model":…,"stream":true,"messages":[{"role":"user","content":PROMPT}]} and
+/// prints the text of each chunk (`choices[0].delta.content`) as it arrives, until
+/// `data: [DONE]`. The API key is read from the environment variable OPENAI_API_KEY (sent as a
+/// bearer token; none is sent if it is not set).
+#[derive(Clone, Debug, PartialEq, Eq, Parser)]
+#[command(
+    verbatim_doc_comment,
+    args_override_self = true,
+    after_help = "Exit status: 0 at data: [DONE]; 1 if the stream ended otherwise or failed; 2 for a bad\ncommand line."
+)]
 struct Options {
+    /// The endpoint
+    #[arg(long, value_name = "URL", default_value = DEFAULT_URL)]
     url: String,
+    /// The model
+    #[arg(long, value_name = "NAME", default_value = "gpt-4o-mini")]
     model: String,
-    prompt: String,
-    tls: TlsFlags,
+    /// Trust the certificates in this PEM file too (a private CA)
+    #[arg(long, value_name = "PATH")]
+    cacert: Option<String>,
+    /// Give up on a connection silent this long, in milliseconds, and ask again
+    #[arg(long = "read-timeout-ms", value_name = "MS", default_value_t = 60_000,
+          value_parser = positive)]
     read_timeout_ms: u64,
-}
-
-fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
-    let mut options = Options {
-        url: DEFAULT_URL.to_owned(),
-        model: "gpt-4o-mini".to_owned(),
-        prompt: String::new(),
-        tls: TlsFlags::default(),
-        read_timeout_ms: 60_000,
-    };
-    let mut prompt = None;
-    while let Some(arg) = args.next_arg()? {
-        match arg {
-            Arg::Long("help") | Arg::Short('h') => return Ok(Command::Help),
-            Arg::Long("url") => options.url = args.value("--url")?,
-            Arg::Long("model") => options.model = args.value("--model")?,
-            Arg::Long("cacert") => options.tls.cacert = Some(args.value("--cacert")?),
-            Arg::Long("read-timeout-ms") => {
-                options.read_timeout_ms = args::millis(&mut args, "--read-timeout-ms", 1)?;
-            }
-            Arg::Positional(value) if prompt.is_none() => prompt = Some(value),
-            other => return Err(other.unexpected()),
-        }
-    }
-    options.prompt = prompt.ok_or_else(|| UsageError("missing PROMPT".to_owned()))?;
-    Ok(Command::Run(options))
+    /// What to ask
+    #[arg(value_name = "PROMPT")]
+    prompt: String,
 }
 
 /// The request body: one user message, streamed.
@@ -108,7 +82,11 @@ fn chunk(data: &str) -> Result<Chunk, serde_json::Error> {
 }
 
 fn main() {
-    let options = args::parse_or_exit("llm-stream", HELP, parse);
+    let options = Options::parse();
+    let tls = TlsFlags {
+        cacert: options.cacert.clone(),
+        insecure: false,
+    };
     let mut config = client::Config::new()
         .method("POST")
         .header("Content-Type", "application/json")
@@ -121,7 +99,7 @@ fn main() {
     if let Ok(key) = std::env::var("OPENAI_API_KEY") {
         config = config.header("Authorization", format!("Bearer {key}"));
     }
-    let source = match options.tls.event_source(&options.url, config) {
+    let source = match tls.event_source(&options.url, config) {
         Ok(source) => source,
         Err(error) => {
             eprintln!("llm-stream: {error}");
@@ -188,18 +166,25 @@ mod tests {
         let body: Value = serde_json::from_str(&request_body("m", "say \"hi\"")).unwrap();
         assert_eq!(body["stream"], true);
         assert_eq!(body["messages"][0]["content"], "say \"hi\"");
-        let parsed = parse(Args::new(["--model", "x", "--url", "https://h/", "p"])).unwrap();
-        let Command::Run(options) = parsed else {
-            panic!("{parsed:?}");
-        };
+        let parsed =
+            Options::try_parse_from(["llm-stream", "--model", "x", "--url", "https://h/", "p"]);
+        let options = parsed.unwrap();
         assert_eq!(
             (options.model.as_str(), options.url.as_str()),
             ("x", "https://h/")
         );
         assert_eq!(options.prompt, "p");
+        let defaults = Options::try_parse_from(["llm-stream", "p"]).unwrap();
         assert_eq!(
-            parse(Args::new(["--model", "x"])),
-            Err(UsageError("missing PROMPT".to_owned()))
+            (defaults.url.as_str(), defaults.read_timeout_ms),
+            (DEFAULT_URL, 60_000)
         );
+        let missing = Options::try_parse_from(["llm-stream", "--model", "x"]).unwrap_err();
+        assert_eq!(
+            missing.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+        assert_eq!(missing.exit_code(), EXIT_USAGE);
+        <Options as clap::CommandFactory>::command().debug_assert();
     }
 }

@@ -28,73 +28,47 @@ use std::path::{Path, PathBuf};
 use std::process::exit;
 use std::time::Duration;
 
-use ssewire_examples::args::{self, Arg, Args, Command, UsageError};
-use ssewire_examples::print_listening;
+use clap::Parser;
+use ssewire_examples::{positive, print_listening};
 use ssewire_futures::rt::Smol;
 use ssewire_futures::server::{self, Reply, Request, Route, Server};
 use ssewire_futures::{Event, Hub, HubConfig};
 
-const HELP: &str = "\
-logs: tail a file or stdin over Server-Sent Events (smol)
-
-Usage: logs [OPTIONS]
-
-Streams each new line as an event `line` with the line's number as its ID at /events, and
-notes (truncation, rotation, end of input) as plain `message` events; / is a page that
-shows them.
-Prints `listening on http://ADDR/` on stdout first.
-
-Options:
-      --addr ADDR           address to listen on [default: 127.0.0.1:8082]; port 0 picks one
-      --file PATH           tail this file [default: read stdin]
-      --from-start          send the file's existing lines first (to clients connected by
-                            then; others get the lines that follow) [default: only new lines]
-      --poll-ms MS          how often the file's length is checked [default: 200]
-      --token-file PATH     serve /events only to requests with a token listed in this file
-                            (one a line), as `Authorization: Bearer TOKEN` or `?token=TOKEN`;
-                            401 otherwise. Read at each request: edit it to revoke a token
-  -h, --help                print this help
-
-Exit status: 0 never (it runs until killed), 1 if it cannot listen or open the file, 2 for a
-bad command line.
-";
-
 /// Lines longer than this are cut into pieces of this size, each an event.
 const MAX_LINE: usize = 64 * 1024;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// logs: tail a file or stdin over Server-Sent Events (smol)
+///
+/// Streams each new line as an event `line` with the line's number as its ID at /events, and
+/// notes (truncation, rotation, end of input) as plain `message` events; / is a page that
+/// shows them.
+/// Prints `listening on http://ADDR/` on stdout first.
+#[derive(Clone, Debug, PartialEq, Eq, Parser)]
+#[command(
+    verbatim_doc_comment,
+    args_override_self = true,
+    after_help = "Exit status: 0 never (it runs until killed), 1 if it cannot listen or open the file, 2 for a\nbad command line."
+)]
 struct Options {
+    /// Address to listen on; port 0 picks one
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8082")]
     addr: String,
+    /// Tail this file [default: read stdin]
+    #[arg(long, value_name = "PATH")]
     file: Option<PathBuf>,
+    /// Send the file's existing lines first (to clients connected by then; others get the
+    /// lines that follow) [default: only new lines]
+    #[arg(long = "from-start")]
     from_start: bool,
-    poll: Duration,
+    /// How often the file's length is checked, in milliseconds
+    #[arg(long = "poll-ms", value_name = "MS", default_value_t = 200,
+          value_parser = positive)]
+    poll_ms: u64,
+    /// Serve /events only to requests with a token listed in this file (one a line), as
+    /// `Authorization: Bearer TOKEN` or `?token=TOKEN`; 401 otherwise. Read at each request:
+    /// edit it to revoke a token
+    #[arg(long = "token-file", value_name = "PATH")]
     token_file: Option<PathBuf>,
-}
-
-fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
-    let mut options = Options {
-        addr: "127.0.0.1:8082".to_owned(),
-        file: None,
-        from_start: false,
-        poll: Duration::from_millis(200),
-        token_file: None,
-    };
-    while let Some(arg) = args.next_arg()? {
-        match arg {
-            Arg::Long("help") | Arg::Short('h') => return Ok(Command::Help),
-            Arg::Long("addr") => options.addr = args.value("--addr")?,
-            Arg::Long("file") => options.file = Some(args.value("--file")?.into()),
-            Arg::Long("from-start") => options.from_start = true,
-            Arg::Long("token-file") => {
-                options.token_file = Some(args.value("--token-file")?.into());
-            }
-            Arg::Long("poll-ms") => {
-                options.poll = Duration::from_millis(args::millis(&mut args, "--poll-ms", 1)?);
-            }
-            other => return Err(other.unexpected()),
-        }
-    }
-    Ok(Command::Run(options))
 }
 
 /// Whether `request` may have the stream: always without a token file; with one, if it
@@ -268,7 +242,7 @@ fn follow(path: &Path, mut tail: Tail, mut lines: Lines, poll: Duration) {
 }
 
 fn main() {
-    let options = args::parse_or_exit("logs", HELP, parse);
+    let options = Options::parse();
     let hub = Hub::new(HubConfig::new());
     // Check the file before listening: a wrong path is a startup error, not a silent stream.
     let tail = match &options.file {
@@ -313,7 +287,7 @@ fn main() {
     };
     print_listening(server.local_addr());
     let lines = Lines { hub, count: 0 };
-    let poll = options.poll;
+    let poll = Duration::from_millis(options.poll_ms);
     std::thread::spawn(move || match (options.file, tail) {
         (Some(path), Some(tail)) => follow(&path, tail, lines, poll),
         _ => read_stdin(lines),
@@ -340,18 +314,18 @@ mod tests {
 
     #[test]
     fn flags() {
-        let parse_all = |args: &[&str]| parse(Args::new(args.iter().copied()));
-        let Ok(Command::Run(options)) = parse_all(&["--file", "x.log", "--from-start"]) else {
-            panic!("no options")
-        };
+        use clap::CommandFactory;
+        Options::command().debug_assert();
+        let parse_all = |args: &[&str]| Options::try_parse_from(["logs"].iter().chain(args));
+        let options = parse_all(&["--file", "x.log", "--from-start"]).unwrap();
         assert_eq!(options.file.as_deref(), Some(Path::new("x.log")));
         assert!(options.from_start);
-        assert_eq!(options.poll, Duration::from_millis(200));
-        assert_eq!(
-            parse_all(&["--file"]).unwrap_err().0,
-            "flag --file needs a value"
-        );
-        assert_eq!(parse_all(&["--help"]), Ok(Command::Help));
+        assert_eq!(options.poll_ms, 200);
+        assert_eq!(options.token_file, None);
+        let error = parse_all(&["--file"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::InvalidValue);
+        let error = parse_all(&["--poll-ms", "0"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
     }
 
     #[test]

@@ -15,66 +15,18 @@
 
 use std::error::Error;
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::exit;
+
+use clap::Parser;
+use serde::Serialize;
 
 use futures_lite::StreamExt;
 // `EventSource::failure` returns the core's `Failure`, which ssewire-futures does not re-export.
 use ssewire::client::Failure;
-use ssewire_examples::args::{self, Arg, Args, Command, UsageError, EXIT_USAGE};
-use ssewire_examples::{json, TlsFlags};
+use ssewire_examples::{positive, TlsFlags, EXIT_USAGE};
 use ssewire_futures::client::{self, EventSource, Update};
 use ssewire_futures::Event;
-
-const HELP: &str = "\
-sse-cat: print the events of a Server-Sent Events stream as they arrive
-
-Usage: sse-cat [OPTIONS] URL
-
-Connects to URL (http:// or https://), prints each event on stdout, and reconnects like a browser
-when the stream drops, sending Last-Event-ID so that the server can replay what was missed.
-Notices (connected, reconnecting in how long, reconnected) and errors go to stderr: the
-waits show the reconnection time (the server's `retry:`), backing off only on failures.
-
-Output (one of):
-                            [TYPE #LAST-EVENT-ID] DATA, one event per line; more data lines
-                            indented
-      --json                one JSON object per event: {\"event\":…,\"data\":…,
-                            \"id\":… (if the event had its own), \"last_event_id\":…}
-      --raw                 the data only, one line per data line
-
-Options:
-  -n, --count N             exit after N events
-  -X, --method METHOD       the request method [default: GET, or POST with a body]
-  -d, --data TEXT           send TEXT as the request body, on every (re)connection
-      --data-file PATH      send the file's bytes as the request body
-  -H, --header 'NAME: VALUE'
-                            send this request header (repeatable)
-      --cacert PATH         trust the certificates in this PEM file too (a private CA)
-  -k, --insecure            accept any certificate: for a test server only, never more
-  -x, --proxy URL           go through this HTTP proxy (http://[user:pass@]host[:port]): a
-                            CONNECT tunnel for https://; '' for none [default: from
-                            http_proxy, https_proxy, all_proxy, as curl]
-      --noproxy LIST        hosts reached without the proxy, comma-separated: names (and
-                            their subdomains), IP addresses, CIDR blocks, '*' [default:
-                            no_proxy]
-      --last-event-id ID    resume from this event ID (sent as Last-Event-ID)
-      --max-retries N       give up after N failed reconnection attempts in a row
-                            [default: never, like a browser]
-      --reconnect-ms MS     reconnection time until the server sends `retry:` [default: 3000]
-      --read-timeout-ms MS  reconnect when the stream sends nothing (not even a keep-alive)
-                            for MS milliseconds [default: never, like a browser]
-      --comments            print comments (keep-alives) and `retry` values too: `: TEXT` and
-                            `retry: MS`, or {\"comment\":…} and {\"retry\":MS}
-  -q, --quiet               no notices on stderr for opened streams (errors still)
-  -h, --help                print this help
-
-Exit status:
-  0  N events received (-n), or the server ended the stream for good with 204 No Content
-  1  the server answered something other than an event stream (a status other than 200,
-     another content type, a bad redirect), or stdout failed
-  2  a bad command line or URL
-  3  gave up: --max-retries attempts in a row failed (connection refused, reset, …)
-";
 
 /// Exit status: the server answered something other than an event stream.
 const EXIT_FAILURE: i32 = 1;
@@ -92,113 +44,124 @@ enum Format {
     Raw,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// sse-cat: print the events of a Server-Sent Events stream as they arrive
+///
+/// Connects to URL (http:// or https://), prints each event on stdout, and reconnects like a
+/// browser when the stream drops, sending Last-Event-ID so that the server can replay what
+/// was missed. Notices (connected, reconnecting in how long, reconnected) and errors go to
+/// stderr: the waits show the reconnection time (the server's `retry:`), backing off only on
+/// failures.
+///
+/// Each event is printed as `[TYPE #LAST-EVENT-ID] DATA`, one per line, more data lines
+/// indented; or with --json, or --raw.
+#[derive(Clone, Debug, PartialEq, Eq, Parser)]
+#[command(
+    verbatim_doc_comment,
+    args_override_self = true,
+    after_help = EXIT_STATUS
+)]
 struct Options {
+    /// The stream's URL: http:// or https://
+    #[arg(value_name = "URL")]
     url: String,
-    format: Format,
+    /// One JSON object per event: {"event":…,"data":…,"id":… (if the event had its own),
+    /// "last_event_id":…}
+    #[arg(long, conflicts_with = "raw")]
+    json: bool,
+    /// The data only, one line per data line
+    #[arg(long)]
+    raw: bool,
+    /// Exit after N events
+    #[arg(short = 'n', long, value_name = "N", value_parser = positive)]
     count: Option<u64>,
-    headers: Vec<(String, String)>,
-    last_event_id: Option<String>,
-    max_retries: Option<u32>,
-    reconnect_ms: Option<u64>,
-    read_timeout_ms: Option<u64>,
-    tls: TlsFlags,
-    proxy: Option<String>,
-    noproxy: Option<String>,
+    /// The request method [default: GET, or POST with a body]
+    #[arg(short = 'X', long, value_name = "METHOD")]
     method: Option<String>,
-    body: Option<Vec<u8>>,
+    /// Send TEXT as the request body, on every (re)connection
+    #[arg(short = 'd', long, value_name = "TEXT", conflicts_with = "data_file")]
+    data: Option<String>,
+    /// Send the file's bytes as the request body
+    #[arg(long = "data-file", value_name = "PATH")]
+    data_file: Option<PathBuf>,
+    /// Send this request header (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// Trust the certificates in this PEM file too (a private CA)
+    #[arg(long, value_name = "PATH")]
+    cacert: Option<String>,
+    /// Accept any certificate: for a test server only, never more
+    #[arg(short = 'k', long)]
+    insecure: bool,
+    /// Go through this HTTP proxy (`http://[user:pass@]host[:port]`): a CONNECT tunnel for
+    /// https://; '' for none [default: from http_proxy, https_proxy, all_proxy, as curl]
+    #[arg(short = 'x', long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Hosts reached without the proxy, comma-separated: names (and their subdomains), IP
+    /// addresses, CIDR blocks, '*' [default: no_proxy]
+    #[arg(long, value_name = "LIST")]
+    noproxy: Option<String>,
+    /// Resume from this event ID (sent as Last-Event-ID)
+    #[arg(long = "last-event-id", value_name = "ID")]
+    last_event_id: Option<String>,
+    /// Give up after N failed reconnection attempts in a row [default: never, like a browser]
+    #[arg(long = "max-retries", value_name = "N")]
+    max_retries: Option<u32>,
+    /// Reconnection time until the server sends `retry:`, in milliseconds [default: 3000]
+    #[arg(long = "reconnect-ms", value_name = "MS")]
+    reconnect_ms: Option<u64>,
+    /// Reconnect when the stream sends nothing (not even a keep-alive) for MS milliseconds
+    /// [default: never, like a browser]
+    #[arg(long = "read-timeout-ms", value_name = "MS",
+          value_parser = positive)]
+    read_timeout_ms: Option<u64>,
+    /// Print comments (keep-alives) and `retry` values too: `: TEXT` and `retry: MS`, or
+    /// {"comment":…} and {"retry":MS}
+    #[arg(long)]
     comments: bool,
+    /// No notices on stderr for opened streams (errors still)
+    #[arg(short = 'q', long)]
     quiet: bool,
 }
 
-fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
-    let mut url = None;
-    let mut options = Options {
-        url: String::new(),
-        format: Format::Text,
-        count: None,
-        headers: Vec::new(),
-        last_event_id: None,
-        max_retries: None,
-        reconnect_ms: None,
-        read_timeout_ms: None,
-        tls: TlsFlags::default(),
-        proxy: None,
-        noproxy: None,
-        method: None,
-        body: None,
-        comments: false,
-        quiet: false,
-    };
-    let format = |options: &mut Options, format: Format| {
-        if options.format != Format::Text && options.format != format {
-            return Err(UsageError("--json and --raw cannot be combined".to_owned()));
-        }
-        options.format = format;
-        Ok(())
-    };
-    while let Some(arg) = args.next_arg()? {
-        match arg {
-            Arg::Long("help") | Arg::Short('h') => return Ok(Command::Help),
-            Arg::Long("json") => format(&mut options, Format::Json)?,
-            Arg::Long("raw") => format(&mut options, Format::Raw)?,
-            Arg::Long("count") | Arg::Short('n') => {
-                let count: u64 = args.parsed("--count")?;
-                if count == 0 {
-                    return Err(UsageError("--count must be at least 1".to_owned()));
-                }
-                options.count = Some(count);
-            }
-            Arg::Long("header") | Arg::Short('H') => {
-                let header = args.value("--header")?;
-                options.headers.push(parse_header(&header)?);
-            }
-            Arg::Long("last-event-id") => {
-                options.last_event_id = Some(args.value("--last-event-id")?);
-            }
-            Arg::Long("max-retries") => options.max_retries = Some(args.parsed("--max-retries")?),
-            Arg::Long("reconnect-ms") => {
-                options.reconnect_ms = Some(args::millis(&mut args, "--reconnect-ms", 0)?);
-            }
-            Arg::Long("read-timeout-ms") => {
-                options.read_timeout_ms = Some(args::millis(&mut args, "--read-timeout-ms", 1)?);
-            }
-            Arg::Long("cacert") => options.tls.cacert = Some(args.value("--cacert")?),
-            Arg::Long("insecure") | Arg::Short('k') => options.tls.insecure = true,
-            Arg::Long("proxy") | Arg::Short('x') => options.proxy = Some(args.value("--proxy")?),
-            Arg::Long("noproxy") => options.noproxy = Some(args.value("--noproxy")?),
-            Arg::Long("method") | Arg::Short('X') => {
-                options.method = Some(args.value("--method")?);
-            }
-            Arg::Long("data") | Arg::Short('d') if options.body.is_none() => {
-                options.body = Some(args.value("--data")?.into_bytes());
-            }
-            Arg::Long("data-file") if options.body.is_none() => {
-                let path = args.value("--data-file")?;
-                let bytes = std::fs::read(&path)
-                    .map_err(|error| UsageError(format!("cannot read '{path}': {error}")))?;
-                options.body = Some(bytes);
-            }
-            Arg::Long("data" | "data-file") | Arg::Short('d') => {
-                return Err(UsageError("only one --data or --data-file".to_owned()));
-            }
-            Arg::Long("comments") => options.comments = true,
-            Arg::Long("quiet") | Arg::Short('q') => options.quiet = true,
-            Arg::Positional(value) if url.is_none() => url = Some(value),
-            other => return Err(other.unexpected()),
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  N events received (-n), or the server ended the stream for good with 204 No Content
+  1  the server answered something other than an event stream (a status other than 200,
+     another content type, a bad redirect), or stdout failed
+  2  a bad command line or URL
+  3  gave up: --max-retries attempts in a row failed (connection refused, reset, …)";
+
+impl Options {
+    /// How events are printed.
+    fn format(&self) -> Format {
+        match (self.json, self.raw) {
+            (true, _) => Format::Json,
+            (false, true) => Format::Raw,
+            (false, false) => Format::Text,
         }
     }
-    options.url = url.ok_or_else(|| UsageError("missing URL".to_owned()))?;
-    Ok(Command::Run(options))
+
+    /// The request body, from `--data` or `--data-file`.
+    fn body(&self) -> Result<Option<Vec<u8>>, String> {
+        if let Some(path) = &self.data_file {
+            let bytes = std::fs::read(path)
+                .map_err(|error| format!("cannot read '{}': {error}", path.display()))?;
+            return Ok(Some(bytes));
+        }
+        Ok(self.data.clone().map(String::into_bytes))
+    }
+
+    fn tls(&self) -> TlsFlags {
+        TlsFlags {
+            cacert: self.cacert.clone(),
+            insecure: self.insecure,
+        }
+    }
 }
 
 /// `Name: value` as (name, value); the value without the spaces around it.
-fn parse_header(header: &str) -> Result<(String, String), UsageError> {
-    let invalid = || {
-        UsageError(format!(
-            "invalid header '{header}' (expected 'Name: value')"
-        ))
-    };
+fn parse_header(header: &str) -> Result<(String, String), String> {
+    let invalid = || "expected 'Name: value'".to_owned();
     let (name, value) = header.split_once(':').ok_or_else(invalid)?;
     let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() || !name.bytes().all(token) {
@@ -209,7 +172,11 @@ fn parse_header(header: &str) -> Result<(String, String), UsageError> {
 }
 
 fn main() {
-    let options = args::parse_or_exit("sse-cat", HELP, parse);
+    let options = Options::parse();
+    let body = options.body().unwrap_or_else(|error| {
+        eprintln!("sse-cat: {error}");
+        exit(EXIT_USAGE);
+    });
     let mut config = client::Config::new().retry_budget(options.max_retries);
     for (name, value) in &options.headers {
         config = config.header(name, value);
@@ -224,7 +191,7 @@ fn main() {
         config = config.read_timeout(Some(std::time::Duration::from_millis(ms)));
     }
     // As curl: a body makes it a POST unless a method is given.
-    let method = match (&options.method, &options.body) {
+    let method = match (&options.method, &body) {
         (Some(method), _) => Some(method.as_str()),
         (None, Some(_)) => Some("POST"),
         (None, None) => None,
@@ -232,13 +199,13 @@ fn main() {
     if let Some(method) = method {
         config = config.method(method);
     }
-    if let Some(body) = &options.body {
-        config = config.body(body.clone());
+    if let Some(body) = body {
+        config = config.body(body);
     }
     if let Some(proxy) = proxies(&options) {
         config = config.proxy(proxy);
     }
-    let source = match options.tls.event_source(&options.url, config) {
+    let source = match options.tls().event_source(&options.url, config) {
         Ok(source) => source,
         Err(error) => {
             eprintln!("sse-cat: {error}");
@@ -291,13 +258,13 @@ async fn run(mut source: EventSource, options: &Options) -> i32 {
             }
             Ok(Update::Event(event)) => {
                 events += 1;
-                write_event(&mut stdout, &event, options.format)
+                write_event(&mut stdout, &event, options.format())
             }
             Ok(Update::Comment(text)) if options.comments => {
-                write_comment(&mut stdout, &text, options.format)
+                write_comment(&mut stdout, &text, options.format())
             }
             Ok(Update::Retry(ms)) if options.comments => {
-                write_retry(&mut stdout, ms, options.format)
+                write_retry(&mut stdout, ms, options.format())
             }
             Ok(Update::Reconnecting(wait)) => {
                 if !options.quiet {
@@ -349,6 +316,23 @@ async fn run(mut source: EventSource, options: &Options) -> i32 {
     }
 }
 
+/// An event as `--json` prints it, members in this order; `id` only if the event's block had
+/// one.
+#[derive(Serialize)]
+struct JsonEvent<'a> {
+    event: &'a str,
+    data: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    last_event_id: &'a str,
+}
+
+/// Writes `value` as one line of JSON.
+fn write_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)
+}
+
 /// Writes one event in `format`.
 fn write_event(out: &mut impl Write, event: &Event, format: Format) -> io::Result<()> {
     match format {
@@ -365,12 +349,15 @@ fn write_event(out: &mut impl Write, event: &Event, format: Format) -> io::Resul
             }
             writeln!(out)
         }
-        Format::Json => {
-            let mut members = vec![("event", event.event.as_str()), ("data", &event.data)];
-            members.extend(event.id.as_deref().map(|id| ("id", id)));
-            members.push(("last_event_id", &event.last_event_id));
-            writeln!(out, "{}", json::object(&members))
-        }
+        Format::Json => write_json(
+            out,
+            &JsonEvent {
+                event: &event.event,
+                data: &event.data,
+                id: event.id.as_deref(),
+                last_event_id: &event.last_event_id,
+            },
+        ),
         Format::Raw => writeln!(out, "{}", event.data),
     }
 }
@@ -379,7 +366,7 @@ fn write_event(out: &mut impl Write, event: &Event, format: Format) -> io::Resul
 fn write_comment(out: &mut impl Write, text: &str, format: Format) -> io::Result<()> {
     match format {
         Format::Text => writeln!(out, ": {text}"),
-        Format::Json => writeln!(out, "{}", json::object(&[("comment", text)])),
+        Format::Json => write_json(out, &serde_json::json!({ "comment": text })),
         Format::Raw => Ok(()),
     }
 }
@@ -388,7 +375,7 @@ fn write_comment(out: &mut impl Write, text: &str, format: Format) -> io::Result
 fn write_retry(out: &mut impl Write, ms: u64, format: Format) -> io::Result<()> {
     match format {
         Format::Text => writeln!(out, "retry: {ms}"),
-        Format::Json => writeln!(out, "{{\"retry\":{ms}}}"),
+        Format::Json => write_json(out, &serde_json::json!({ "retry": ms })),
         Format::Raw => Ok(()),
     }
 }
@@ -408,24 +395,26 @@ fn chain(error: &dyn Error) -> String {
 mod tests {
     use super::*;
 
-    fn parse_all(args: &[&str]) -> Result<Command<Options>, UsageError> {
-        parse(Args::new(args.iter().copied()))
+    use clap::error::ErrorKind;
+
+    fn parse_all(args: &[&str]) -> Result<Options, clap::Error> {
+        Options::try_parse_from(["sse-cat"].iter().chain(args))
     }
 
     fn options(args: &[&str]) -> Options {
-        match parse_all(args) {
-            Ok(Command::Run(options)) => options,
-            other => panic!("{other:?}"),
-        }
+        parse_all(args).unwrap_or_else(|error| panic!("{args:?}: {error}"))
     }
 
     #[test]
     fn flags() {
+        <Options as clap::CommandFactory>::command().debug_assert();
         let defaults = options(&["http://h/"]);
         assert_eq!(defaults.url, "http://h/");
-        assert_eq!(defaults.format, Format::Text);
+        assert_eq!(defaults.format(), Format::Text);
         assert_eq!((defaults.count, defaults.max_retries), (None, None));
         assert!(!defaults.quiet && !defaults.comments && defaults.headers.is_empty());
+        assert_eq!(defaults.body(), Ok(None));
+        assert_eq!(defaults.tls(), TlsFlags::default());
         let all = options(&[
             "--json",
             "-n",
@@ -447,13 +436,14 @@ mod tests {
             "{}",
             "--comments",
             "-q",
+            "-k",
             "-x",
             "http://p:3128",
             "--noproxy",
             "localhost",
             "http://h/",
         ]);
-        assert_eq!(all.format, Format::Json);
+        assert_eq!(all.format(), Format::Json);
         assert_eq!(all.count, Some(3));
         assert_eq!(
             all.headers,
@@ -467,6 +457,7 @@ mod tests {
         assert_eq!(all.reconnect_ms, Some(10));
         assert_eq!(all.read_timeout_ms, Some(5000));
         assert_eq!(all.method.as_deref(), Some("REPORT"));
+        assert!(all.tls().insecure);
         assert_eq!(
             proxies(&all),
             Some(client::ProxyConfig::all("http://p:3128").no_proxy("localhost"))
@@ -474,47 +465,50 @@ mod tests {
         assert_eq!(proxies(&defaults), None);
         let off = options(&["--proxy", "", "u"]);
         assert_eq!(proxies(&off), Some(client::ProxyConfig::none()));
-        assert_eq!(all.body.as_deref(), Some(&b"{}"[..]));
-        assert_eq!(
-            parse_all(&["-d", "a", "--data-file", "f", "u"]),
-            Err(UsageError("only one --data or --data-file".to_owned()))
+        assert_eq!(all.body(), Ok(Some(b"{}".to_vec())));
+        let missing = options(&["--data-file", "/nonexistent/body.json", "u"]).body();
+        assert!(
+            missing
+                .as_ref()
+                .is_err_and(|text| text.starts_with("cannot read '/nonexistent/body.json'")),
+            "{missing:?}"
         );
-        assert!(matches!(
-            parse_all(&["--data-file", "/nonexistent/body.json", "u"]),
-            Err(UsageError(text)) if text.starts_with("cannot read '/nonexistent/body.json'")
-        ));
         assert!(all.comments && all.quiet);
-        assert_eq!(options(&["--raw", "--raw", "u"]).format, Format::Raw);
-        assert_eq!(parse_all(&["--help"]), Ok(Command::Help));
+        assert_eq!(options(&["--raw", "--raw", "u"]).format(), Format::Raw);
+        assert_eq!(
+            parse_all(&["--help"]).unwrap_err().kind(),
+            ErrorKind::DisplayHelp
+        );
     }
 
     #[test]
     fn bad_flags() {
-        let error = |args: &[&str]| parse_all(args).unwrap_err().0;
-        assert_eq!(error(&[]), "missing URL");
-        assert_eq!(error(&["a", "b"]), "unexpected argument 'b'");
-        assert_eq!(
-            error(&["--json", "--raw", "u"]),
-            "--json and --raw cannot be combined"
+        for (args, kind) in [
+            (&[][..], ErrorKind::MissingRequiredArgument),
+            (&["a", "b"], ErrorKind::UnknownArgument),
+            (&["--json", "--raw", "u"], ErrorKind::ArgumentConflict),
+            (
+                &["-d", "a", "--data-file", "f", "u"],
+                ErrorKind::ArgumentConflict,
+            ),
+            (&["-n", "0", "u"], ErrorKind::ValueValidation),
+            (&["-n", "x", "u"], ErrorKind::ValueValidation),
+            (&["-H", "NoColon", "u"], ErrorKind::ValueValidation),
+            (&["-H", "Bad Name: v", "u"], ErrorKind::ValueValidation),
+            (&["-H", ": v", "u"], ErrorKind::ValueValidation),
+            (&["--max-retries", "x", "u"], ErrorKind::ValueValidation),
+            (&["--read-timeout-ms", "0", "u"], ErrorKind::ValueValidation),
+            (&["--jsn", "u"], ErrorKind::UnknownArgument),
+        ] {
+            let error = parse_all(args).unwrap_err();
+            assert_eq!(error.kind(), kind, "{args:?}: {error}");
+            assert_eq!(error.exit_code(), EXIT_USAGE, "{args:?}");
+        }
+        let error = parse_all(&["-H", "NoColon", "u"]).unwrap_err().to_string();
+        assert!(
+            error.contains("invalid value 'NoColon'") && error.contains("expected 'Name: value'"),
+            "{error}"
         );
-        assert_eq!(error(&["-n", "0", "u"]), "--count must be at least 1");
-        assert_eq!(
-            error(&["-n", "x", "u"]),
-            "invalid value 'x' for --count: invalid digit found in string"
-        );
-        assert_eq!(
-            error(&["-H", "NoColon", "u"]),
-            "invalid header 'NoColon' (expected 'Name: value')"
-        );
-        assert_eq!(
-            error(&["-H", "Bad Name: v", "u"]),
-            "invalid header 'Bad Name: v' (expected 'Name: value')"
-        );
-        assert_eq!(
-            error(&["--max-retries", "-1", "u"]).split(':').next(),
-            Some("invalid value '-1' for --max-retries")
-        );
-        assert_eq!(error(&["--jsn", "u"]), "unknown flag --jsn");
     }
 
     fn printed(event: &Event, format: Format) -> String {

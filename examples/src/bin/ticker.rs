@@ -24,32 +24,68 @@
 use std::process::exit;
 use std::time::Duration;
 
-use ssewire_examples::args::{self, Arg, Args, Command, UsageError, EXIT_USAGE};
-use ssewire_examples::{print_listening, print_listening_tls, Rng};
+use clap::Parser;
+use serde::Serialize;
+use ssewire_examples::{positive, print_listening, print_listening_tls, Rng, EXIT_USAGE};
 use ssewire_futures::rt::Smol;
 use ssewire_futures::server::{self, Reply, Request, Route, Server};
 use ssewire_futures::{Event, Hub, HubConfig};
 
-const HELP: &str = "\
-ticker: a live stock ticker over Server-Sent Events (smol)
+/// ticker: a live stock ticker over Server-Sent Events (smol)
+///
+/// Serves a page at / and the event stream at /events: `price-update` events with JSON data
+/// {"symbol":…,"price":…} every tick for each symbol, and a plain `message` every 10th tick.
+/// Prints `listening on http://ADDR/` on stdout first (`https://` with --tls-cert).
+#[derive(Clone, Debug, PartialEq, Eq, Parser)]
+#[command(
+    verbatim_doc_comment,
+    args_override_self = true,
+    after_help = "Exit status: 0 never (it runs until killed), 1 if it cannot listen, 2 for a bad command line."
+)]
+struct Options {
+    /// Address to listen on; port 0 picks one
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Time between ticks, in milliseconds
+    #[arg(long = "interval-ms", value_name = "MS", default_value_t = 1000,
+          value_parser = positive)]
+    interval_ms: u64,
+    /// Reconnection time sent to clients (`retry:`), in milliseconds
+    #[arg(long = "retry-ms", value_name = "MS", default_value_t = 2000)]
+    retry_ms: u64,
+    /// Keep-alive comment after this idle time, in milliseconds; 0 for none
+    #[arg(long = "keep-alive-ms", value_name = "MS", default_value_t = 15_000)]
+    keep_alive_ms: u64,
+    /// Serve over HTTPS with this certificate chain (PEM), and --tls-key
+    #[arg(long = "tls-cert", value_name = "PATH", requires = "tls_key")]
+    tls_cert: Option<String>,
+    /// The private key (PEM) of --tls-cert; both or neither
+    #[arg(long = "tls-key", value_name = "PATH", requires = "tls_cert")]
+    tls_key: Option<String>,
+}
 
-Usage: ticker [OPTIONS]
+impl Options {
+    fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms)
+    }
 
-Serves a page at / and the event stream at /events: `price-update` events with JSON data
-{\"symbol\":…,\"price\":…} every tick for each symbol, and a plain `message` every 10th tick.
-Prints `listening on http://ADDR/` on stdout first (`https://` with --tls-cert).
+    fn keep_alive(&self) -> Option<Duration> {
+        (self.keep_alive_ms > 0).then(|| Duration::from_millis(self.keep_alive_ms))
+    }
 
-Options:
-      --addr ADDR           address to listen on [default: 127.0.0.1:8080]; port 0 picks one
-      --interval-ms MS      time between ticks [default: 1000]
-      --retry-ms MS         reconnection time sent to clients (`retry:`) [default: 2000]
-      --keep-alive-ms MS    keep-alive comment after this idle time; 0 for none [default: 15000]
-      --tls-cert PATH       serve over HTTPS with this certificate chain (PEM), and
-      --tls-key PATH        its private key (PEM); both or neither
-  -h, --help                print this help
+    /// The certificate and key files, if both were given (clap requires each with the other).
+    fn tls(&self) -> Option<(&str, &str)> {
+        self.tls_cert.as_deref().zip(self.tls_key.as_deref())
+    }
+}
 
-Exit status: 0 never (it runs until killed), 1 if it cannot listen, 2 for a bad command line.
-";
+/// The data of a `price-update`.
+#[derive(Serialize)]
+struct Price<'a> {
+    symbol: &'a str,
+    /// In cents' precision.
+    price: f64,
+}
 
 /// The symbols and their opening prices.
 const SYMBOLS: [(&str, f64); 4] = [
@@ -62,61 +98,13 @@ const SYMBOLS: [(&str, f64); 4] = [
 /// A market note (a plain `message`) every this many ticks.
 const NOTE_EVERY: u64 = 10;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Options {
-    addr: String,
-    interval: Duration,
-    retry_ms: u64,
-    keep_alive: Option<Duration>,
-    tls: Option<(String, String)>,
-}
-
-fn parse(mut args: Args) -> Result<Command<Options>, UsageError> {
-    let mut options = Options {
-        addr: "127.0.0.1:8080".to_owned(),
-        interval: Duration::from_millis(1000),
-        retry_ms: 2000,
-        keep_alive: Some(Duration::from_secs(15)),
-        tls: None,
-    };
-    let (mut cert, mut key) = (None, None);
-    while let Some(arg) = args.next_arg()? {
-        match arg {
-            Arg::Long("help") | Arg::Short('h') => return Ok(Command::Help),
-            Arg::Long("addr") => options.addr = args.value("--addr")?,
-            Arg::Long("interval-ms") => {
-                options.interval =
-                    Duration::from_millis(args::millis(&mut args, "--interval-ms", 1)?);
-            }
-            Arg::Long("retry-ms") => options.retry_ms = args::millis(&mut args, "--retry-ms", 0)?,
-            Arg::Long("keep-alive-ms") => {
-                let ms = args::millis(&mut args, "--keep-alive-ms", 0)?;
-                options.keep_alive = (ms > 0).then(|| Duration::from_millis(ms));
-            }
-            Arg::Long("tls-cert") => cert = Some(args.value("--tls-cert")?),
-            Arg::Long("tls-key") => key = Some(args.value("--tls-key")?),
-            other => return Err(other.unexpected()),
-        }
-    }
-    options.tls = match (cert, key) {
-        (Some(cert), Some(key)) => Some((cert, key)),
-        (None, None) => None,
-        _ => {
-            return Err(UsageError(
-                "--tls-cert and --tls-key go together".to_owned(),
-            ))
-        }
-    };
-    Ok(Command::Run(options))
-}
-
 fn main() {
-    let options = args::parse_or_exit("ticker", HELP, parse);
+    let options = Options::parse();
     // The replay window: the last 1024 events, far more than a tab misses while it reconnects.
     let hub = Hub::new(HubConfig::new());
     let config = server::Config::new()
         .retry(options.retry_ms)
-        .keep_alive(options.keep_alive);
+        .keep_alive(options.keep_alive());
     let events = hub.clone();
     let router = move |request: &Request| match request.path() {
         "/" => Route::Reply(Reply::html(include_str!("../../static/ticker.html"))),
@@ -130,7 +118,7 @@ fn main() {
             exit(1);
         }
     };
-    match &options.tls {
+    match options.tls() {
         Some((cert, key)) => {
             let tls = read_tls(cert, key).unwrap_or_else(|error| {
                 eprintln!("ticker: {error}");
@@ -141,7 +129,7 @@ fn main() {
         }
         None => print_listening(server.local_addr()),
     }
-    smol::spawn(tick(hub, options.interval)).detach();
+    smol::spawn(tick(hub, options.interval())).detach();
     if let Err(error) = smol::block_on(server.run()) {
         eprintln!("ticker: {error}");
         exit(1);
@@ -163,9 +151,18 @@ async fn tick(hub: Hub, interval: Duration) {
         for ((symbol, _), price) in SYMBOLS.iter().zip(&mut prices) {
             // A random walk: up or down by at most 1 %, never below a cent.
             *price = (*price * (1.0 + (rng.next_f64() - 0.5) * 0.02)).max(0.01);
-            let data = format!(r#"{{"symbol":"{symbol}","price":{price:.2}}}"#);
+            let data = Price {
+                symbol,
+                price: (*price * 100.0).round() / 100.0,
+            };
             // The hub gives the event the next ID: 1, 2, 3, …
-            if let Err(error) = hub.publish(Event::new(data).event("price-update")) {
+            let published = Event::json_data(&data)
+                .map_err(|error| error.to_string())
+                .and_then(|event| {
+                    let event = event.event("price-update");
+                    hub.publish(event).map_err(|error| error.to_string())
+                });
+            if let Err(error) = published {
                 eprintln!("ticker: {error}");
             }
         }
@@ -194,21 +191,22 @@ fn market_note(tick: u64, prices: &[f64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::error::ErrorKind;
+    use clap::CommandFactory;
 
-    fn parse_all(args: &[&str]) -> Result<Command<Options>, UsageError> {
-        parse(Args::new(args.iter().copied()))
+    fn parse_all(args: &[&str]) -> Result<Options, clap::Error> {
+        Options::try_parse_from(["ticker"].iter().chain(args))
     }
 
     #[test]
     fn defaults_and_flags() {
-        let Command::Run(defaults) = parse_all(&[]).unwrap() else {
-            panic!("no options")
-        };
+        Options::command().debug_assert();
+        let defaults = parse_all(&[]).unwrap();
         assert_eq!(defaults.addr, "127.0.0.1:8080");
-        assert_eq!(defaults.interval, Duration::from_secs(1));
+        assert_eq!(defaults.interval(), Duration::from_secs(1));
         assert_eq!(defaults.retry_ms, 2000);
-        assert_eq!(defaults.keep_alive, Some(Duration::from_secs(15)));
-        let Command::Run(options) = parse_all(&[
+        assert_eq!(defaults.keep_alive(), Some(Duration::from_secs(15)));
+        let options = parse_all(&[
             "--addr=0.0.0.0:0",
             "--interval-ms",
             "50",
@@ -217,40 +215,50 @@ mod tests {
             "--keep-alive-ms",
             "0",
         ])
-        .unwrap() else {
-            panic!("no options")
-        };
+        .unwrap();
         assert_eq!(options.addr, "0.0.0.0:0");
-        assert_eq!(options.interval, Duration::from_millis(50));
+        assert_eq!(options.interval(), Duration::from_millis(50));
         assert_eq!(options.retry_ms, 0);
-        assert_eq!(options.keep_alive, None);
-        assert_eq!(options.tls, None);
-        let tls = parse_all(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]);
-        let Ok(Command::Run(tls)) = tls else {
-            panic!("{tls:?}")
-        };
-        assert_eq!(tls.tls, Some(("c.pem".to_owned(), "k.pem".to_owned())));
-        assert_eq!(parse_all(&["--addr", "x", "-h"]), Ok(Command::Help));
+        assert_eq!(options.keep_alive(), None);
+        assert_eq!(options.tls(), None);
+        let tls = parse_all(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+        assert_eq!(tls.tls(), Some(("c.pem", "k.pem")));
+        // The last of a repeated flag counts, as before clap.
+        assert_eq!(
+            parse_all(&["--addr", "a", "--addr", "b"]).unwrap().addr,
+            "b"
+        );
+        let help = parse_all(&["--addr", "x", "-h"]).unwrap_err();
+        assert_eq!(help.kind(), ErrorKind::DisplayHelp);
     }
 
     #[test]
     fn bad_flags() {
-        let error = |args: &[&str]| parse_all(args).unwrap_err().0;
-        assert_eq!(
-            error(&["--interval-ms", "0"]),
-            "--interval-ms must be at least 1"
-        );
-        assert_eq!(
-            error(&["--tls-cert", "c.pem"]),
-            "--tls-cert and --tls-key go together"
-        );
-        assert_eq!(
-            error(&["--retry-ms", "-5"]),
-            "invalid value '-5' for --retry-ms: invalid digit found in string"
-        );
-        assert_eq!(error(&["--port", "1"]), "unknown flag --port");
-        assert_eq!(error(&["--addr"]), "flag --addr needs a value");
-        assert_eq!(error(&["extra"]), "unexpected argument 'extra'");
+        let error = |args: &[&str]| parse_all(args).unwrap_err();
+        for (args, kind) in [
+            (&["--interval-ms", "0"][..], ErrorKind::ValueValidation),
+            (&["--tls-cert", "c.pem"], ErrorKind::MissingRequiredArgument),
+            (&["--tls-key", "k.pem"], ErrorKind::MissingRequiredArgument),
+            (&["--retry-ms", "-5"], ErrorKind::UnknownArgument),
+            (&["--retry-ms", "x"], ErrorKind::ValueValidation),
+            (&["--port", "1"], ErrorKind::UnknownArgument),
+            (&["--addr"], ErrorKind::InvalidValue),
+            (&["extra"], ErrorKind::UnknownArgument),
+        ] {
+            let error = error(args);
+            assert_eq!(error.kind(), kind, "{args:?}: {error}");
+            assert_eq!(error.exit_code(), EXIT_USAGE, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn prices_are_json_with_cents() {
+        let event = Event::json_data(&Price {
+            symbol: "ACME",
+            price: 101.25,
+        })
+        .unwrap();
+        assert_eq!(event.data, r#"{"symbol":"ACME","price":101.25}"#);
     }
 
     #[test]
