@@ -1,6 +1,8 @@
 //! `EventStream` over an in-memory sink, with a virtual clock: replay, live items, keep-alives,
 //! the end signal and why a stream ended.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::format;
@@ -9,16 +11,17 @@ use std::string::{String, ToString};
 use std::task::Poll;
 use std::vec::Vec;
 
+use common::VirtualClock;
 use embassy_futures::block_on;
 use embassy_futures::join::join;
 use embedded_io_async::{ErrorKind, ErrorType, Write};
-use ssewire_embedded::client::{Duration, Instant};
+use ssewire_embedded::client::Duration;
 use ssewire_embedded::encode::{EncodeError, Event};
 use ssewire_embedded::http::Framing;
 use ssewire_embedded::parse::Item as Parsed;
 use ssewire_embedded::replay::{storage_len, Miss, PushError, Replay};
 use ssewire_embedded::{
-    record, Clock, End, EventReader, EventStream, EventWriter, Item, Items, RecordError, Replayed,
+    record, End, EventReader, EventStream, EventWriter, Item, Items, RecordError, Replayed,
 };
 
 /// Collects what is written, a few bytes per write; can fail, or run a hook on each write.
@@ -64,24 +67,6 @@ impl Write for Sink {
     async fn flush(&mut self) -> Result<(), ErrorKind> {
         self.flushes += 1;
         Ok(())
-    }
-}
-
-/// Virtual time: sleeping jumps to the time slept until, and is logged.
-#[derive(Clone, Default)]
-struct VirtualClock {
-    now: Rc<Cell<u64>>,
-    sleeps: Rc<RefCell<Vec<u64>>>,
-}
-
-impl Clock for VirtualClock {
-    fn now(&self) -> Instant {
-        Instant::from_millis(self.now.get())
-    }
-
-    async fn sleep_until(&mut self, at: Instant) {
-        self.sleeps.borrow_mut().push(at.as_millis());
-        self.now.set(self.now.get().max(at.as_millis()));
     }
 }
 
