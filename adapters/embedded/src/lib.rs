@@ -16,7 +16,7 @@ pub use client::{Clock, Connect, EventSource, SourceError, Target, Update};
 pub use error::{AcceptError, ReadError, RecordError, SendError};
 pub use reader::EventReader;
 pub use server::{accept, read_request, Accepted, Config, Delay, Incoming, NoDelay, MAX_HEADERS};
-pub use stream::{record, End, EventStream, Item, Items, Replayed};
+pub use stream::{record, End, EventStream, Item, Items, Replayed, Shared};
 pub use writer::{EventWriter, CHUNK_OVERHEAD};
 
 /// The core crate, re-exported: events to send ([`encode::Event`]), items read

@@ -125,6 +125,34 @@ pub enum Replayed {
     Miss(Miss),
 }
 
+/// A replay ring shared by a producer that [`record`]s into it and the connections that
+/// [replay](EventStream::replay) it, each borrowing it only for a moment, between two awaits.
+///
+/// Implemented for `RefCell<Replay<_>>`, for tasks of one executor (a local of the task that
+/// `join`s them, or a `&'static` one from `static_cell`), and, with the `embassy` feature, for
+/// an `embassy_sync::blocking_mutex::Mutex<_, RefCell<Replay<_>>>`, which may be a `static`
+/// and shared with tasks of other executors (a `CriticalSectionRawMutex`).
+pub trait Shared {
+    /// The ring's storage.
+    type Storage: AsRef<[u8]> + AsMut<[u8]>;
+
+    /// Calls `f` with the ring, borrowed for the call only.
+    ///
+    /// # Panics
+    ///
+    /// A `RefCell` borrowed at the time panics: never the case when no borrow is held across
+    /// an await, as here.
+    fn with<R>(&self, f: impl FnOnce(&mut Replay<Self::Storage>) -> R) -> R;
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Shared for RefCell<Replay<B>> {
+    type Storage = B;
+
+    fn with<R>(&self, f: impl FnOnce(&mut Replay<B>) -> R) -> R {
+        f(&mut self.borrow_mut())
+    }
+}
+
 /// One connection's event stream, after the `200` head ([`accept`](crate::accept)): frames
 /// from a replay ring after the client's `Last-Event-ID` ([`replay`](EventStream::replay)),
 /// then live [`Items`] until they end or an end signal of this connection's completes
@@ -135,10 +163,8 @@ pub enum Replayed {
 ///
 /// # Sharing a replay ring
 ///
-/// The ring is shared as a `&RefCell<Replay<_>>` among the connections and the producer that
-/// [`record`]s into it, on one executor (an embassy executor, or futures `join`ed in one
-/// task): make it a local of the task that runs them, or a `&'static` one (`static_cell`).
-/// Each borrow is taken and let go between two awaits, never across one, so the producer can
+/// The ring is [`Shared`] among the connections and the producer that [`record`]s into it:
+/// each borrow is taken and let go between two awaits, never across one, so the producer can
 /// record while frames are written. The ring's [`Cursor`] keeps the place across the writes.
 ///
 /// A client misses nothing and gets nothing twice when the producer records an event and
@@ -182,17 +208,16 @@ impl<'b, W: Write, C: Clock> EventStream<'b, W, C> {
     ///
     /// # Panics
     ///
-    /// If `replay` is borrowed mutably when it is read: never, when no borrow is held across
-    /// an await.
-    pub async fn replay<B: AsRef<[u8]> + AsMut<[u8]>>(
+    /// As [`Shared::with`].
+    pub async fn replay<S: Shared + ?Sized>(
         &mut self,
-        replay: &RefCell<Replay<B>>,
+        replay: &S,
         last_event_id: Option<&str>,
     ) -> Result<Replayed, End> {
         let Some(id) = last_event_id else {
             return Ok(Replayed::Sent(0));
         };
-        let cursor = replay.borrow().cursor(id);
+        let cursor = replay.with(|ring| ring.cursor(id));
         match cursor {
             Ok(cursor) => self.replay_from(replay, cursor).await.map(Replayed::Sent),
             Err(miss) => Ok(Replayed::Miss(miss)),
@@ -212,21 +237,29 @@ impl<'b, W: Write, C: Clock> EventStream<'b, W, C> {
     /// # Panics
     ///
     /// As [`replay`](EventStream::replay).
-    pub async fn replay_from<B: AsRef<[u8]> + AsMut<[u8]>>(
+    pub async fn replay_from<S: Shared + ?Sized>(
         &mut self,
-        replay: &RefCell<Replay<B>>,
+        replay: &S,
         mut cursor: Cursor,
     ) -> Result<usize, End> {
         let mut sent = 0;
         loop {
             // The ring is borrowed only to copy the frame into the buffer.
-            let framed = match replay.borrow().next_frame(&mut cursor) {
-                Ok(Some(frame)) => self.writer.encode(|buf| copy(frame, buf)),
+            let (writer, at) = (&mut self.writer, &mut cursor);
+            let next = replay.with(move |ring| match ring.next_frame(at) {
+                Ok(Some(frame)) => match writer.encode(|buf| copy(frame, buf)) {
+                    Ok(framed) => Ok(Some(framed)),
+                    Err(_) => Err(End::Invalid),
+                },
+                Ok(None) => Ok(None),
+                Err(_) => Err(End::Evicted),
+            });
+            let (io, frame) = match next {
+                Ok(Some(framed)) => framed,
                 Ok(None) => break,
-                Err(_) => return Err(End::Evicted),
-            };
-            let Ok((io, frame)) = framed else {
-                return Err(self.finish(End::Invalid).await);
+                // Without the last chunk: the client resumes from what it has.
+                Err(End::Evicted) => return Err(End::Evicted),
+                Err(why) => return Err(self.finish(why).await),
             };
             write_all(io, frame)
                 .await
@@ -356,9 +389,9 @@ async fn flushed<W: Write>(io: &mut W, bytes: &[u8]) -> Result<(), SendError<W::
 ///
 /// # Panics
 ///
-/// If `replay` is borrowed at the time: never, when no borrow is held across an await.
-pub fn record<'f, B: AsRef<[u8]> + AsMut<[u8]>>(
-    replay: &RefCell<Replay<B>>,
+/// As [`Shared::with`].
+pub fn record<'f, S: Shared + ?Sized>(
+    replay: &S,
     id: &str,
     event: Event<'_>,
     buf: &'f mut [u8],
@@ -366,8 +399,7 @@ pub fn record<'f, B: AsRef<[u8]> + AsMut<[u8]>>(
     let len = event.id(id).encode(buf).map_err(RecordError::Encode)?;
     let frame = buf.get(..len).unwrap_or_default();
     replay
-        .borrow_mut()
-        .push(id, frame)
+        .with(|ring| ring.push(id, frame))
         .map_err(RecordError::Push)?;
     Ok(frame)
 }

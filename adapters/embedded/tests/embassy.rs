@@ -26,6 +26,8 @@ use ssewire_embedded::embassy::embassy_net::tcp::{self, TcpSocket};
 use ssewire_embedded::embassy::embassy_net::{
     self, IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr, Stack, StackResources, StaticConfigV4,
 };
+use ssewire_embedded::embassy::embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use ssewire_embedded::embassy::embassy_sync::blocking_mutex::Mutex;
 use ssewire_embedded::embassy::embassy_time::{Duration, Instant, Timer};
 use ssewire_embedded::embassy::{close, CloseError, ConnectError, Connector, Socket, Time};
 use ssewire_embedded::encode::Event;
@@ -474,8 +476,8 @@ fn event_source_reports_refused_connections() {
     );
 }
 
-/// A shared replay ring.
-type Ring = std::cell::RefCell<Replay<Vec<u8>>>;
+/// A shared replay ring, as a firmware keeps one in a `static`.
+type Ring = Mutex<NoopRawMutex, std::cell::RefCell<Replay<Vec<u8>>>>;
 
 /// Live items, each after a wait in milliseconds; those with an id are recorded in the ring
 /// as they are published, as a producer would.
@@ -561,7 +563,8 @@ async fn stream_server(stack: Stack<'static>, ring: &Ring) -> Vec<(Option<String
 
 #[test]
 fn event_stream_replays_goes_live_keeps_alive_and_stops_on_its_signal() {
-    let ring = std::cell::RefCell::new(Replay::new(vec![0u8; storage_len(8, 1024)], 8));
+    let ring = Replay::new(vec![0u8; storage_len(8, 1024)], 8);
+    let ring: Ring = Mutex::new(std::cell::RefCell::new(ring));
     for (id, data) in &EVENTS[..3] {
         record(&ring, id, Event::new(data), &mut [0u8; 64]).unwrap();
     }
@@ -592,5 +595,6 @@ fn event_stream_replays_goes_live_keeps_alive_and_stops_on_its_signal() {
     );
     // Idle for about 250 ms with a keep-alive due every 50 ms.
     assert!(received.comments >= 1, "{}", received.comments);
-    assert_eq!(ring.borrow().newest_id(), Some("6"));
+    let newest = ring.lock(|ring| ring.borrow().newest_id().map(str::to_string));
+    assert_eq!(newest.as_deref(), Some("6"));
 }

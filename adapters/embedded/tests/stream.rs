@@ -312,7 +312,7 @@ fn the_ring_is_free_while_frames_are_written_and_falling_behind_is_evicted() {
     let ring = Rc::new(RefCell::new(Replay::new(vec![0u8; storage_len(3, 256)], 3)));
     let mut buf = [0u8; 64];
     for id in ["1", "2", "3"] {
-        record(&ring, id, Event::new("x"), &mut buf).unwrap();
+        record(&*ring, id, Event::new("x"), &mut buf).unwrap();
     }
     // Each write records an event: the producer runs while frames are written (a borrow held
     // across a write would panic here), and soon the frame to send next is evicted.
@@ -323,12 +323,12 @@ fn the_ring_is_free_while_frames_are_written_and_falling_behind_is_evicted() {
         let id = (count.get() + 1).to_string();
         count.set(count.get() + 1);
         let mut buf = [0u8; 64];
-        record(&producer, &id, Event::new("x"), &mut buf).unwrap();
+        record(&*producer, &id, Event::new("x"), &mut buf).unwrap();
     }));
     let replayed = block_on(async {
         let writer = EventWriter::new(&mut sink, &mut buf, Framing::Chunked);
         let mut stream = EventStream::new(writer, None, VirtualClock::default());
-        stream.replay(&ring, Some("1")).await
+        stream.replay(&*ring, Some("1")).await
     });
     assert_eq!(replayed, Err(End::Evicted));
     assert!(pushed.get() > 3);
