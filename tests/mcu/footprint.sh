@@ -45,6 +45,7 @@ variants=(
     "EventReader + EventWriter|fp-reader,fp-writer"
     "accept (request head, 200 head)|fp-accept"
     "EventSource (reconnecting client)|fp-client"
+    "EventStream (replay, live items, keep-alive)|fp-stream"
 )
 
 # Flash bytes of an ELF: the sections that are loaded into flash.

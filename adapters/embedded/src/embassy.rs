@@ -7,6 +7,8 @@
 //!   [`EventSource`](crate::EventSource), opening TCP connections to a fixed endpoint, one at a
 //!   time, on one embassy-net [`TcpSocket`] and its buffers, reused for every reconnection.
 //! - [`close`]: ends a TCP connection so that the peer sees the end of the stream.
+//! - [`Shared`] for an embassy-sync [`Mutex`] around a `RefCell<Replay<_>>`: a replay ring in
+//!   a `static`, for [`EventStream`](crate::EventStream) and [`record`](crate::record).
 //!
 //! A server needs no adapter: [`TcpSocket`] implements `embedded_io_async::Read` and `Write`,
 //! so it goes straight to [`accept`](crate::accept) and
@@ -57,16 +59,20 @@ use core::net::Ipv4Addr;
 
 use embassy_net::tcp::{self, State as TcpState, TcpSocket};
 use embassy_net::{IpAddress, IpEndpoint, Stack};
+use embassy_sync::blocking_mutex::raw::RawMutex;
+use embassy_sync::blocking_mutex::Mutex;
 use embassy_time::{with_timeout, Duration, Timer};
 use embedded_io_async::{ErrorType, Read, Write};
+use ssewire::replay::Replay;
 
 use crate::client::{Clock, Connect, Instant, Origin, Target};
 use crate::http::Scheme;
 use crate::server::Delay;
+use crate::stream::Shared;
 
 /// The crates this module is built on, re-exported so that an application uses the same
 /// versions.
-pub use {embassy_net, embassy_time};
+pub use {embassy_net, embassy_sync, embassy_time};
 
 /// embassy-time as a [`Delay`] ([`Timer::after_millis`]) and a [`Clock`]
 /// ([`embassy_time::Instant::now`] in milliseconds, [`Timer::at`]).
@@ -89,6 +95,17 @@ impl Clock for Time {
 
     async fn sleep_until(&mut self, at: Instant) {
         Timer::at(embassy_time::Instant::from_millis(at.as_millis())).await;
+    }
+}
+
+/// A replay ring behind a blocking mutex: it may be a `static`, and with a
+/// `CriticalSectionRawMutex` it is shared with tasks of other executors too. Locked, and its
+/// `RefCell` borrowed, for each call only.
+impl<M: RawMutex, B: AsRef<[u8]> + AsMut<[u8]>> Shared for Mutex<M, RefCell<Replay<B>>> {
+    type Storage = B;
+
+    fn with<R>(&self, f: impl FnOnce(&mut Replay<B>) -> R) -> R {
+        self.lock(|ring| f(&mut ring.borrow_mut()))
     }
 }
 

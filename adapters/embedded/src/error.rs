@@ -6,6 +6,7 @@ use core::fmt;
 use ssewire::encode::EncodeError;
 use ssewire::http::{self, ChunkedError, ErrorResponse, HeadError, WriteError};
 use ssewire::parse::ParseError;
+use ssewire::replay::PushError;
 
 /// Why reading an event stream with an [`EventReader`](crate::EventReader) went wrong: the
 /// connection's I/O error `E`, or a protocol error. After [`Parse`](ReadError::Parse) the reader
@@ -62,6 +63,29 @@ pub enum AcceptError<E> {
     /// too small.
     Response(WriteError),
 }
+
+/// Why [`record`](crate::record) recorded nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The event could not be encoded: an invalid event type or id, or a buffer too small
+    /// for it.
+    Encode(EncodeError),
+    /// The event is larger than the replay ring.
+    Push(PushError),
+}
+
+/// Displays as the core error it wraps.
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordError::Encode(error) => error.fmt(f),
+            RecordError::Push(error) => error.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for RecordError {}
 
 /// Protocol errors display as the core error they wrap (and have no
 /// [`source`](core::error::Error::source): it would say the same again); `Io` displays as

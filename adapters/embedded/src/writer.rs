@@ -129,12 +129,22 @@ impl<'b, W: Write> EventWriter<'b, W> {
     }
 
     /// Encodes a frame with `encode` and writes it, as a chunk when chunked.
-    async fn frame(
+    pub(crate) async fn frame(
         &mut self,
         encode: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
     ) -> Result<(), SendError<W::Error>> {
-        let frame = self.stream().encode(self.buf, encode);
-        let frame = frame.map_err(SendError::Encode)?;
-        Ok(write_all(&mut self.io, frame).await?)
+        let (io, frame) = self.encode(encode).map_err(SendError::Encode)?;
+        Ok(write_all(io, frame).await?)
+    }
+
+    /// Encodes a frame with `encode` into the buffer, as a chunk when chunked: the connection,
+    /// and the bytes to write on it. Not async, so that what `encode` borrows (a frame of a
+    /// shared replay ring) is let go before anything is written.
+    pub(crate) fn encode(
+        &mut self,
+        encode: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+    ) -> Result<(&mut W, &[u8]), EncodeError> {
+        let frame = self.stream().encode(self.buf, encode)?;
+        Ok((&mut self.io, frame))
     }
 }

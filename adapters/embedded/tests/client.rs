@@ -1,20 +1,21 @@
 //! The event source over scripted in-memory connections and a virtual clock.
 
-use std::cell::{Cell, RefCell};
+mod common;
+
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 use std::string::{String, ToString};
 use std::vec::Vec;
 
+use common::VirtualClock;
 use embassy_futures::block_on;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use ssewire::http::{UrlError, WriteError};
 use ssewire::parse::Item;
-use ssewire_embedded::client::{
-    Client, Config, Duration, Error, Failure, Instant, Origin, Request, State,
-};
-use ssewire_embedded::{Clock, Connect, EventSource, SourceError, Target, Update};
+use ssewire_embedded::client::{Client, Config, Duration, Error, Failure, Origin, Request, State};
+use ssewire_embedded::{Connect, EventSource, SourceError, Target, Update};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct IoError;
@@ -141,24 +142,6 @@ impl Connect for Server {
             .borrow_mut()
             .push(other.then(|| format!("{}://{}", url.scheme.as_str(), url.authority)));
         self.script.pop_front().flatten().ok_or(Refused)
-    }
-}
-
-/// Virtual time: sleeping jumps to the instant slept until, and is recorded.
-#[derive(Clone, Default)]
-struct VirtualClock {
-    now: Rc<Cell<u64>>,
-    sleeps: Rc<RefCell<Vec<u64>>>,
-}
-
-impl Clock for VirtualClock {
-    fn now(&self) -> Instant {
-        Instant::from_millis(self.now.get())
-    }
-
-    async fn sleep_until(&mut self, at: Instant) {
-        self.sleeps.borrow_mut().push(at.as_millis());
-        self.now.set(self.now.get().max(at.as_millis()));
     }
 }
 

@@ -26,13 +26,17 @@ use ssewire_embedded::embassy::embassy_net::tcp::{self, TcpSocket};
 use ssewire_embedded::embassy::embassy_net::{
     self, IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr, Stack, StackResources, StaticConfigV4,
 };
+use ssewire_embedded::embassy::embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use ssewire_embedded::embassy::embassy_sync::blocking_mutex::Mutex;
 use ssewire_embedded::embassy::embassy_time::{Duration, Instant, Timer};
 use ssewire_embedded::embassy::{close, CloseError, ConnectError, Connector, Socket, Time};
 use ssewire_embedded::encode::Event;
 use ssewire_embedded::http::{self, Framing, Url, EMPTY_HEADER};
 use ssewire_embedded::parse::Item;
+use ssewire_embedded::replay::{storage_len, Replay};
 use ssewire_embedded::{
-    accept, AcceptError, Config, Connect, EventSource, EventWriter, SourceError, Target,
+    accept, record, AcceptError, Config, Connect, End, EventSource, EventStream, EventWriter,
+    Items, Replayed, SourceError, Target,
 };
 
 const MTU: usize = 1514;
@@ -237,6 +241,8 @@ async fn server(stack: Stack<'static>, framing: Framing) -> Vec<Option<String>> 
 struct Received {
     events: Vec<(String, String, String)>,
     errors: Vec<String>,
+    /// Comments received (keep-alives among them).
+    comments: usize,
 }
 
 /// Follows the server's stream until it stops.
@@ -260,6 +266,7 @@ async fn client(stack: Stack<'static>) -> (Received, Option<Failure>) {
                 event.last_event_id.to_string(),
                 event.data.to_string(),
             )),
+            Ok(Item::Comment(_)) => received.comments += 1,
             Ok(_) => {}
             Err(error) => received.errors.push(format!("{error:?}")),
         }
@@ -467,4 +474,127 @@ fn event_source_reports_refused_connections() {
             assert_eq!(source.failure(), Some(Failure::RetryBudgetExhausted));
         },
     );
+}
+
+/// A shared replay ring, as a firmware keeps one in a `static`.
+type Ring = Mutex<NoopRawMutex, std::cell::RefCell<Replay<Vec<u8>>>>;
+
+/// Live items, each after a wait in milliseconds; those with an id are recorded in the ring
+/// as they are published, as a producer would.
+struct Timed<'r> {
+    steps: std::collections::VecDeque<(u64, &'static str, Option<&'static str>)>,
+    current: Option<(&'static str, Option<&'static str>)>,
+    ring: &'r Ring,
+}
+
+impl Items for Timed<'_> {
+    async fn next(&mut self) -> Option<ssewire_embedded::Item<'_>> {
+        let (wait, data, id) = self.steps.pop_front()?;
+        Timer::after_millis(wait).await;
+        if let Some(id) = id {
+            record(self.ring, id, Event::new(data), &mut [0u8; 64]).unwrap();
+        }
+        self.current = Some((data, id));
+        let (data, id) = self.current?;
+        let event = Event::new(data);
+        Some(ssewire_embedded::Item::Event(
+            id.map_or(event, |id| event.id(id)),
+        ))
+    }
+}
+
+/// Serves three connections with [`EventStream`] in chunked framing, keep-alives every 50 ms:
+///
+/// 1. no replay (no `Last-Event-ID`), event 4 and an id-less event live, then idle until its
+///    end signal (300 ms) stops it;
+/// 2. event 5 was recorded meanwhile: replayed after `Last-Event-ID: 4`, then 6 live, then
+///    the items end;
+/// 3. `204 No Content`: the client stops.
+async fn stream_server(stack: Stack<'static>, ring: &Ring) -> Vec<(Option<String>, Replayed, End)> {
+    let mut seen = Vec::new();
+    let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+    let config = Config::new()
+        .paths(&["/events"])
+        .framing(Framing::Chunked)
+        .keep_alive(Some(ClientDuration::from_millis(50)));
+    for round in 0..3 {
+        let mut socket = TcpSocket::new(stack, &mut rx, &mut tx);
+        socket.accept(PORT).await.expect("accept");
+        if round == 2 {
+            read_last_event_id(&mut socket).await;
+            let no_content = b"HTTP/1.1 204 No Content\r\n\r\n";
+            socket.write_all(no_content).await.unwrap();
+            close(&mut socket, Duration::from_secs(2)).await.unwrap();
+            break;
+        }
+        let mut head = [0u8; 1024];
+        let accepted = accept(&mut socket, &mut head, &config, Time).await.unwrap();
+        let last = accepted.last_event_id.map(str::to_string);
+        let mut frame = [0u8; 256];
+        let writer = EventWriter::new(&mut socket, &mut frame, accepted.framing);
+        let mut stream = EventStream::new(writer, config.keep_alive, Time);
+        let replayed = stream.replay(ring, accepted.last_event_id).await.unwrap();
+        let (steps, until) = match round {
+            0 => (
+                vec![
+                    (0, "four", Some("4")),
+                    (0, "status", None),
+                    (60_000, "late", None),
+                ],
+                300,
+            ),
+            _ => (vec![(0, "six", Some("6"))], 60_000),
+        };
+        let items = Timed {
+            steps: steps.into(),
+            current: None,
+            ring,
+        };
+        let end = stream.run(items, Timer::after_millis(until)).await;
+        if round == 0 {
+            // Published while no client was connected: kept for the next one.
+            record(ring, "5", Event::new("five"), &mut [0u8; 64]).unwrap();
+        }
+        close(&mut socket, Duration::from_secs(2)).await.unwrap();
+        seen.push((last, replayed, end));
+    }
+    seen
+}
+
+#[test]
+fn event_stream_replays_goes_live_keeps_alive_and_stops_on_its_signal() {
+    let ring = Replay::new(vec![0u8; storage_len(8, 1024)], 8);
+    let ring: Ring = Mutex::new(std::cell::RefCell::new(ring));
+    for (id, data) in &EVENTS[..3] {
+        record(&ring, id, Event::new(data), &mut [0u8; 64]).unwrap();
+    }
+    let ((received, failure), seen) = run(Duration::from_secs(20), |server_stack, client_stack| {
+        join(client(client_stack), stream_server(server_stack, &ring))
+    });
+    let events: Vec<_> = received
+        .events
+        .iter()
+        .map(|(_, id, data)| (id.as_str(), data.as_str()))
+        .collect();
+    // The id-less event is live only: the client keeps event 4's id, and gets 5 by replay.
+    let expected = [("4", "four"), ("4", "status"), ("5", "five"), ("6", "six")];
+    assert_eq!(events, expected, "errors: {:?}", received.errors);
+    assert_eq!(
+        seen,
+        [
+            (None, Replayed::Sent(0), End::Stopped),
+            (Some("4".into()), Replayed::Sent(1), End::Finished),
+        ]
+    );
+    assert_eq!(failure, Some(Failure::NoContent));
+    // Ended cleanly each time (the last chunk): no body cut short.
+    assert!(
+        received.errors.iter().all(|e| e.starts_with("Io(")),
+        "{:?}",
+        received.errors
+    );
+    // Idle for about 250 ms with a keep-alive due every 50 ms.
+    assert!(received.comments >= 1, "{}", received.comments);
+    let newest = ring.lock(|ring| ring.borrow().newest_id().map(str::to_string));
+    assert_eq!(newest.as_deref(), Some("6"));
 }

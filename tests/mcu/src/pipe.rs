@@ -1,14 +1,14 @@
 //! A connection with trivial I/O futures, for the size probes (`bin/footprint.rs`,
 //! `bin/sizes.rs`): it reads from a static slice and writes into `black_box`, so that nothing
 //! is folded away. For the client, a [`Connect`] that opens such a connection and a [`Clock`]
-//! that stands still.
+//! that stands still; for an event stream, [`Items`] that end at once.
 
 use core::convert::Infallible;
 use core::hint::black_box;
 
 use embedded_io_async::{ErrorType, Read, Write};
 use ssewire_embedded::client::Instant;
-use ssewire_embedded::{Clock, Connect, Target};
+use ssewire_embedded::{Clock, Connect, Item, Items, Target};
 
 /// A connection that reads from a static slice and writes into `black_box`.
 pub struct Pipe(pub &'static [u8]);
@@ -59,5 +59,14 @@ impl Clock for Still {
 
     async fn sleep_until(&mut self, at: Instant) {
         black_box(at);
+    }
+}
+
+/// Live items that end at once.
+pub struct Done;
+
+impl Items for Done {
+    async fn next(&mut self) -> Option<Item<'_>> {
+        black_box(None)
     }
 }

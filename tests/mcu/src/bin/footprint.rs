@@ -32,6 +32,8 @@ fn main() -> ! {
     accept();
     #[cfg(feature = "fp-client")]
     client();
+    #[cfg(feature = "fp-stream")]
+    stream();
     #[cfg(feature = "fp-mem")]
     mem();
     loop {
@@ -94,7 +96,8 @@ fn encoder() {
     feature = "fp-reader",
     feature = "fp-writer",
     feature = "fp-accept",
-    feature = "fp-client"
+    feature = "fp-client",
+    feature = "fp-stream"
 ))]
 #[path = "../pipe.rs"]
 #[allow(dead_code, reason = "each component uses its part of it")]
@@ -145,6 +148,27 @@ fn accept() {
             ssewire_embedded::accept(&mut pipe, &mut head, &config, ssewire_embedded::NoDelay)
                 .await;
         black_box(accepted.ok().map(|a| a.framing));
+    });
+}
+
+/// An event stream: an event recorded in a replay ring, replayed after an id, then live items
+/// (what they are is opaque, so every kind is linked) with keep-alives, chunked, to the end.
+#[cfg(feature = "fp-stream")]
+#[inline(never)]
+fn stream() {
+    use ssewire_embedded::replay::Replay;
+    embassy_futures::block_on(async {
+        let mut storage = [0u8; 512];
+        let ring = core::cell::RefCell::new(Replay::new(&mut storage[..], 4));
+        let mut buf = [0u8; 256];
+        let event = ssewire::encode::Event::new(black_box("x"));
+        black_box(ssewire_embedded::record(&ring, black_box("2"), event, &mut buf).ok());
+        let framing = black_box(ssewire::http::Framing::Chunked);
+        let writer = ssewire_embedded::EventWriter::new(io::Pipe(&[]), &mut buf, framing);
+        let keep_alive = black_box(Some(ssewire::client::Duration::from_secs(15)));
+        let mut stream = ssewire_embedded::EventStream::new(writer, keep_alive, io::Still);
+        black_box(stream.replay(&ring, black_box(Some("1"))).await.ok());
+        black_box(stream.run(io::Done, core::future::pending::<()>()).await);
     });
 }
 

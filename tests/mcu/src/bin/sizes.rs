@@ -21,12 +21,13 @@ use ssewire::client::{Client, Config};
 use ssewire::encode::Event;
 use ssewire::http::Framing;
 use ssewire::parse::{Parser, Tokenizer};
-use ssewire_embedded::{EventReader, EventSource, EventWriter, NoDelay};
+use ssewire::replay::Replay;
+use ssewire_embedded::{EventReader, EventSource, EventStream, EventWriter, NoDelay};
 
 #[path = "../pipe.rs"]
 mod pipe;
 
-use pipe::{Dial, Pipe, Still};
+use pipe::{Dial, Done, Pipe, Still};
 
 /// The core client as the event source holds it, over lent storage. Its generics are written
 /// here and in [`Source`] only.
@@ -42,6 +43,10 @@ fn main() -> ! {
     hprintln!("EventReader\t{}", size_of::<EventReader<'static, Pipe>>());
     hprintln!("EventWriter\t{}", size_of::<EventWriter<'static, Pipe>>());
     hprintln!("EventSource\t{}", size_of::<Source>());
+    hprintln!(
+        "EventStream\t{}",
+        size_of::<EventStream<'static, Pipe, Still>>()
+    );
 
     let (mut buf, mut storage) = ([0u8; 64], [0u8; 512]);
     let mut reader = EventReader::new(Pipe(b""), &mut buf, &mut storage, Framing::Chunked);
@@ -55,6 +60,17 @@ fn main() -> ! {
     let send = writer.send(&event);
     hprintln!("EventWriter::send future\t{}", size_of_val(&send));
     drop(send);
+
+    let writer = EventWriter::new(Pipe(b""), &mut frame, Framing::Chunked);
+    let mut stream = EventStream::new(writer, None, Still);
+    let mut storage = [0u8; 256];
+    let ring = core::cell::RefCell::new(Replay::new(&mut storage[..], 4));
+    let replay = stream.replay(&ring, Some("1"));
+    hprintln!("EventStream::replay future\t{}", size_of_val(&replay));
+    drop(replay);
+    let run = stream.run(Done, core::future::pending::<()>());
+    hprintln!("EventStream::run future\t{}", size_of_val(&run));
+    drop(run);
 
     let (mut pipe, mut head) = (Pipe(b""), [0u8; 512]);
     let config = ssewire_embedded::Config::new();
