@@ -47,6 +47,15 @@ pub trait Runtime: Send + Sync + 'static {
     ///
     /// The socket's `shutdown` failed (the connection is gone, say).
     fn shutdown_write(stream: &Self::TcpStream) -> io::Result<()>;
+
+    /// Turns Nagle's algorithm off on `stream` (`TCP_NODELAY`): an event goes out at once,
+    /// not when the previous one is acknowledged. The server sets it on every connection it
+    /// accepts.
+    ///
+    /// # Errors
+    ///
+    /// The socket's `setsockopt` failed.
+    fn set_nodelay(stream: &Self::TcpStream) -> io::Result<()>;
 }
 
 /// The [smol](https://docs.rs/smol) runtime: `smol::net` sockets, `smol::Timer`, and tasks on
@@ -85,6 +94,10 @@ impl Runtime for Smol {
 
     fn shutdown_write(stream: &Self::TcpStream) -> io::Result<()> {
         stream.shutdown(std::net::Shutdown::Write)
+    }
+
+    fn set_nodelay(stream: &Self::TcpStream) -> io::Result<()> {
+        stream.set_nodelay(true)
     }
 }
 
@@ -127,6 +140,10 @@ impl Runtime for AsyncStd {
 
     fn shutdown_write(stream: &Self::TcpStream) -> io::Result<()> {
         stream.shutdown(std::net::Shutdown::Write)
+    }
+
+    fn set_nodelay(stream: &Self::TcpStream) -> io::Result<()> {
+        stream.set_nodelay(true)
     }
 }
 

@@ -995,6 +995,8 @@ impl<R: Runtime> Server<R> {
             match accepted {
                 None => break,
                 Some(Ok((stream, peer))) => {
+                    // Each frame is one write: nothing to gain from waiting for an ACK.
+                    let _ = R::set_nodelay(&stream);
                     let context = context.clone();
                     let alive = alive.clone();
                     #[cfg(feature = "tls")]

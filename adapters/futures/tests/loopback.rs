@@ -1076,6 +1076,109 @@ fn a_connection_accepted_elsewhere_is_served<R: Rt>() {
     });
 }
 
+/// A connection that counts the writes made to it.
+struct Counting<S> {
+    io: S,
+    writes: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<S: futures_lite::AsyncRead + Unpin> futures_lite::AsyncRead for Counting<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<S: futures_lite::AsyncWrite + Unpin> futures_lite::AsyncWrite for Counting<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.io).poll_write(cx, buf);
+        if written.is_ready() {
+            self.writes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        written
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        if written.is_ready() {
+            self.writes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        written
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_close(cx)
+    }
+}
+
+fn each_frame_is_one_write<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let events = hub.clone();
+        let server = Server::<R>::bind("127.0.0.1:0", Config::new(), move |_: &Request| {
+            Route::Stream(events.clone())
+        })
+        .unwrap();
+        let own = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = own.local_addr().unwrap();
+        let own = R::listener(own).unwrap();
+        let mut client = R::connect("127.0.0.1", addr.port()).await.unwrap();
+        let (stream, peer) = R::accept(&own).await.unwrap();
+        let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counting = Counting {
+            io: stream,
+            writes: writes.clone(),
+        };
+        R::spawn(server.serve_connection(counting, peer));
+        client
+            .write_all(b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
+        until::<R>(|| hub.subscribers() == 1).await;
+        for n in 0..20 {
+            hub.publish(Event::new(format!("event {n}"))).unwrap();
+            // One at a time: each its own chunk, not several queued together.
+            until::<R>(|| writes.load(std::sync::atomic::Ordering::Relaxed) >= n + 2).await;
+        }
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).contains("data: event 19\n\n\r\n") {
+            let mut buf = [0; 4096];
+            let n = client.read(&mut buf).await.unwrap();
+            assert_ne!(n, 0, "{:?}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        // The head, then the chunk header, the frame and its CRLF of each event in one write.
+        assert_eq!(writes.load(std::sync::atomic::Ordering::Relaxed), 21);
+        let seen = String::from_utf8_lossy(&seen);
+        let first = "id: 1\ndata: event 0\n\n";
+        let chunk = format!("\r\n\r\n{:x}\r\n{first}\r\n", first.len());
+        assert!(seen.contains(&chunk), "{seen}");
+    });
+}
+
 /// Reads a stream until the server closes it, in a task; the answer comes on the channel.
 trait SpawnReader {
     fn spawn_reader(addr: SocketAddr) -> async_channel::Receiver<String>;
@@ -1562,6 +1665,10 @@ macro_rules! on_runtime {
             #[test]
             fn slow_heads_do_not_take_the_places_of_real_clients() {
                 super::slow_heads_do_not_take_the_places_of_real_clients::<R>();
+            }
+            #[test]
+            fn each_frame_is_one_write() {
+                super::each_frame_is_one_write::<R>();
             }
             #[test]
             fn over_capacity_is_503() {
