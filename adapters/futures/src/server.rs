@@ -37,14 +37,17 @@ pub struct Config {
     /// Connections whose request head has arrived, open at once; over it a request is
     /// answered as [`over_capacity`](Config::over_capacity) says. Connections still sending
     /// their head are not counted (so slow-loris clients cannot take the places of real
-    /// ones): [`max_pending`](Config::max_pending) bounds them. Default: 4096.
-    pub max_connections: usize,
+    /// ones): [`max_pending`](Config::max_pending) bounds them. Default: `None`, derived from
+    /// the process's limit of open files when the server binds ([`Limits::derive`]), so
+    /// that as many streams as the process can hold work out of the box.
+    pub max_connections: Option<usize>,
     /// Connections still sending their request head, at once (each for at most
     /// [`head_timeout`](Config::head_timeout)). When one more comes, the one that has been
     /// sending its head the longest is closed, unanswered (there is no request to answer
     /// yet; [`ServerStats::shed`] counts them): a real client sends its head at once, a
-    /// slow-loris one holds it, so newcomers always get their turn. Default: 8192.
-    pub max_pending: usize,
+    /// slow-loris one holds it, so newcomers always get their turn. Default: `None`, derived
+    /// as [`max_connections`](Config::max_connections) is.
+    pub max_pending: Option<usize>,
     /// What to answer over capacity. Default: `503` with `Retry-After: 5`.
     pub over_capacity: OverCapacity,
     /// Bytes a request head may take; more is answered `431`. Default: 8192.
@@ -81,6 +84,60 @@ pub struct Config {
     pub shutdown_timeout: Duration,
 }
 
+/// The connection limits a [`Server`] runs with: [`Config::max_connections`] and
+/// [`Config::max_pending`], or what they are derived to when not set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Connections whose request head arrived, at once.
+    pub max_connections: usize,
+    /// Connections still sending their head, at once.
+    pub max_pending: usize,
+}
+
+impl Limits {
+    /// File descriptors kept for everything else: the listener, the runtime's, files.
+    pub const RESERVED: usize = 64;
+
+    /// The limits `config` sets, the rest derived from `open_files`, the process's limit of
+    /// open files (`RLIMIT_NOFILE`'s soft limit; `None` where unknown or unlimited, then
+    /// 4096 and 8192): of the descriptors left after [`RESERVED`](Limits::RESERVED),
+    /// three quarters for connections whose head arrived and the rest for those still
+    /// sending it, each a socket. With 20,000 open files: 14,952 streams and 4,984 pending;
+    /// with 1,024: 720 and 240. Raise the limit (`ulimit -n`) for more.
+    #[must_use]
+    pub fn derive(config: &Config, open_files: Option<u64>) -> Self {
+        let budget = open_files
+            .and_then(|n| usize::try_from(n).ok())
+            .map(|n| n.saturating_sub(Self::RESERVED).max(4));
+        let streams = budget.map_or(4096, |n| n / 4 * 3);
+        let max_connections = config.max_connections.unwrap_or(streams);
+        let pending = budget.map_or(8192, |n| n.saturating_sub(max_connections).max(n / 4));
+        Limits {
+            max_connections,
+            max_pending: config.max_pending.unwrap_or(pending),
+        }
+    }
+
+    /// The limits `config` sets, the rest derived from this process's limit of open files.
+    #[must_use]
+    pub fn of(config: &Config) -> Self {
+        Self::derive(config, open_files())
+    }
+}
+
+/// The soft limit of open files of this process, if it has one.
+#[cfg(unix)]
+fn open_files() -> Option<u64> {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    limit.current
+}
+
+#[cfg(not(unix))]
+fn open_files() -> Option<u64> {
+    None
+}
+
 /// What a [`Server`] answers when [`Config::max_connections`] are open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -104,8 +161,8 @@ impl Config {
     pub const fn new() -> Self {
         Config {
             listen_backlog: 1024,
-            max_connections: 4096,
-            max_pending: 8192,
+            max_connections: None,
+            max_pending: None,
             over_capacity: OverCapacity::Unavailable { retry_after: 5 },
             max_head: 8192,
             max_headers: 32,
@@ -189,7 +246,7 @@ impl Config {
     /// Sets the most connections open at once.
     pub const fn max_connections(self, max: usize) -> Self {
         Config {
-            max_connections: max,
+            max_connections: Some(max),
             ..self
         }
     }
@@ -197,7 +254,7 @@ impl Config {
     /// Sets the connections still sending their head, at most.
     pub const fn max_pending(self, max: usize) -> Self {
         Config {
-            max_pending: max,
+            max_pending: Some(max),
             ..self
         }
     }
@@ -631,6 +688,7 @@ type Router = dyn Fn(Request) -> BoxFuture<Route> + Send + Sync;
 /// What the connection tasks share.
 struct Context {
     config: Config,
+    limits: Limits,
     handshake: ssewire::server::Config<'static>,
     /// The request head buffer's length: [`Config::max_head`] and room for the `200` head.
     head_len: usize,
@@ -890,6 +948,7 @@ impl<R: Runtime> Server<R> {
             listener: R::listener(listener)?,
             local_addr,
             context: Arc::new(Context {
+                limits: Limits::of(&config),
                 config,
                 handshake,
                 head_len,
@@ -911,6 +970,13 @@ impl<R: Runtime> Server<R> {
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The connection limits it runs with: the config's, or derived from the process's
+    /// limit of open files ([`Limits::derive`]).
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        self.context.limits
     }
 
     /// Speaks TLS on every connection it accepts (`https://`, feature `tls`): the handshake
@@ -1082,7 +1148,7 @@ impl<'a> Pending<'a> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         pending.insert(id, sender);
-        if pending.len() > context.config.max_pending {
+        if pending.len() > context.limits.max_pending {
             // Dropped: the oldest connection's head read ends.
             drop(pending.pop_first());
             context.counters.shed.fetch_add(1, Ordering::Relaxed);
@@ -1278,7 +1344,7 @@ async fn answer<'c, R: Runtime>(
         clock: &clock,
         cors: allowed,
     };
-    if open > config.max_connections {
+    if open > context.limits.max_connections {
         return over_capacity::<R>(io, handshake, &request, &streams).await;
     }
     let prefix = handshake.after_head().to_vec();

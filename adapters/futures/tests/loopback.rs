@@ -1716,3 +1716,42 @@ on_runtime!(
     "async-std",
     ssewire_futures::rt::AsyncStd
 );
+
+#[test]
+fn connection_limits_follow_the_limit_of_open_files() {
+    use ssewire_futures::server::Limits;
+
+    let limits = |config: &Config, files| {
+        let limits = Limits::derive(config, files);
+        (limits.max_connections, limits.max_pending)
+    };
+    let default = Config::new();
+    // This machine's `ulimit -n`: 10,000 streams out of the box.
+    assert_eq!(limits(&default, Some(20_000)), (14_952, 4_984));
+    assert_eq!(limits(&default, Some(1_024)), (720, 240));
+    assert_eq!(limits(&default, None), (4_096, 8_192));
+    assert_eq!(limits(&default, Some(10)), (3, 1));
+    assert_eq!(
+        limits(&default.max_connections(100), Some(1_024)),
+        (100, 860)
+    );
+    let set = default.max_connections(7).max_pending(9);
+    assert_eq!(limits(&set, Some(1_024)), (7, 9));
+    assert_eq!(limits(&set, None), (7, 9));
+
+    // A server derives them from this process's soft limit (Linux: /proc/self/limits).
+    #[cfg(feature = "smol")]
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(3)?.parse::<u64>().ok()
+        });
+    #[cfg(feature = "smol")]
+    if let Some(soft) = soft {
+        let server =
+            Server::<ssewire_futures::rt::Smol>::bind("127.0.0.1:0", default, |_| Route::NotFound)
+                .unwrap();
+        assert_eq!(server.limits(), Limits::derive(&default, Some(soft)));
+    }
+}

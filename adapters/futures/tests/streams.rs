@@ -498,6 +498,12 @@ fn reply_refuses_headers_that_would_reframe_or_inject() {
     );
 }
 
+#[cfg(not(feature = "smol"))]
+use ssewire_futures::rt::AsyncStd as Timers;
+/// The runtime whose timer `Hub::frames` uses here.
+#[cfg(feature = "smol")]
+use ssewire_futures::rt::Smol as Timers;
+
 /// The next chunk of `frames`, or `None` if none comes within `ms`.
 fn next_within<S: futures_lite::Stream + Unpin>(frames: &mut S, ms: u64) -> Option<S::Item> {
     block_on(futures_lite::future::or(
@@ -511,7 +517,6 @@ fn next_within<S: futures_lite::Stream + Unpin>(frames: &mut S, ms: u64) -> Opti
 
 #[test]
 fn frames_replay_then_live_with_keep_alives_in_the_pauses() {
-    use ssewire_futures::rt::Smol;
     use std::time::{Duration, Instant};
 
     let hub = Hub::new(HubConfig::new());
@@ -519,7 +524,7 @@ fn frames_replay_then_live_with_keep_alives_in_the_pauses() {
         hub.publish(Event::new(format!("{n}"))).unwrap();
     }
     let interval = Duration::from_millis(80);
-    let mut frames = hub.frames::<Smol>(Some("1")).keep_alive(Some(interval));
+    let mut frames = hub.frames::<Timers>(Some("1")).keep_alive(Some(interval));
     assert_eq!(frames.miss(), None);
     let replayed = next_within(&mut frames, 1000).unwrap().unwrap();
     assert_eq!(text(&replayed), "id: 2\ndata: 2\n\nid: 3\ndata: 3\n\n");
@@ -543,7 +548,7 @@ fn frames_replay_then_live_with_keep_alives_in_the_pauses() {
     assert!(sent.elapsed() >= interval);
 
     // Every keep-alive is the one shared chunk: nothing allocated per subscriber.
-    let mut other = hub.frames::<Smol>(None).keep_alive(Some(interval));
+    let mut other = hub.frames::<Timers>(None).keep_alive(Some(interval));
     let theirs = next_within(&mut other, 5000).unwrap().unwrap();
     assert!(std::sync::Arc::ptr_eq(&keep_alive, &theirs));
     // And every subscriber gets the same frame of an event.
@@ -562,15 +567,13 @@ fn frames_can_be_any_framework_s_body() {
     // axum's `Body::from_stream` asks for `Send`, hyper's `BoxBody` for `Sync` too.
     fn body<T: Send + Sync + 'static>(_: &T) {}
     let hub = Hub::new(HubConfig::new());
-    body(&hub.frames::<ssewire_futures::rt::Smol>(None));
+    body(&hub.frames::<Timers>(None));
 }
 
 #[test]
 fn frames_without_keep_alives_wait_for_events() {
-    use ssewire_futures::rt::Smol;
-
     let hub = Hub::new(HubConfig::new());
-    let mut frames = hub.frames::<Smol>(None).keep_alive(None);
+    let mut frames = hub.frames::<Timers>(None).keep_alive(None);
     assert!(next_within(&mut frames, 200).is_none(), "nothing to send");
     hub.send(Event::new("no id")).unwrap();
     hub.comment("note").unwrap();
@@ -584,10 +587,8 @@ fn frames_without_keep_alives_wait_for_events() {
 
 #[test]
 fn frames_of_a_lagging_subscriber_end_with_an_error() {
-    use ssewire_futures::rt::Smol;
-
     let hub = Hub::new(HubConfig::new().backlog(1).replay(2, 1024));
-    let mut frames = hub.frames::<Smol>(None);
+    let mut frames = hub.frames::<Timers>(None);
     hub.publish(Event::new("1")).unwrap();
     hub.publish(Event::new("2")).unwrap();
     assert_eq!(block_on(frames.next()), Some(Err(Ended::Lagged)));
@@ -597,7 +598,7 @@ fn frames_of_a_lagging_subscriber_end_with_an_error() {
     for n in 3..=5 {
         hub.publish(Event::new(format!("{n}"))).unwrap();
     }
-    let mut again = hub.frames::<Smol>(Some("1")).retry(2000);
+    let mut again = hub.frames::<Timers>(Some("1")).retry(2000);
     assert_eq!(again.miss(), Some(Miss::Evicted));
     assert_eq!(
         text(&block_on(again.next()).unwrap().unwrap()),
