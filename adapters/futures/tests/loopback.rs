@@ -1043,26 +1043,36 @@ fn hub_comments_are_live_only<R: Rt>() {
     });
 }
 
+/// A server of `hub`'s stream given one connection accepted here, outside its listener,
+/// as `wrap` makes it; returns the server and the client's end once it is subscribed.
+async fn serve_by_hand<R: Rt, C: ssewire_futures::server::Connection + 'static>(
+    hub: &Hub,
+    wrap: impl FnOnce(R::TcpStream) -> C,
+) -> (Server<R>, R::TcpStream) {
+    let events = hub.clone();
+    let server = Server::<R>::bind("127.0.0.1:0", Config::new(), move |_: &Request| {
+        Route::Stream(events.clone())
+    })
+    .unwrap();
+    let own = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = own.local_addr().unwrap();
+    let own = R::listener(own).unwrap();
+    let mut client = R::connect("127.0.0.1", addr.port()).await.unwrap();
+    let (stream, peer) = R::accept(&own).await.unwrap();
+    R::spawn(server.serve_connection(wrap(stream), peer));
+    client
+        .write_all(b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    until::<R>(|| hub.subscribers() == 1).await;
+    (server, client)
+}
+
 /// A connection accepted by hand, outside the server's listener, is served as its own are.
 fn a_connection_accepted_elsewhere_is_served<R: Rt>() {
     run::<R>(async {
         let hub = Hub::new(HubConfig::new());
-        let events = hub.clone();
-        let server = Server::<R>::bind("127.0.0.1:0", Config::new(), move |_: &Request| {
-            Route::Stream(events.clone())
-        })
-        .unwrap();
-        let own = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = own.local_addr().unwrap();
-        let own = R::listener(own).unwrap();
-        let mut client = R::connect("127.0.0.1", addr.port()).await.unwrap();
-        let (stream, peer) = R::accept(&own).await.unwrap();
-        R::spawn(server.serve_connection(stream, peer));
-        client
-            .write_all(b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n")
-            .await
-            .unwrap();
-        until::<R>(|| hub.subscribers() == 1).await;
+        let (server, mut client) = serve_by_hand::<R, _>(&hub, |stream| stream).await;
         assert_eq!(server.connections(), 1);
         hub.publish(Event::new("by hand")).unwrap();
         let mut seen = Vec::new();
@@ -1137,27 +1147,13 @@ impl<S: futures_lite::AsyncWrite + Unpin> futures_lite::AsyncWrite for Counting<
 fn each_frame_is_one_write<R: Rt>() {
     run::<R>(async {
         let hub = Hub::new(HubConfig::new());
-        let events = hub.clone();
-        let server = Server::<R>::bind("127.0.0.1:0", Config::new(), move |_: &Request| {
-            Route::Stream(events.clone())
-        })
-        .unwrap();
-        let own = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = own.local_addr().unwrap();
-        let own = R::listener(own).unwrap();
-        let mut client = R::connect("127.0.0.1", addr.port()).await.unwrap();
-        let (stream, peer) = R::accept(&own).await.unwrap();
         let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counting = Counting {
-            io: stream,
-            writes: writes.clone(),
+        let counted = writes.clone();
+        let wrap = |io| Counting {
+            io,
+            writes: counted,
         };
-        R::spawn(server.serve_connection(counting, peer));
-        client
-            .write_all(b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n")
-            .await
-            .unwrap();
-        until::<R>(|| hub.subscribers() == 1).await;
+        let (_server, mut client) = serve_by_hand::<R, _>(&hub, wrap).await;
         for n in 0..20 {
             hub.publish(Event::new(format!("event {n}"))).unwrap();
             // One at a time: each its own chunk, not several queued together.
