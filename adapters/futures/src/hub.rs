@@ -6,7 +6,7 @@ use core::future::Future;
 use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{ready, Context, Poll};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -49,6 +49,12 @@ pub struct HubConfig {
     /// disconnected as too slow ([`Ended::Lagged`]). It resumes from the replay window when it
     /// reconnects. Default: 256.
     pub backlog: usize,
+    /// Bytes of publications queued for one subscriber and not yet written to it; past it the
+    /// subscriber is disconnected as with [`backlog`](HubConfig::backlog). Frames are shared,
+    /// so this bounds what a slow subscriber keeps alive after the others are done with it
+    /// (256 events of 64 KiB would be 16 MiB). One frame larger than this is still queued
+    /// when nothing else is. Default: 1 MiB.
+    pub backlog_bytes: usize,
     /// What to replay for a `Last-Event-ID` not in the window. Default:
     /// [`OnMiss::ReplayWindow`].
     pub on_miss: OnMiss,
@@ -65,6 +71,7 @@ impl HubConfig {
             replay_events: 1024,
             replay_bytes: 1024 * 1024,
             backlog: 256,
+            backlog_bytes: 1024 * 1024,
             on_miss: OnMiss::ReplayWindow,
             replay_to_new: false,
         }
@@ -87,9 +94,17 @@ impl HubConfig {
         }
     }
 
-    /// Sets the backlog of one subscriber.
+    /// Sets the backlog of one subscriber, in publications.
     pub const fn backlog(self, backlog: usize) -> Self {
         HubConfig { backlog, ..self }
+    }
+
+    /// Sets the backlog of one subscriber, in bytes.
+    pub const fn backlog_bytes(self, bytes: usize) -> Self {
+        HubConfig {
+            backlog_bytes: bytes,
+            ..self
+        }
     }
 
     /// Sets what to replay for an unknown `Last-Event-ID`.
@@ -196,21 +211,27 @@ impl State {
             .retain(|subscriber| !subscriber.queue.is_closed());
     }
 
-    /// Queues `frame` for every subscriber; one whose backlog is full is disconnected.
-    fn deliver(&mut self, frame: &Encoded) {
+    /// Queues `frame` for every subscriber; one whose backlog (in publications or in bytes)
+    /// is full is disconnected.
+    fn deliver(&mut self, frame: &Encoded, max_bytes: usize) {
         let mut evicted = 0;
-        self.subscribers.retain(
-            |subscriber| match subscriber.queue.try_send(frame.clone()) {
-                Ok(()) => true,
-                Err(async_channel::TrySendError::Full(_)) => {
-                    evicted += 1;
-                    subscriber.lagged.store(true, Ordering::Relaxed);
-                    subscriber.queue.close();
-                    false
+        self.subscribers.retain(|subscriber| {
+            let queued = subscriber.queued.load(Ordering::Relaxed);
+            let full = queued > 0 && queued.saturating_add(frame.len()) > max_bytes;
+            if !full {
+                // Counted first: the subscriber may receive it before `try_send` returns.
+                subscriber.queued.fetch_add(frame.len(), Ordering::Relaxed);
+                match subscriber.queue.try_send(frame.clone()) {
+                    Ok(()) => return true,
+                    Err(async_channel::TrySendError::Closed(_)) => return false,
+                    Err(async_channel::TrySendError::Full(_)) => {}
                 }
-                Err(async_channel::TrySendError::Closed(_)) => false,
-            },
-        );
+            }
+            evicted += 1;
+            subscriber.lagged.store(true, Ordering::Relaxed);
+            subscriber.queue.close();
+            false
+        });
         self.stats.evictions += evicted;
     }
 }
@@ -218,6 +239,8 @@ impl State {
 struct Subscriber {
     queue: async_channel::Sender<Encoded>,
     lagged: Arc<AtomicBool>,
+    /// Bytes queued and not received yet.
+    queued: Arc<AtomicUsize>,
 }
 
 impl fmt::Debug for Hub {
@@ -298,7 +321,7 @@ impl Hub {
         if state.closed {
             return Err(PublishError::Closed);
         }
-        state.deliver(&bytes.into());
+        state.deliver(&bytes.into(), self.shared.config.backlog_bytes);
         state.stats.comments += 1;
         Ok(())
     }
@@ -322,7 +345,7 @@ impl Hub {
             // miss.
             let _ = state.replay.push(id, &frame);
         }
-        state.deliver(&frame);
+        state.deliver(&frame, self.shared.config.backlog_bytes);
         state.stats.events += 1;
         Ok(event.id)
     }
@@ -365,18 +388,21 @@ impl Hub {
         };
         state.stats.subscriptions += 1;
         let lagged = Arc::new(AtomicBool::new(false));
+        let queued = Arc::new(AtomicUsize::new(0));
         if state.closed {
             queue.close();
         } else {
             state.subscribers.push(Subscriber {
                 queue,
                 lagged: lagged.clone(),
+                queued: queued.clone(),
             });
         }
         Subscription {
             catch_up: (!catch_up.is_empty()).then(|| catch_up.into()),
             receiver: Box::pin(receiver),
             lagged,
+            queued,
             miss,
         }
     }
@@ -461,6 +487,8 @@ pub struct Subscription {
     /// Pinned: the receiver holds a listener that must not move once polled.
     receiver: Pin<Box<async_channel::Receiver<Encoded>>>,
     lagged: Arc<AtomicBool>,
+    /// Bytes queued for it, less what it received: its backlog in bytes.
+    queued: Arc<AtomicUsize>,
     miss: Option<Miss>,
 }
 
@@ -492,7 +520,9 @@ impl Subscription {
         if self.lagged.load(Ordering::Relaxed) {
             return Poll::Ready(Err(Ended::Lagged));
         }
-        Poll::Ready(frames.ok_or(Ended::Closed))
+        let frames = frames.ok_or(Ended::Closed)?;
+        self.queued.fetch_sub(frames.len(), Ordering::Relaxed);
+        Poll::Ready(Ok(frames))
     }
 
     /// Why the `Last-Event-ID` could not be resumed from exactly, if it could not: an ID older

@@ -607,3 +607,35 @@ fn frames_of_a_lagging_subscriber_end_with_an_error() {
     let window = block_on(again.next()).unwrap().unwrap();
     assert_eq!(text(&window), "id: 4\ndata: 4\n\nid: 5\ndata: 5\n\n");
 }
+
+#[test]
+fn hub_drops_a_subscriber_that_holds_too_many_bytes() {
+    block_on(async {
+        // Room for many events, but only three frames of a KiB of data (and their fields).
+        let hub = Hub::new(HubConfig::new().backlog(100).backlog_bytes(3300));
+        let mut slow = hub.subscribe(None);
+        let mut fast = hub.subscribe(None);
+        let kib = "x".repeat(1024);
+        for n in 0..3 {
+            hub.publish(Event::new(kib.clone())).unwrap();
+            fast.recv().await.unwrap();
+            assert_eq!(hub.subscribers(), 2, "{n} KiB queued for the slow one");
+        }
+        hub.publish(Event::new(kib.clone())).unwrap();
+        assert_eq!(hub.subscribers(), 1, "past 3300 bytes");
+        assert_eq!(slow.recv().await, Err(Ended::Lagged));
+        assert_eq!(hub.stats().evictions, 1);
+        fast.recv().await.unwrap();
+
+        // Received bytes no longer count: a subscriber that keeps up is never dropped.
+        for _ in 0..20 {
+            hub.publish(Event::new(kib.clone())).unwrap();
+            fast.recv().await.unwrap();
+        }
+        assert_eq!(hub.subscribers(), 1);
+        // One frame larger than the bound is still sent when nothing else is queued.
+        hub.publish(Event::new("y".repeat(8 * 1024))).unwrap();
+        assert!(fast.recv().await.unwrap().len() > 8 * 1024);
+        assert_eq!(hub.subscribers(), 1);
+    });
+}
