@@ -74,7 +74,11 @@ pub(crate) struct Measured {
 impl Measured {
     /// Every event delivered once, and latencies measured.
     pub(crate) fn clean(&self) -> bool {
-        self.lost == 0 && self.duplicated == 0 && self.closed == 0 && self.latencies.len() > 0
+        self.lost == 0
+            && self.duplicated == 0
+            && self.closed == 0
+            && self.latencies.len() > 0
+            && self.latencies.max() > 0
     }
 }
 
