@@ -9,7 +9,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use ssewire::http::{ChunkedDecoder, Decoded};
 use ssewire::parse::{Item, Parser};
@@ -18,8 +18,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, Semaphore};
 
 use crate::histogram::Histogram;
-use crate::procfs;
 use crate::servers::read_payload;
+use crate::{now_ns, procfs};
 
 const REQUEST: &[u8] =
     b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
@@ -33,13 +33,6 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Latencies a connection keeps before adding them to the shared histogram.
 const BATCH: usize = 64;
-
-/// Nanoseconds since the UNIX epoch.
-pub(crate) fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
 
 /// What every connection of this process shares.
 #[derive(Default)]
@@ -96,11 +89,7 @@ impl Events {
             } else {
                 seen.duplicated += 1;
             }
-            seen.low = if seen.low == 0 {
-                seq
-            } else {
-                seen.low.min(seq)
-            };
+            seen.low = lowest(seen.low, seq);
             seen.high = seen.high.max(seq);
         }
         if self.latencies.len() >= BATCH {
@@ -114,6 +103,14 @@ impl Events {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         self.latencies.drain(..).for_each(|v| histogram.record(v));
+    }
+}
+
+/// The lower of two sequence numbers, 0 standing for none.
+fn lowest(a: u64, b: u64) -> u64 {
+    match (a, b) {
+        (0, n) | (n, 0) => n,
+        (a, b) => a.min(b),
     }
 }
 
@@ -266,9 +263,7 @@ pub(crate) fn run(
             let seen = task.await.map_err(io::Error::other)??;
             total.distinct += seen.distinct;
             total.duplicated += seen.duplicated;
-            if seen.low != 0 {
-                total.low = if total.low == 0 { seen.low } else { total.low.min(seen.low) };
-            }
+            total.low = lowest(total.low, seen.low);
             total.high = total.high.max(seen.high);
             closed += usize::from(seen.closed);
         }

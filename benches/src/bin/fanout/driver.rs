@@ -6,9 +6,8 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use crate::client::now_ns;
 use crate::histogram::Histogram;
-use crate::procfs;
+use crate::{now_ns, procfs};
 
 /// Streams one client process opens at most: each takes a file descriptor, and `ulimit -n`
 /// is 20,000 per process.

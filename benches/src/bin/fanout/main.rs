@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::process::exit;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod client;
 mod driver;
@@ -41,6 +41,14 @@ scenarios (streams x events/s, window, runs):
 
 --check  exit 1 unless every run delivered every event once and measured latencies
 ";
+
+/// Nanoseconds since the UNIX epoch: the send time events carry, and the clock every process
+/// of a run shares.
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
 
 /// The flags of a command line: `--name value` pairs and `--check`.
 struct Flags {

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use ssewire_futures::rt::Smol;
 use ssewire_futures::server::{self, Request, Route, Server};
@@ -15,6 +15,8 @@ use ssewire_futures::{Event, Hub, HubConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
+
+use crate::now_ns;
 
 /// Streams a server admits: more than a process's 20,000 file descriptors allow.
 const MAX_CONNECTIONS: usize = 1 << 20;
@@ -26,10 +28,7 @@ const BASELINE_BACKLOG: usize = 256;
 /// The data of event `seq`: its number and send time (nanoseconds since the UNIX epoch),
 /// padded to 60 bytes, as a small JSON-ish update would be.
 pub(crate) fn payload(seq: u64) -> String {
-    let sent = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{seq:012} {sent:019} {:x<27}", "")
+    format!("{seq:012} {:019} {:x<27}", now_ns(), "")
 }
 
 /// The number and send time a [`payload`] carries.
