@@ -11,7 +11,7 @@ use crate::{now_ns, procfs};
 
 /// Streams one client process opens at most: each takes a file descriptor, and `ulimit -n`
 /// is 20,000 per process.
-const STREAMS_PER_CLIENT: usize = 18_000;
+pub(crate) const STREAMS_PER_CLIENT: usize = 18_000;
 
 /// Time between the clients' `connected` and the window's start, for the servers to settle.
 const SETTLE: Duration = Duration::from_millis(500);
@@ -49,6 +49,9 @@ pub(crate) struct Load {
     pub(crate) rate: f64,
     pub(crate) window: Duration,
     pub(crate) grace: Duration,
+    /// Streams per client process, at most [`STREAMS_PER_CLIENT`]: fewer spread the load
+    /// over more processes.
+    pub(crate) per_client: usize,
 }
 
 /// What one run of one server measured.
@@ -190,7 +193,8 @@ pub(crate) fn run(kind: Kind, load: Load) -> io::Result<Measured> {
 
     let mut clients = Vec::new();
     let mut left = load.streams;
-    let parts = load.streams.div_ceil(STREAMS_PER_CLIENT).max(1);
+    let per_client = load.per_client.clamp(1, STREAMS_PER_CLIENT);
+    let parts = load.streams.div_ceil(per_client).max(1);
     for part in 0..parts {
         let streams = left / (parts - part);
         left -= streams;

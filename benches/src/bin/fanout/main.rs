@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! fanout [--scenario smoke|1k|10k|burst|saturation] [--runs N] [--streams N] [--rate EVENTS/S]
-//!        [--window-secs S] [--grace-secs S] [--check]
+//!        [--window-secs S] [--grace-secs S] [--streams-per-client N] [--check]
 //! ```
 //!
 //! The subcommands `server-ssewire`, `server-baseline` and `client` are the child processes
@@ -29,7 +29,7 @@ const HELP: &str = "\
 fanout: ssewire's server next to a plain tokio one, fanning events out to many streams
 
 usage: fanout [--scenario NAME] [--runs N] [--streams N] [--rate EVENTS/S]
-              [--window-secs S] [--grace-secs S] [--check]
+              [--window-secs S] [--grace-secs S] [--streams-per-client N] [--check]
 
 scenarios (streams x events/s, window, runs):
   smoke       50 x 20/s, 2 s, 1 run (the default)
@@ -39,6 +39,8 @@ scenarios (streams x events/s, window, runs):
   saturation  1,000 streams, the rate doubled from 100/s (5 s a step) until an event is lost
               or p99 passes 1 s, 3 runs: the highest events x streams per second with no loss
 
+--streams-per-client N  streams one client process opens (at most and by default 18,000:
+                        `ulimit -n` is 20,000); fewer spread the client over more processes
 --check  exit 1 unless every run delivered every event once and measured latencies
 ";
 
@@ -109,6 +111,7 @@ fn scenario(name: &str) -> io::Result<(Load, usize)> {
         rate,
         window: Duration::from_secs(window),
         grace: Duration::from_secs(2),
+        per_client: driver::STREAMS_PER_CLIENT,
     };
     Ok(match name {
         "smoke" => (
@@ -142,6 +145,7 @@ fn drive(args: &[String]) -> io::Result<()> {
             "--rate",
             "--window-secs",
             "--grace-secs",
+            "--streams-per-client",
         ],
     )?;
     let name = flags.get::<String>("--scenario")?.unwrap_or("smoke".into());
@@ -151,6 +155,9 @@ fn drive(args: &[String]) -> io::Result<()> {
     load.rate = flags.get("--rate")?.unwrap_or(load.rate);
     load.window = flags.secs("--window-secs")?.unwrap_or(load.window);
     load.grace = flags.secs("--grace-secs")?.unwrap_or(load.grace);
+    load.per_client = flags
+        .get("--streams-per-client")?
+        .unwrap_or(load.per_client);
 
     if name == "saturation" {
         let mut results = Vec::new();
