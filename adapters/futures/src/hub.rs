@@ -6,6 +6,7 @@ use core::future::Future;
 use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{ready, Context, Poll};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -19,6 +20,9 @@ use ssewire::replay::{storage_len, Miss, Replay};
 
 use crate::rt::{millis, Clock, Runtime};
 use crate::{Event, Item};
+
+mod topics;
+pub use topics::{check_name, TopicError, Topics, DEFAULT_MAX_TOPICS, MAX_TOPIC_LEN};
 
 /// Encoded frames, shared by every subscriber they are sent to.
 pub type Encoded = Arc<[u8]>;
@@ -112,12 +116,15 @@ pub enum PublishError {
     Encode(EncodeError),
     /// The hub is closed.
     Closed,
+    /// The topic's name is invalid ([`check_name`]).
+    Topic(TopicError),
 }
 
 impl fmt::Display for PublishError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PublishError::Encode(error) => error.fmt(f),
+            PublishError::Topic(error) => error.fmt(f),
             PublishError::Closed => f.write_str("hub closed"),
         }
     }
@@ -160,6 +167,8 @@ struct Shared {
 
 struct State {
     replay: Replay<Vec<u8>>,
+    /// The topic of each event in the replay window, oldest first: as long as the window.
+    topics: VecDeque<Option<Box<str>>>,
     /// The next id assigned to an event published without one.
     next_id: u64,
     subscribers: Vec<Subscriber>,
@@ -196,11 +205,19 @@ impl State {
             .retain(|subscriber| !subscriber.queue.is_closed());
     }
 
-    /// Queues `frame` for every subscriber; one whose backlog is full is disconnected.
-    fn deliver(&mut self, frame: &Encoded) {
+    /// Queues `frame` for every subscriber it is `to`; one whose backlog is full is
+    /// disconnected.
+    fn deliver(&mut self, frame: &Encoded, to: To<'_>) {
         let mut evicted = 0;
-        self.subscribers.retain(
-            |subscriber| match subscriber.queue.try_send(frame.clone()) {
+        self.subscribers.retain(|subscriber| {
+            let wanted = match to {
+                To::Everyone => true,
+                To::Topic(topic) => wants(subscriber.topics.as_ref(), topic),
+            };
+            if !wanted {
+                return !subscriber.queue.is_closed();
+            }
+            match subscriber.queue.try_send(frame.clone()) {
                 Ok(()) => true,
                 Err(async_channel::TrySendError::Full(_)) => {
                     evicted += 1;
@@ -209,15 +226,69 @@ impl State {
                     false
                 }
                 Err(async_channel::TrySendError::Closed(_)) => false,
-            },
-        );
+            }
+        });
         self.stats.evictions += evicted;
+    }
+
+    /// Keeps `frame` of `topic` for replay, if it fits the window.
+    fn retain(&mut self, id: &str, frame: &[u8], topic: Option<&str>) {
+        // Too large for the window: sent, not kept; a subscriber resuming after it gets a
+        // miss.
+        if self.replay.push(id, frame).is_ok() {
+            self.topics.push_back(topic.map(Into::into));
+            // The window drops its oldest events to make room: their topics go too.
+            let dropped = self.topics.len().saturating_sub(self.replay.len());
+            self.topics.drain(..dropped);
+        }
+    }
+
+    /// The frames of the window after `last_event_id` (all of them for `None`) that a
+    /// subscriber to `topics` gets, in one buffer.
+    fn replayed(
+        &self,
+        last_event_id: Option<&str>,
+        topics: Option<&Topics>,
+    ) -> Result<Vec<u8>, Miss> {
+        let frames = match last_event_id {
+            Some(id) => self.replay.since(id)?,
+            None => self.replay.frames(),
+        };
+        debug_assert_eq!(self.topics.len(), self.replay.len());
+        // The window's last `frames.len()` events are these.
+        let skip = self.topics.len().saturating_sub(frames.len());
+        Ok(frames
+            .zip(self.topics.iter().skip(skip))
+            .filter(|(_, topic)| wants(topics, topic.as_deref()))
+            .flat_map(|(frame, _)| frame.iter().copied())
+            .collect())
+    }
+}
+
+/// Who a frame is for.
+#[derive(Clone, Copy)]
+enum To<'a> {
+    /// Every subscriber: a comment.
+    Everyone,
+    /// The subscribers of this topic, and those without topics; `None` for an event of no
+    /// topic, which only those without topics get.
+    Topic(Option<&'a str>),
+}
+
+/// Whether a subscriber to `topics` (`None`: to everything) gets an event of `topic`.
+fn wants(topics: Option<&Topics>, topic: Option<&str>) -> bool {
+    match (topics, topic) {
+        (None, _) => true,
+        (Some(topics), Some(topic)) => topics.contains(topic),
+        (Some(_), None) => false,
     }
 }
 
 struct Subscriber {
     queue: async_channel::Sender<Encoded>,
     lagged: Arc<AtomicBool>,
+    /// The topics it gets; `None` for every event.
+    topics: Option<Topics>,
 }
 
 impl fmt::Debug for Hub {
@@ -242,6 +313,7 @@ impl Hub {
                 config,
                 state: Mutex::new(State {
                     replay: Replay::new(storage, config.replay_events),
+                    topics: VecDeque::new(),
                     next_id: 1,
                     subscribers: Vec::new(),
                     closed: false,
@@ -264,7 +336,21 @@ impl Hub {
     /// [`PublishError::Encode`] for an invalid event type or ID,
     /// [`PublishError::Closed`] after [`close`](Hub::close). Nothing is sent then.
     pub fn publish(&self, event: Event) -> Result<String, PublishError> {
-        let id = self.fan_out(event, true)?;
+        let id = self.fan_out(None, event, true)?;
+        Ok(id.unwrap_or_default())
+    }
+
+    /// Publishes `event` to the subscribers of `topic` (and those without topics), as
+    /// [`publish`](Hub::publish): numbered in the hub's one count of IDs, shared by every
+    /// topic, and kept for replay. The topic is the event's type on the wire (`event:
+    /// prices`): an event type set on `event` is replaced.
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError::Topic`] for an invalid topic name, and those of
+    /// [`publish`](Hub::publish). Nothing is sent then.
+    pub fn publish_to(&self, topic: &str, event: Event) -> Result<String, PublishError> {
+        let id = self.fan_out(Some(topic), event, true)?;
         Ok(id.unwrap_or_default())
     }
 
@@ -282,7 +368,17 @@ impl Hub {
     ///
     /// As [`publish`](Hub::publish).
     pub fn send(&self, event: Event) -> Result<Option<String>, PublishError> {
-        self.fan_out(event, false)
+        self.fan_out(None, event, false)
+    }
+
+    /// Sends `event` to the subscribers of `topic` (and those without topics) exactly as it
+    /// is, as [`send`](Hub::send) does, with the topic as its event type.
+    ///
+    /// # Errors
+    ///
+    /// As [`publish_to`](Hub::publish_to).
+    pub fn send_to(&self, topic: &str, event: Event) -> Result<Option<String>, PublishError> {
+        self.fan_out(Some(topic), event, false)
     }
 
     /// Sends a comment to every subscriber (each line of `text` a comment line): a note for
@@ -298,14 +394,23 @@ impl Hub {
         if state.closed {
             return Err(PublishError::Closed);
         }
-        state.deliver(&bytes.into());
+        state.deliver(&bytes.into(), To::Everyone);
         state.stats.comments += 1;
         Ok(())
     }
 
-    /// Encodes `event` once (numbered first if `number` and it has no ID), keeps it for
-    /// replay if it has an ID, and queues it for every subscriber.
-    fn fan_out(&self, mut event: Event, number: bool) -> Result<Option<String>, PublishError> {
+    /// Encodes `event` of `topic` once (numbered first if `number` and it has no ID), keeps
+    /// it for replay if it has an ID, and queues it for every subscriber it is for.
+    fn fan_out(
+        &self,
+        topic: Option<&str>,
+        mut event: Event,
+        number: bool,
+    ) -> Result<Option<String>, PublishError> {
+        if let Some(topic) = topic {
+            check_name(topic).map_err(PublishError::Topic)?;
+            topic.clone_into(&mut event.event);
+        }
         let mut state = self.state();
         if state.closed {
             return Err(PublishError::Closed);
@@ -318,11 +423,9 @@ impl Hub {
             if let Ok(n) = id.parse::<u64>() {
                 state.next_id = state.next_id.max(n.saturating_add(1));
             }
-            // Too large for the window: sent, not kept; a subscriber resuming after it gets a
-            // miss.
-            let _ = state.replay.push(id, &frame);
+            state.retain(id, &frame, topic);
         }
-        state.deliver(&frame);
+        state.deliver(&frame, To::Topic(topic));
         state.stats.events += 1;
         Ok(event.id)
     }
@@ -337,31 +440,52 @@ impl Hub {
     /// falls between the two. After [`close`](Hub::close) the subscription is ended at once.
     #[must_use]
     pub fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
-        let mut guard = self.state();
-        guard.prune();
-        // The fields apart: the window read while the counters are written.
-        let state = &mut *guard;
-        let (queue, receiver) = async_channel::bounded(self.shared.config.backlog.max(1));
+        self.join(None, last_event_id)
+    }
+
+    /// A subscription to the events of `topics` only, as [`subscribe`](Hub::subscribe) gives
+    /// every event: replay after `last_event_id` of the events of these topics, then those
+    /// published to them, interleaved in the order published, and every comment. The IDs
+    /// are the hub's one count, so one `Last-Event-ID` resumes every topic at once: the
+    /// subscriber gets exactly the events of its topics it missed, none twice, none of
+    /// other topics. An ID not in the window is answered by [`HubConfig::on_miss`], still
+    /// only with events of these topics.
+    ///
+    /// A topic is its name: there are no unknown topics. One nobody has published to yet
+    /// is an empty subscription, which gets its events once they come. Events published
+    /// without a topic ([`publish`](Hub::publish), [`send`](Hub::send)) are not for it.
+    #[must_use]
+    pub fn subscribe_to(&self, topics: &Topics, last_event_id: Option<&str>) -> Subscription {
+        self.join(Some(topics.clone()), last_event_id)
+    }
+
+    /// A subscription to `topics` (`None`: everything) after `last_event_id`.
+    fn join(&self, topics: Option<Topics>, last_event_id: Option<&str>) -> Subscription {
+        let mut state = self.state();
+        state.prune();
+        let config = &self.shared.config;
+        let (queue, receiver) = async_channel::bounded(config.backlog.max(1));
         let mut miss = None;
         let catch_up = match last_event_id.filter(|id| !id.is_empty()) {
-            None if self.shared.config.replay_to_new => {
-                state.replay.frames().flatten().copied().collect()
+            None if config.replay_to_new => state.replayed(None, topics.as_ref()),
+            None => Ok(Vec::new()),
+            Some(id) => state.replayed(Some(id), topics.as_ref()),
+        };
+        let catch_up = match catch_up {
+            Ok(frames) => {
+                state.stats.resumed += u64::from(last_event_id.is_some_and(|id| !id.is_empty()));
+                frames
             }
-            None => Vec::new(),
-            Some(id) => match state.replay.since(id) {
-                Ok(frames) => {
-                    state.stats.resumed += 1;
-                    frames.flatten().copied().collect()
-                }
-                Err(why) => {
-                    state.stats.misses += 1;
-                    miss = Some(why);
-                    match self.shared.config.on_miss {
-                        OnMiss::ReplayWindow => state.replay.frames().flatten().copied().collect(),
-                        OnMiss::Skip => Vec::new(),
+            Err(why) => {
+                state.stats.misses += 1;
+                miss = Some(why);
+                match config.on_miss {
+                    OnMiss::ReplayWindow => {
+                        state.replayed(None, topics.as_ref()).unwrap_or_default()
                     }
+                    OnMiss::Skip => Vec::new(),
                 }
-            },
+            }
         };
         state.stats.subscriptions += 1;
         let lagged = Arc::new(AtomicBool::new(false));
@@ -371,6 +495,7 @@ impl Hub {
             state.subscribers.push(Subscriber {
                 queue,
                 lagged: lagged.clone(),
+                topics,
             });
         }
         Subscription {
@@ -582,9 +707,23 @@ impl Hub {
     /// [`Frames`] stream of body chunks with keep-alives every [`DEFAULT_KEEP_ALIVE`]: the
     /// body of an event stream served by axum, hyper or another framework.
     pub fn frames<R: Runtime>(&self, last_event_id: Option<&str>) -> Frames<R> {
+        Frames::of(self.subscribe(last_event_id))
+    }
+
+    /// A subscription to `topics` after `last_event_id` (as
+    /// [`subscribe_to`](Hub::subscribe_to)) as a [`Frames`] stream, as
+    /// [`frames`](Hub::frames).
+    pub fn frames_to<R: Runtime>(&self, topics: &Topics, last_event_id: Option<&str>) -> Frames<R> {
+        Frames::of(self.subscribe_to(topics, last_event_id))
+    }
+}
+
+impl<R: Runtime> Frames<R> {
+    /// The body of `subscription`, with keep-alives every [`DEFAULT_KEEP_ALIVE`].
+    fn of(subscription: Subscription) -> Self {
         let clock = Clock::new();
         Frames {
-            subscription: self.subscribe(last_event_id),
+            subscription,
             stream: Stream::new(
                 Framing::Close,
                 Some(millis(DEFAULT_KEEP_ALIVE)),
@@ -597,9 +736,7 @@ impl Hub {
             runtime: PhantomData,
         }
     }
-}
 
-impl<R: Runtime> Frames<R> {
     /// Sets the keep-alive interval; `None` for no keep-alives.
     pub fn keep_alive(self, interval: Option<Duration>) -> Self {
         Frames {
