@@ -292,6 +292,29 @@ fn closing_ends_topic_subscriptions() {
     assert_eq!(drain(&mut late), (vec![], Some(Ended::Closed)));
 }
 
+#[cfg(feature = "smol")]
+#[test]
+fn frames_to_gives_a_topic_subscription_as_body_chunks() {
+    use futures_lite::StreamExt;
+
+    let hub = Hub::new(HubConfig::new());
+    publish_all(&hub, MIXED);
+    let notes = topics("notes");
+    let mut body = hub
+        .frames_to::<ssewire_futures::rt::Smol>(&notes, Some("2"))
+        .keep_alive(None);
+    block_on(async {
+        let chunk = body.next().await.unwrap().unwrap();
+        assert_eq!(&*chunk, b"event: notes\nid: 6\ndata: n6\n\n");
+        hub.publish_to("chat", Event::new("c7")).unwrap();
+        hub.publish_to("notes", Event::new("n8")).unwrap();
+        let chunk = body.next().await.unwrap().unwrap();
+        assert_eq!(&*chunk, b"event: notes\nid: 8\ndata: n8\n\n");
+        hub.close();
+        assert!(body.next().await.is_none());
+    });
+}
+
 // The model.
 
 const TOPICS: [&str; 3] = ["a", "b", "c"];
