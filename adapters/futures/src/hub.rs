@@ -132,6 +132,10 @@ impl std::error::Error for PublishError {}
 /// that comes back with a `Last-Event-ID` gets exactly the events it missed, in order, then
 /// the new ones.
 ///
+/// Topics put several feeds on one stream: [`publish_to`](Hub::publish_to) a named topic,
+/// [`subscribe_to`](Hub::subscribe_to) a set of them, resumed together by one
+/// `Last-Event-ID` (IDs are one count across topics).
+///
 /// Cheap to clone: clones share the hub. Publishing never waits: a subscriber whose backlog
 /// is full is dropped ([`Ended::Lagged`]) rather than slowing the others down.
 ///
@@ -227,7 +231,7 @@ impl State {
     }
 
     /// Keeps `frame` of `topic` for replay, if it fits the window.
-    fn retain(&mut self, id: &str, frame: &[u8], topic: Option<&str>) {
+    fn keep(&mut self, id: &str, frame: &[u8], topic: Option<&str>) {
         // Too large for the window: sent, not kept; a subscriber resuming after it gets a
         // miss.
         if self.replay.push(id, frame).is_ok() {
@@ -418,7 +422,7 @@ impl Hub {
             if let Ok(n) = id.parse::<u64>() {
                 state.next_id = state.next_id.max(n.saturating_add(1));
             }
-            state.retain(id, &frame, topic);
+            state.keep(id, &frame, topic);
         }
         state.deliver(&frame, To::Topic(topic));
         state.stats.events += 1;
