@@ -2,23 +2,22 @@
 //! `Last-Event-ID`.
 
 use core::fmt;
-use core::future::Future;
-use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{ready, Context, Poll};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures_lite::StreamExt;
-use ssewire::http::Framing;
-use ssewire::server::Stream;
-
 use ssewire::encode::EncodeError;
 use ssewire::replay::{storage_len, Miss, Replay};
 
-use crate::rt::{millis, Clock, Runtime};
-use crate::{Event, Item};
+use crate::Event;
+
+mod frames;
+mod topics;
+pub use frames::{Frames, DEFAULT_KEEP_ALIVE};
+pub use topics::{check_name, TopicError, Topics, DEFAULT_MAX_TOPICS, MAX_TOPIC_LEN};
 
 /// Encoded frames, shared by every subscriber they are sent to.
 pub type Encoded = Arc<[u8]>;
@@ -127,12 +126,15 @@ pub enum PublishError {
     Encode(EncodeError),
     /// The hub is closed.
     Closed,
+    /// The topic's name is invalid ([`check_name`]).
+    Topic(TopicError),
 }
 
 impl fmt::Display for PublishError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PublishError::Encode(error) => error.fmt(f),
+            PublishError::Topic(error) => error.fmt(f),
             PublishError::Closed => f.write_str("hub closed"),
         }
     }
@@ -144,6 +146,10 @@ impl std::error::Error for PublishError {}
 /// for every [`Subscription`]; the last events are kept in a replay window, so a subscriber
 /// that comes back with a `Last-Event-ID` gets exactly the events it missed, in order, then
 /// the new ones.
+///
+/// Topics put several feeds on one stream: [`publish_to`](Hub::publish_to) a named topic,
+/// [`subscribe_to`](Hub::subscribe_to) a set of them, resumed together by one
+/// `Last-Event-ID` (IDs are one count across topics).
 ///
 /// Cheap to clone: clones share the hub. Publishing never waits: a subscriber whose backlog
 /// is full is dropped ([`Ended::Lagged`]) rather than slowing the others down.
@@ -175,6 +181,8 @@ struct Shared {
 
 struct State {
     replay: Replay<Vec<u8>>,
+    /// The topic of each event in the replay window, oldest first: as long as the window.
+    topics: VecDeque<Option<Box<str>>>,
     /// The next id assigned to an event published without one.
     next_id: u64,
     subscribers: Vec<Subscriber>,
@@ -211,11 +219,18 @@ impl State {
             .retain(|subscriber| !subscriber.queue.is_closed());
     }
 
-    /// Queues `frame` for every subscriber; one whose backlog (in publications or in bytes)
-    /// is full is disconnected.
-    fn deliver(&mut self, frame: &Encoded, max_bytes: usize) {
+    /// Queues `frame` for every subscriber it is `to`; one whose backlog (in publications, or
+    /// in bytes: `max_bytes`) is full is disconnected.
+    fn deliver(&mut self, frame: &Encoded, to: To<'_>, max_bytes: usize) {
         let mut evicted = 0;
         self.subscribers.retain(|subscriber| {
+            let wanted = match to {
+                To::Everyone => true,
+                To::Topic(topic) => wants(subscriber.topics.as_ref(), topic),
+            };
+            if !wanted {
+                return !subscriber.queue.is_closed();
+            }
             let queued = subscriber.queued.load(Ordering::Relaxed);
             let full = queued > 0 && queued.saturating_add(frame.len()) > max_bytes;
             if !full {
@@ -234,6 +249,58 @@ impl State {
         });
         self.stats.evictions += evicted;
     }
+
+    /// Keeps `frame` of `topic` for replay, if it fits the window.
+    fn keep(&mut self, id: &str, frame: &[u8], topic: Option<&str>) {
+        // Too large for the window: sent, not kept; a subscriber resuming after it gets a
+        // miss.
+        if self.replay.push(id, frame).is_ok() {
+            self.topics.push_back(topic.map(Into::into));
+            // The window drops its oldest events to make room: their topics go too.
+            let dropped = self.topics.len().saturating_sub(self.replay.len());
+            self.topics.drain(..dropped);
+        }
+    }
+
+    /// The frames of the window after `last_event_id` (all of them for `None`) that a
+    /// subscriber to `topics` gets, in one buffer.
+    fn replayed(
+        &self,
+        last_event_id: Option<&str>,
+        topics: Option<&Topics>,
+    ) -> Result<Vec<u8>, Miss> {
+        let frames = match last_event_id {
+            Some(id) => self.replay.since(id)?,
+            None => self.replay.frames(),
+        };
+        debug_assert_eq!(self.topics.len(), self.replay.len());
+        // The window's last `frames.len()` events are these.
+        let skip = self.topics.len().saturating_sub(frames.len());
+        Ok(frames
+            .zip(self.topics.iter().skip(skip))
+            .filter(|(_, topic)| wants(topics, topic.as_deref()))
+            .flat_map(|(frame, _)| frame.iter().copied())
+            .collect())
+    }
+}
+
+/// Who a frame is for.
+#[derive(Clone, Copy)]
+enum To<'a> {
+    /// Every subscriber: a comment.
+    Everyone,
+    /// The subscribers of this topic, and those without topics; `None` for an event of no
+    /// topic, which only those without topics get.
+    Topic(Option<&'a str>),
+}
+
+/// Whether a subscriber to `topics` (`None`: to everything) gets an event of `topic`.
+fn wants(topics: Option<&Topics>, topic: Option<&str>) -> bool {
+    match (topics, topic) {
+        (None, _) => true,
+        (Some(topics), Some(topic)) => topics.contains(topic),
+        (Some(_), None) => false,
+    }
 }
 
 struct Subscriber {
@@ -241,6 +308,8 @@ struct Subscriber {
     lagged: Arc<AtomicBool>,
     /// Bytes queued and not received yet.
     queued: Arc<AtomicUsize>,
+    /// The topics it gets; `None` for every event.
+    topics: Option<Topics>,
 }
 
 impl fmt::Debug for Hub {
@@ -265,6 +334,7 @@ impl Hub {
                 config,
                 state: Mutex::new(State {
                     replay: Replay::new(storage, config.replay_events),
+                    topics: VecDeque::new(),
                     next_id: 1,
                     subscribers: Vec::new(),
                     closed: false,
@@ -287,7 +357,21 @@ impl Hub {
     /// [`PublishError::Encode`] for an invalid event type or ID,
     /// [`PublishError::Closed`] after [`close`](Hub::close). Nothing is sent then.
     pub fn publish(&self, event: Event) -> Result<String, PublishError> {
-        let id = self.fan_out(event, true)?;
+        let id = self.fan_out(None, event, true)?;
+        Ok(id.unwrap_or_default())
+    }
+
+    /// Publishes `event` to the subscribers of `topic` (and those without topics), as
+    /// [`publish`](Hub::publish): numbered in the hub's one count of IDs, shared by every
+    /// topic, and kept for replay. The topic is the event's type on the wire (`event:
+    /// prices`): an event type set on `event` is replaced.
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError::Topic`] for an invalid topic name, and those of
+    /// [`publish`](Hub::publish). Nothing is sent then.
+    pub fn publish_to(&self, topic: &str, event: Event) -> Result<String, PublishError> {
+        let id = self.fan_out(Some(topic), event, true)?;
         Ok(id.unwrap_or_default())
     }
 
@@ -305,7 +389,17 @@ impl Hub {
     ///
     /// As [`publish`](Hub::publish).
     pub fn send(&self, event: Event) -> Result<Option<String>, PublishError> {
-        self.fan_out(event, false)
+        self.fan_out(None, event, false)
+    }
+
+    /// Sends `event` to the subscribers of `topic` (and those without topics) exactly as it
+    /// is, as [`send`](Hub::send) does, with the topic as its event type.
+    ///
+    /// # Errors
+    ///
+    /// As [`publish_to`](Hub::publish_to).
+    pub fn send_to(&self, topic: &str, event: Event) -> Result<Option<String>, PublishError> {
+        self.fan_out(Some(topic), event, false)
     }
 
     /// Sends a comment to every subscriber (each line of `text` a comment line): a note for
@@ -321,14 +415,24 @@ impl Hub {
         if state.closed {
             return Err(PublishError::Closed);
         }
-        state.deliver(&bytes.into(), self.shared.config.backlog_bytes);
+        let max_bytes = self.shared.config.backlog_bytes;
+        state.deliver(&bytes.into(), To::Everyone, max_bytes);
         state.stats.comments += 1;
         Ok(())
     }
 
-    /// Encodes `event` once (numbered first if `number` and it has no ID), keeps it for
-    /// replay if it has an ID, and queues it for every subscriber.
-    fn fan_out(&self, mut event: Event, number: bool) -> Result<Option<String>, PublishError> {
+    /// Encodes `event` of `topic` once (numbered first if `number` and it has no ID), keeps
+    /// it for replay if it has an ID, and queues it for every subscriber it is for.
+    fn fan_out(
+        &self,
+        topic: Option<&str>,
+        mut event: Event,
+        number: bool,
+    ) -> Result<Option<String>, PublishError> {
+        if let Some(topic) = topic {
+            check_name(topic).map_err(PublishError::Topic)?;
+            topic.clone_into(&mut event.event);
+        }
         let mut state = self.state();
         if state.closed {
             return Err(PublishError::Closed);
@@ -341,11 +445,9 @@ impl Hub {
             if let Ok(n) = id.parse::<u64>() {
                 state.next_id = state.next_id.max(n.saturating_add(1));
             }
-            // Too large for the window: sent, not kept; a subscriber resuming after it gets a
-            // miss.
-            let _ = state.replay.push(id, &frame);
+            state.keep(id, &frame, topic);
         }
-        state.deliver(&frame, self.shared.config.backlog_bytes);
+        state.deliver(&frame, To::Topic(topic), self.shared.config.backlog_bytes);
         state.stats.events += 1;
         Ok(event.id)
     }
@@ -360,31 +462,52 @@ impl Hub {
     /// falls between the two. After [`close`](Hub::close) the subscription is ended at once.
     #[must_use]
     pub fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
-        let mut guard = self.state();
-        guard.prune();
-        // The fields apart: the window read while the counters are written.
-        let state = &mut *guard;
-        let (queue, receiver) = async_channel::bounded(self.shared.config.backlog.max(1));
+        self.join(None, last_event_id)
+    }
+
+    /// A subscription to the events of `topics` only, as [`subscribe`](Hub::subscribe) gives
+    /// every event: replay after `last_event_id` of the events of these topics, then those
+    /// published to them, interleaved in the order published, and every comment. The IDs
+    /// are the hub's one count, so one `Last-Event-ID` resumes every topic at once: the
+    /// subscriber gets exactly the events of its topics it missed, none twice, none of
+    /// other topics. An ID not in the window is answered by [`HubConfig::on_miss`], still
+    /// only with events of these topics.
+    ///
+    /// A topic is its name: there are no unknown topics. One nobody has published to yet
+    /// is an empty subscription, which gets its events once they come. Events published
+    /// without a topic ([`publish`](Hub::publish), [`send`](Hub::send)) are not for it.
+    #[must_use]
+    pub fn subscribe_to(&self, topics: &Topics, last_event_id: Option<&str>) -> Subscription {
+        self.join(Some(topics.clone()), last_event_id)
+    }
+
+    /// A subscription to `topics` (`None`: everything) after `last_event_id`.
+    fn join(&self, topics: Option<Topics>, last_event_id: Option<&str>) -> Subscription {
+        let mut state = self.state();
+        state.prune();
+        let config = &self.shared.config;
+        let (queue, receiver) = async_channel::bounded(config.backlog.max(1));
         let mut miss = None;
         let catch_up = match last_event_id.filter(|id| !id.is_empty()) {
-            None if self.shared.config.replay_to_new => {
-                state.replay.frames().flatten().copied().collect()
+            None if config.replay_to_new => state.replayed(None, topics.as_ref()),
+            None => Ok(Vec::new()),
+            Some(id) => state.replayed(Some(id), topics.as_ref()),
+        };
+        let catch_up = match catch_up {
+            Ok(frames) => {
+                state.stats.resumed += u64::from(last_event_id.is_some_and(|id| !id.is_empty()));
+                frames
             }
-            None => Vec::new(),
-            Some(id) => match state.replay.since(id) {
-                Ok(frames) => {
-                    state.stats.resumed += 1;
-                    frames.flatten().copied().collect()
-                }
-                Err(why) => {
-                    state.stats.misses += 1;
-                    miss = Some(why);
-                    match self.shared.config.on_miss {
-                        OnMiss::ReplayWindow => state.replay.frames().flatten().copied().collect(),
-                        OnMiss::Skip => Vec::new(),
+            Err(why) => {
+                state.stats.misses += 1;
+                miss = Some(why);
+                match config.on_miss {
+                    OnMiss::ReplayWindow => {
+                        state.replayed(None, topics.as_ref()).unwrap_or_default()
                     }
+                    OnMiss::Skip => Vec::new(),
                 }
-            },
+            }
         };
         state.stats.subscriptions += 1;
         let lagged = Arc::new(AtomicBool::new(false));
@@ -396,6 +519,7 @@ impl Hub {
                 queue,
                 lagged: lagged.clone(),
                 queued: queued.clone(),
+                topics,
             });
         }
         Subscription {
@@ -530,171 +654,5 @@ impl Subscription {
     #[must_use]
     pub fn miss(&self) -> Option<Miss> {
         self.miss
-    }
-}
-
-/// The interval of [`Frames`]' keep-alives unless told otherwise: 15 s, as the server's.
-pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
-
-/// The keep-alive comment, one allocation shared by every [`Frames`].
-static KEEP_ALIVE: LazyLock<Encoded> = LazyLock::new(|| {
-    let stream = Stream::new(
-        Framing::Close,
-        None,
-        ssewire::client::Instant::from_millis(0),
-    );
-    stream.keep_alive_bytes().into()
-});
-
-/// A subscription as the body of an event stream served by another HTTP stack (axum, hyper,
-/// any framework that takes a [`Stream`](futures_lite::Stream) of byte chunks), from
-/// [`Hub::frames`]: replay after the request's `Last-Event-ID`, then each publication, and a
-/// keep-alive comment when idle, each as a chunk of body bytes ready to send.
-///
-/// Chunks are the hub's shared frames ([`Encoded`], an `Arc<[u8]>`): encoded once for all
-/// subscribers, never copied here. Hand them to the framework without a copy either, with
-/// `Bytes::from_owner(frames)` (bytes 1.9). The framework does the HTTP framing (chunked
-/// encoding, HTTP/2 frames); set the head's [`STREAM_HEADERS`](ssewire::http::STREAM_HEADERS).
-///
-/// The stream ends (`None`) when the hub is closed. A subscriber that falls more than the
-/// hub's backlog behind gets `Some(Err(Ended::Lagged))`, then `None`: the framework should
-/// abort the response, and the client resumes from the replay window when it reconnects.
-/// Keep-alives are timed by the runtime `R`'s timer, on any executor (smol's timer runs on a
-/// thread of its own when no smol executor drives it, so `Frames<Smol>` works under tokio).
-///
-/// ```
-/// use futures_lite::StreamExt;
-/// use ssewire_futures::rt::Smol;
-/// use ssewire_futures::{Event, Hub, HubConfig};
-///
-/// # futures_lite::future::block_on(async {
-/// let hub = Hub::new(HubConfig::new());
-/// hub.publish(Event::new("one"))?;
-/// hub.publish(Event::new("two"))?;
-/// // A client that comes back after event 1: the rest of the window, then live events.
-/// let mut body = hub.frames::<Smol>(Some("1")).retry(3000);
-/// assert_eq!(&*body.next().await.unwrap()?, b"retry: 3000\n\n");
-/// assert_eq!(&*body.next().await.unwrap()?, b"id: 2\ndata: two\n\n");
-/// hub.publish(Event::new("three"))?;
-/// assert_eq!(&*body.next().await.unwrap()?, b"id: 3\ndata: three\n\n");
-/// hub.close();
-/// assert!(body.next().await.is_none());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # }).unwrap();
-/// ```
-#[must_use = "streams do nothing unless polled"]
-pub struct Frames<R> {
-    subscription: Subscription,
-    /// The keep-alive schedule: the core's, close-delimited (the framework frames the body).
-    stream: Stream,
-    clock: Clock,
-    /// Sent before anything else: a `retry` field.
-    first: Option<Encoded>,
-    /// The timer of the next keep-alive; it may fire early (events came since), then it is
-    /// set again. In a mutex only to make `Frames` `Sync` (hyper's `BoxBody` asks for it):
-    /// it is reached through `&mut self` alone, never locked.
-    sleep: Option<Mutex<Pin<Box<dyn Future<Output = ()> + Send>>>>,
-    done: bool,
-    runtime: PhantomData<fn() -> R>,
-}
-
-impl<R> fmt::Debug for Frames<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Frames")
-            .field("subscription", &self.subscription)
-            .field("done", &self.done)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Hub {
-    /// A subscription after `last_event_id` (as [`subscribe`](Hub::subscribe)) as a
-    /// [`Frames`] stream of body chunks with keep-alives every [`DEFAULT_KEEP_ALIVE`]: the
-    /// body of an event stream served by axum, hyper or another framework.
-    pub fn frames<R: Runtime>(&self, last_event_id: Option<&str>) -> Frames<R> {
-        let clock = Clock::new();
-        Frames {
-            subscription: self.subscribe(last_event_id),
-            stream: Stream::new(
-                Framing::Close,
-                Some(millis(DEFAULT_KEEP_ALIVE)),
-                clock.now(),
-            ),
-            clock,
-            first: None,
-            sleep: None,
-            done: false,
-            runtime: PhantomData,
-        }
-    }
-}
-
-impl<R: Runtime> Frames<R> {
-    /// Sets the keep-alive interval; `None` for no keep-alives.
-    pub fn keep_alive(self, interval: Option<Duration>) -> Self {
-        Frames {
-            stream: Stream::new(Framing::Close, interval.map(millis), self.clock.now()),
-            sleep: None,
-            ..self
-        }
-    }
-
-    /// Sends a `retry` field first: the client's reconnection time, in milliseconds.
-    pub fn retry(self, milliseconds: u64) -> Self {
-        let retry = Item::Retry(milliseconds).encode().unwrap_or_default();
-        Frames {
-            first: Some(retry.into()),
-            ..self
-        }
-    }
-
-    /// The subscription's [`miss`](Subscription::miss): whether the `Last-Event-ID` was not
-    /// in the window.
-    #[must_use]
-    pub fn miss(&self) -> Option<Miss> {
-        self.subscription.miss()
-    }
-
-    /// A chunk is sent now: the next keep-alive is due an interval later.
-    fn sent(&mut self, chunk: Encoded) -> Poll<Option<Result<Encoded, Ended>>> {
-        self.stream.handle_sent(self.clock.now());
-        Poll::Ready(Some(Ok(chunk)))
-    }
-}
-
-impl<R: Runtime> futures_lite::Stream for Frames<R> {
-    type Item = Result<Encoded, Ended>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.done {
-            return Poll::Ready(None);
-        }
-        if let Some(first) = this.first.take() {
-            return this.sent(first);
-        }
-        match this.subscription.poll_recv(cx) {
-            Poll::Ready(Ok(frames)) => return this.sent(frames),
-            Poll::Ready(Err(why)) => {
-                this.done = true;
-                return Poll::Ready((why == Ended::Lagged).then_some(Err(why)));
-            }
-            Poll::Pending => {}
-        }
-        // Nothing to send: a keep-alive when one is due, else wait for it.
-        while let Some(due) = this.stream.poll_timeout() {
-            if this.stream.poll_keep_alive(this.clock.now()).is_some() {
-                this.sleep = None;
-                return this.sent(KEEP_ALIVE.clone());
-            }
-            let wait = this.clock.until(due);
-            let sleep = this
-                .sleep
-                .get_or_insert_with(|| Mutex::new(Box::pin(R::sleep(wait))));
-            let sleep = sleep.get_mut().unwrap_or_else(PoisonError::into_inner);
-            ready!(sleep.as_mut().poll(cx));
-            this.sleep = None;
-        }
-        Poll::Pending
     }
 }

@@ -25,7 +25,7 @@ mod tls;
 
 pub use client::EventSource;
 pub use event::{Event, Item};
-pub use hub::{Frames, Hub, HubConfig, HubStats, Subscription};
+pub use hub::{Frames, Hub, HubConfig, HubStats, Subscription, Topics};
 pub use stream::{EventStream, EventWriter, ReadConfig};
 
 pub use error::{ReadError, SendError};

@@ -18,7 +18,7 @@ pub use ssewire::server::CorsOrigins;
 pub use ssewire::server::CorsPolicy;
 use ssewire::server::{BodyPart, Handshake, HandshakeError, RequestBody, Stream, MAX_HEADERS};
 
-use crate::hub::{Ended, Hub};
+use crate::hub::{Ended, Hub, TopicError, Topics};
 use crate::rt::{millis, Clock, Runtime};
 use crate::stream::write;
 #[cfg(feature = "tls")]
@@ -364,6 +364,46 @@ impl Request {
     pub fn query(&self) -> Option<&str> {
         self.target.split_once('?').map(|(_, query)| query)
     }
+
+    /// The topics the request asks for, at most `max`: the comma-separated names of the
+    /// query's `topics` parameters (`/events?topics=prices,notes`; a comma may come as
+    /// `%2C`, as `URLSearchParams` writes it; `topics=a&topics=b` adds up), or else of a
+    /// `Topics` header field (`Topics: prices, notes`, for clients that set headers). For
+    /// [`Subscribe::topics`].
+    ///
+    /// # Errors
+    ///
+    /// [`TopicError::Missing`] when the request names none, and the errors of
+    /// [`Topics::parse`]: answer them with a `400` ([`Reply::text`]), their text says why.
+    pub fn topics(&self, max: usize) -> Result<Topics, TopicError> {
+        let from_query: Vec<String> = self
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter_map(|pair| pair.strip_prefix("topics="))
+            .map(|value| {
+                percent_encoding::percent_decode_str(value)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect();
+        let lists: Vec<&str> = if from_query.is_empty() {
+            self.header_all("topics").collect()
+        } else {
+            from_query.iter().map(String::as_str).collect()
+        };
+        let names = lists
+            .into_iter()
+            .flat_map(|list| list.split(','))
+            .map(|name| {
+                if from_query.is_empty() {
+                    name.trim()
+                } else {
+                    name
+                }
+            });
+        Topics::from_names(names, max)
+    }
 }
 
 /// What a [`Server`] does with a request: the router's answer.
@@ -453,6 +493,7 @@ impl fmt::Debug for Events {
 /// ```
 pub struct Subscribe {
     hub: Hub,
+    topics: Option<Topics>,
     on_end: Option<Box<dyn FnOnce(End) + Send>>,
     until: Option<core::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
@@ -463,8 +504,19 @@ impl Subscribe {
     pub fn new(hub: Hub) -> Self {
         Subscribe {
             hub,
+            topics: None,
             on_end: None,
             until: None,
+        }
+    }
+
+    /// Subscribes to `topics` only ([`Hub::subscribe_to`]), as [`Request::topics`] reads
+    /// them: the events of several topics on one stream.
+    #[must_use]
+    pub fn topics(self, topics: Topics) -> Self {
+        Subscribe {
+            topics: Some(topics),
+            ..self
         }
     }
 
@@ -492,7 +544,10 @@ impl Subscribe {
     /// it reaches the client.
     fn source(self, last_event_id: Option<&str>) -> Source {
         Source::Hub {
-            subscription: self.hub.subscribe(last_event_id),
+            subscription: match &self.topics {
+                Some(topics) => self.hub.subscribe_to(topics, last_event_id),
+                None => self.hub.subscribe(last_event_id),
+            },
             on_end: self.on_end,
             until: self.until,
         }
@@ -503,6 +558,7 @@ impl fmt::Debug for Subscribe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscribe")
             .field("hub", &self.hub)
+            .field("topics", &self.topics)
             .field("on_end", &self.on_end.is_some())
             .field("until", &self.until.is_some())
             .finish()
@@ -1732,4 +1788,56 @@ async fn with_timeout<R: Runtime, T>(
         Err(())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(target: &str, headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: "GET".into(),
+            target: target.into(),
+            last_event_id: None,
+            peer: ([127, 0, 0, 1], 1).into(),
+            headers: headers
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+                .collect(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A target, header fields, and the topics or error expected.
+    type Case<'a> = (
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        Result<&'a [&'a str], TopicError>,
+    );
+
+    #[test]
+    fn topics_come_from_the_query_or_else_a_header() {
+        let table: &[Case<'_>] = &[
+            ("/e?topics=a,b", &[], Ok(&["a", "b"])),
+            ("/e?topics=a%2Cb", &[], Ok(&["a", "b"])),
+            ("/e?topics=a%2cb", &[], Ok(&["a", "b"])),
+            ("/e?x=1&topics=a&topics=b", &[], Ok(&["a", "b"])),
+            ("/e?topics=a", &[("Topics", "b")], Ok(&["a"])),
+            ("/e", &[("Topics", "a, b")], Ok(&["a", "b"])),
+            ("/e", &[("topics", "a"), ("Topics", "b")], Ok(&["a", "b"])),
+            ("/e", &[], Err(TopicError::Missing)),
+            ("/e?mytopics=a", &[], Err(TopicError::Missing)),
+            ("/e?topics=", &[], Err(TopicError::Empty)),
+            ("/e?topics=a+b", &[], Err(TopicError::Invalid)),
+            ("/e?topics=a%0Aid:%202", &[], Err(TopicError::Invalid)),
+            ("/e?topics=a,b,c,d", &[], Err(TopicError::TooMany)),
+            ("/e", &[("Topics", "a,b,c,d")], Err(TopicError::TooMany)),
+        ];
+        for (target, headers, expected) in table {
+            let got = request(target, headers).topics(3);
+            let got = got.as_ref().map(|t| t.iter().collect::<Vec<_>>());
+            let expected = expected.map(<[&str]>::to_vec);
+            assert_eq!(got.map_err(|e| *e), expected, "{target} {headers:?}");
+        }
+    }
 }

@@ -188,6 +188,101 @@ fn reconnect_resumes_exactly_once<R: Rt>() {
     });
 }
 
+/// Routes `/topics` to a subscription to the topics of the request (at most 2), `400` for
+/// a bad list.
+fn topic_route(hub: &Hub) -> impl Fn(&Request) -> Route + Send + Sync + 'static {
+    let hub = hub.clone();
+    move |request| match (request.path(), request.topics(2)) {
+        ("/topics", Ok(topics)) => Route::Subscribe(Subscribe::new(hub.clone()).topics(topics)),
+        ("/topics", Err(error)) => Route::Reply(Reply::text(400, format!("{error}\n"))),
+        _ => Route::NotFound,
+    }
+}
+
+/// The topic, ID and data of the next event of `source`.
+async fn next_topic_event(source: &mut EventSource) -> (String, Option<String>, String) {
+    let event = next_event(source).await;
+    (event.event, event.id, event.data)
+}
+
+fn topics_on_one_stream<R: Rt>() {
+    run::<R>(async {
+        let hub = Hub::new(HubConfig::new());
+        let config = Config::new().retry(50);
+        let (addr, shutdown, _) = start::<R>(config, &hub, topic_route(&hub));
+        let bad = [
+            ("/topics", "no topics"),
+            ("/topics?topics=", "empty topic name"),
+            ("/topics?topics=a,,b", "empty topic name"),
+            ("/topics?topics=a,b,c", "too many topics"),
+            ("/topics?topics=a&topics=b&topics=c", "too many topics"),
+            ("/topics?topics=a%20b", "invalid character in topic name"),
+        ];
+        for (target, why) in bad {
+            let request = format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n");
+            let answer = raw::<R>(addr, request.as_bytes()).await;
+            assert!(answer.starts_with("HTTP/1.1 400 "), "{target}: {answer}");
+            assert!(
+                answer.ends_with(&format!("\r\n\r\n{why}\n")),
+                "{target}: {answer}"
+            );
+        }
+        assert_eq!(hub.stats().subscriptions, 0, "no subscription for a 400");
+
+        // Two topics on one connection; `URLSearchParams` writes the comma as %2C.
+        let url = format!("http://{addr}/topics?topics=prices%2Cnotes");
+        let mut source = EventSource::new::<R>(&url, quick()).unwrap();
+        let publisher = hub.clone();
+        R::spawn(async move {
+            until::<R>(|| publisher.subscribers() == 1).await;
+            for (topic, data) in [("prices", "p1"), ("chat", "c2"), ("notes", "n3")] {
+                publisher.publish_to(topic, Event::new(data)).unwrap();
+            }
+            publisher.send_to("notes", Event::new("live")).unwrap();
+            publisher.publish_to("prices", Event::new("p4")).unwrap();
+        });
+        let event = |topic: &str, id: Option<&str>, data: &str| {
+            (topic.to_owned(), id.map(str::to_owned), data.to_owned())
+        };
+        let expected = [
+            event("prices", Some("1"), "p1"),
+            event("notes", Some("3"), "n3"),
+            event("notes", None, "live"),
+            event("prices", Some("4"), "p4"),
+        ];
+        for expected in expected {
+            assert_eq!(next_topic_event(&mut source).await, expected);
+        }
+
+        // The server goes away; what is published meanwhile waits in the window.
+        shutdown.shutdown();
+        until::<R>(|| hub.subscribers() == 0).await;
+        for (topic, data) in [("notes", "n5"), ("chat", "c6"), ("prices", "p7")] {
+            hub.publish_to(topic, Event::new(data)).unwrap();
+        }
+        let (_, _, seen) = start_at::<R>(addr, config, &hub, topic_route(&hub));
+        // One Last-Event-ID resumes both topics: their missed events, then live ones.
+        assert_eq!(
+            next_topic_event(&mut source).await,
+            event("notes", Some("5"), "n5")
+        );
+        assert_eq!(
+            next_topic_event(&mut source).await,
+            event("prices", Some("7"), "p7")
+        );
+        hub.publish_to("chat", Event::new("c8")).unwrap();
+        hub.publish(Event::new("plain")).unwrap();
+        hub.publish_to("notes", Event::new("n10")).unwrap();
+        assert_eq!(
+            next_topic_event(&mut source).await,
+            event("notes", Some("10"), "n10"),
+            "none twice, none of other topics"
+        );
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen[0].last_event_id.as_deref(), Some("4"));
+    });
+}
+
 fn retry_is_honoured<R: Rt>() {
     run::<R>(async {
         let hub = Hub::new(HubConfig::new());
@@ -1589,6 +1684,10 @@ macro_rules! on_runtime {
             #[test]
             fn reconnect_resumes_exactly_once() {
                 super::reconnect_resumes_exactly_once::<R>();
+            }
+            #[test]
+            fn topics_on_one_stream() {
+                super::topics_on_one_stream::<R>();
             }
             #[test]
             fn retry_is_honoured() {
