@@ -278,8 +278,19 @@ fn topics_on_one_stream<R: Rt>() {
             event("notes", Some("10"), "n10"),
             "none twice, none of other topics"
         );
-        let seen = seen.lock().unwrap();
-        assert_eq!(seen[0].last_event_id.as_deref(), Some("4"));
+        assert_eq!(seen.lock().unwrap()[0].last_event_id.as_deref(), Some("4"));
+
+        // The topics in a header instead of the query (a client that can set one), resumed
+        // after 8: only its topic's later events.
+        let config = quick().header("Topics", "chat").last_event_id("8");
+        let url = format!("http://{addr}/topics");
+        let mut header = EventSource::new::<R>(&url, config).unwrap();
+        hub.publish_to("notes", Event::new("n11")).unwrap();
+        hub.publish_to("chat", Event::new("c12")).unwrap();
+        assert_eq!(
+            next_topic_event(&mut header).await,
+            event("chat", Some("12"), "c12")
+        );
     });
 }
 
