@@ -1205,9 +1205,10 @@ impl<'a> Pending<'a> {
             .unwrap_or_else(PoisonError::into_inner);
         pending.insert(id, sender);
         if pending.len() > context.limits.max_pending {
+            // Counted first: whoever sees the connection close sees it counted.
+            context.counters.shed.fetch_add(1, Ordering::Relaxed);
             // Dropped: the oldest connection's head read ends.
             drop(pending.pop_first());
-            context.counters.shed.fetch_add(1, Ordering::Relaxed);
             event!(debug, "shed the connection longest sending its head");
         }
         Pending { context, id, shed }
