@@ -529,18 +529,19 @@ fn frames_replay_then_live_with_keep_alives_in_the_pauses() {
     let pause = interval - Duration::from_millis(1);
     let mut frames = hub.frames::<Timers>(Some("1")).keep_alive(Some(interval));
     assert_eq!(frames.miss(), None);
+    // Taken before the chunk is: the keep-alive is due an interval after that.
+    let sent = Instant::now();
     let replayed = next_within(&mut frames, 1000).unwrap().unwrap();
     assert_eq!(text(&replayed), "id: 2\ndata: 2\n\nid: 3\ndata: 3\n\n");
-    let sent = Instant::now();
     let keep_alive = next_within(&mut frames, 5000).unwrap().unwrap();
     assert_eq!(text(&keep_alive), ":\n");
     assert!(sent.elapsed() >= pause, "a keep-alive only after a pause");
 
     // An event is sent at once, and pushes the next keep-alive back.
     hub.publish(Event::new("4")).unwrap();
+    let sent = Instant::now();
     let live = next_within(&mut frames, 1000).unwrap().unwrap();
     assert_eq!(text(&live), "id: 4\ndata: 4\n\n");
-    let sent = Instant::now();
     assert_eq!(
         text(&next_within(&mut frames, 5000).unwrap().unwrap()),
         ":\n"
