@@ -10,12 +10,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures_lite::StreamExt;
 use ssewire::encode::EncodeError;
-use ssewire::replay::{storage_len, Miss, Replay};
+use ssewire::replay::Miss;
 
 use crate::Event;
+use window::Window;
 
 mod frames;
 mod topics;
+mod window;
 pub use frames::{Frames, DEFAULT_KEEP_ALIVE};
 pub use topics::{check_name, TopicError, Topics, DEFAULT_MAX_TOPICS, MAX_TOPIC_LEN};
 
@@ -176,15 +178,15 @@ pub struct Hub {
 
 struct Shared {
     config: HubConfig,
+    /// Held by a publication from numbering to delivery, so events go out in the order of
+    /// their ids; it is not the state's lock, so encoding never holds up a subscription.
+    /// The next id assigned to an event published without one.
+    next_id: Mutex<u64>,
     state: Mutex<State>,
 }
 
 struct State {
-    replay: Replay<Vec<u8>>,
-    /// The topic of each event in the replay window, oldest first: as long as the window.
-    topics: VecDeque<Option<Box<str>>>,
-    /// The next id assigned to an event published without one.
-    next_id: u64,
+    window: Window,
     subscribers: Vec<Subscriber>,
     closed: bool,
     stats: HubStats,
@@ -249,39 +251,6 @@ impl State {
         });
         self.stats.evictions += evicted;
     }
-
-    /// Keeps `frame` of `topic` for replay, if it fits the window.
-    fn keep(&mut self, id: &str, frame: &[u8], topic: Option<&str>) {
-        // Too large for the window: sent, not kept; a subscriber resuming after it gets a
-        // miss.
-        if self.replay.push(id, frame).is_ok() {
-            self.topics.push_back(topic.map(Into::into));
-            // The window drops its oldest events to make room: their topics go too.
-            let dropped = self.topics.len().saturating_sub(self.replay.len());
-            self.topics.drain(..dropped);
-        }
-    }
-
-    /// The frames of the window after `last_event_id` (all of them for `None`) that a
-    /// subscriber to `topics` gets, in one buffer.
-    fn replayed(
-        &self,
-        last_event_id: Option<&str>,
-        topics: Option<&Topics>,
-    ) -> Result<Vec<u8>, Miss> {
-        let frames = match last_event_id {
-            Some(id) => self.replay.since(id)?,
-            None => self.replay.frames(),
-        };
-        debug_assert_eq!(self.topics.len(), self.replay.len());
-        // The window's last `frames.len()` events are these.
-        let skip = self.topics.len().saturating_sub(frames.len());
-        Ok(frames
-            .zip(self.topics.iter().skip(skip))
-            .filter(|(_, topic)| wants(topics, topic.as_deref()))
-            .flat_map(|(frame, _)| frame.iter().copied())
-            .collect())
-    }
 }
 
 /// Who a frame is for.
@@ -318,7 +287,7 @@ impl fmt::Debug for Hub {
         f.debug_struct("Hub")
             .field("config", &self.shared.config)
             .field("subscribers", &state.subscribers.len())
-            .field("retained", &state.replay.len())
+            .field("retained", &state.window.len())
             .field("closed", &state.closed)
             .finish()
     }
@@ -328,14 +297,12 @@ impl Hub {
     /// A hub with no subscribers and an empty replay window.
     #[must_use]
     pub fn new(config: HubConfig) -> Self {
-        let storage = vec![0; storage_len(config.replay_events, config.replay_bytes)];
         Hub {
             shared: Arc::new(Shared {
                 config,
+                next_id: Mutex::new(1),
                 state: Mutex::new(State {
-                    replay: Replay::new(storage, config.replay_events),
-                    topics: VecDeque::new(),
-                    next_id: 1,
+                    window: Window::new(config.replay_events, config.replay_bytes),
                     subscribers: Vec::new(),
                     closed: false,
                     stats: HubStats::default(),
@@ -433,19 +400,22 @@ impl Hub {
             check_name(topic).map_err(PublishError::Topic)?;
             topic.clone_into(&mut event.event);
         }
+        // Numbered, encoded and delivered in one turn, under the publications' own lock:
+        // the state's is taken only to keep and queue the frame.
+        let mut next_id = lock(&self.shared.next_id);
+        if number && event.id.is_none() {
+            event.id = Some(next_id.to_string());
+        }
+        let frame: Encoded = event.encode().map_err(PublishError::Encode)?.into();
         let mut state = self.state();
         if state.closed {
             return Err(PublishError::Closed);
         }
-        if number && event.id.is_none() {
-            event.id = Some(state.next_id.to_string());
-        }
-        let frame: Encoded = event.encode().map_err(PublishError::Encode)?.into();
         if let Some(id) = &event.id {
             if let Ok(n) = id.parse::<u64>() {
-                state.next_id = state.next_id.max(n.saturating_add(1));
+                *next_id = (*next_id).max(n.saturating_add(1));
             }
-            state.keep(id, &frame, topic);
+            state.window.push(id, &frame, topic);
         }
         state.deliver(&frame, To::Topic(topic), self.shared.config.backlog_bytes);
         state.stats.events += 1;
@@ -488,10 +458,12 @@ impl Hub {
         let config = &self.shared.config;
         let (queue, receiver) = async_channel::bounded(config.backlog.max(1));
         let mut miss = None;
+        // Shared frames, a reference count each: the copy into one write happens in the
+        // subscriber's own task (`poll_recv`), outside the lock.
         let catch_up = match last_event_id.filter(|id| !id.is_empty()) {
-            None if config.replay_to_new => state.replayed(None, topics.as_ref()),
-            None => Ok(Vec::new()),
-            Some(id) => state.replayed(Some(id), topics.as_ref()),
+            None if config.replay_to_new => state.window.since(None, topics.as_ref()),
+            None => Ok(VecDeque::new()),
+            Some(id) => state.window.since(Some(id), topics.as_ref()),
         };
         let catch_up = match catch_up {
             Ok(frames) => {
@@ -502,10 +474,11 @@ impl Hub {
                 state.stats.misses += 1;
                 miss = Some(why);
                 match config.on_miss {
-                    OnMiss::ReplayWindow => {
-                        state.replayed(None, topics.as_ref()).unwrap_or_default()
-                    }
-                    OnMiss::Skip => Vec::new(),
+                    OnMiss::ReplayWindow => state
+                        .window
+                        .since(None, topics.as_ref())
+                        .unwrap_or_default(),
+                    OnMiss::Skip => VecDeque::new(),
                 }
             }
         };
@@ -523,7 +496,7 @@ impl Hub {
             });
         }
         Subscription {
-            catch_up: (!catch_up.is_empty()).then(|| catch_up.into()),
+            catch_up,
             receiver: Box::pin(receiver),
             lagged,
             queued,
@@ -539,7 +512,7 @@ impl Hub {
         state.prune();
         HubStats {
             subscribers: state.subscribers.len(),
-            retained: state.replay.len(),
+            retained: state.window.len(),
             ..state.stats.clone()
         }
     }
@@ -555,7 +528,7 @@ impl Hub {
     /// The ID of the newest event retained for replay.
     #[must_use]
     pub fn newest_id(&self) -> Option<String> {
-        self.state().replay.newest_id().map(str::to_owned)
+        self.state().window.newest_id().map(str::to_owned)
     }
 
     /// Ends every subscription (each gets what it has queued, then [`Ended::Closed`]) and
@@ -575,11 +548,13 @@ impl Hub {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.shared.state)
     }
+}
+
+/// `mutex` locked; a panic elsewhere while it was held leaves nothing half done here.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Why a [`Subscription`] ended.
@@ -604,10 +579,38 @@ impl fmt::Display for Ended {
 
 impl std::error::Error for Ended {}
 
+/// The most bytes of replayed events [`Subscription::recv`] joins into one chunk: few writes
+/// for a long replay, and little memory for each of many subscribers replaying at once.
+pub const CATCH_UP_CHUNK: usize = 64 * 1024;
+
+/// The next chunk of `frames`: as many whole frames as fit in [`CATCH_UP_CHUNK`] bytes, at
+/// least one; a lone frame as it is, without a copy.
+fn next_chunk(frames: &mut VecDeque<Encoded>) -> Option<Encoded> {
+    let first = frames.pop_front()?;
+    let mut len = first.len();
+    let more = frames
+        .iter()
+        .take_while(|frame| {
+            len = len.saturating_add(frame.len());
+            len <= CATCH_UP_CHUNK
+        })
+        .count();
+    if more == 0 {
+        return Some(first);
+    }
+    let mut chunk = Vec::with_capacity(len.min(CATCH_UP_CHUNK));
+    chunk.extend_from_slice(&first);
+    for frame in frames.drain(..more) {
+        chunk.extend_from_slice(&frame);
+    }
+    Some(chunk.into())
+}
+
 /// One subscriber's view of a [`Hub`]: the events it missed, then each one published.
 #[derive(Debug)]
 pub struct Subscription {
-    catch_up: Option<Encoded>,
+    /// The replayed frames not handed out yet.
+    catch_up: VecDeque<Encoded>,
     /// Pinned: the receiver holds a listener that must not move once polled.
     receiver: Pin<Box<async_channel::Receiver<Encoded>>>,
     lagged: Arc<AtomicBool>,
@@ -617,8 +620,8 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// The next frames to write: first the replayed events (all in one), then one
-    /// publication at a time.
+    /// The next frames to write: first the replayed events, joined into chunks of up to
+    /// [`CATCH_UP_CHUNK`] bytes (a larger event alone), then one publication at a time.
     ///
     /// # Errors
     ///
@@ -635,7 +638,7 @@ impl Subscription {
     ///
     /// As [`recv`](Subscription::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Encoded, Ended>> {
-        if let Some(frames) = self.catch_up.take() {
+        if let Some(frames) = next_chunk(&mut self.catch_up) {
             return Poll::Ready(Ok(frames));
         }
         // A lagging subscriber's queue is closed: this returns at once, and its backlog is

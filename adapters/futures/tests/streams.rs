@@ -333,6 +333,66 @@ fn hub_window_misses() {
 }
 
 #[test]
+fn hub_window_bounded_by_bytes_misses_an_id_whose_followers_are_gone() {
+    block_on(async {
+        // Room for two of these frames and their ids, not three.
+        let frame_len = "id: 1\ndata: 0123456789\n\n".len() + 1;
+        let hub = Hub::new(HubConfig::new().replay(100, 2 * frame_len + 1));
+        for n in 1..=4 {
+            hub.publish(Event::new(format!("012345678{n}"))).unwrap();
+        }
+        assert_eq!(hub.stats().retained, 2);
+        // After 1, the window would need 2 as well: gone, and what there is is replayed.
+        let mut behind = hub.subscribe(Some("1"));
+        assert_eq!(behind.miss(), Some(Miss::Evicted));
+        let window = "id: 3\ndata: 0123456783\n\nid: 4\ndata: 0123456784\n\n";
+        assert_eq!(text(&behind.recv().await.unwrap()), window);
+        // After 2 it has exactly what was missed.
+        let mut resumed = hub.subscribe(Some("2"));
+        assert_eq!(resumed.miss(), None);
+        assert_eq!(text(&resumed.recv().await.unwrap()), window);
+        assert_eq!(hub.stats().misses, 1);
+    });
+}
+
+#[test]
+fn hub_replay_shares_the_live_frames_and_comes_in_bounded_chunks() {
+    use ssewire_futures::hub::CATCH_UP_CHUNK;
+    block_on(async {
+        let hub = Hub::new(HubConfig::new().replay(10_000, 64 << 20).backlog(10_000));
+        let mut live = hub.subscribe(None);
+        let data = "x".repeat(1000);
+        let mut sent = Vec::new();
+        for _ in 0..300 {
+            hub.publish(Event::new(data.clone())).unwrap();
+            sent.push(live.recv().await.unwrap());
+        }
+        // One event missed: the very frame the live subscriber got, not a copy.
+        let mut one = hub.subscribe(Some("299"));
+        assert!(std::sync::Arc::ptr_eq(
+            &one.recv().await.unwrap(),
+            &sent[299]
+        ));
+        // The whole window: in order, nothing twice, in chunks of whole frames.
+        let mut all = hub.subscribe(Some("0"));
+        let mut replayed = Vec::new();
+        let mut chunks = 0;
+        while replayed.len() < sent.iter().map(|frame| frame.len()).sum() {
+            let chunk = all.recv().await.unwrap();
+            assert!(chunk.len() <= CATCH_UP_CHUNK, "{} bytes", chunk.len());
+            assert!(chunk.ends_with(b"\n\n"));
+            replayed.extend_from_slice(&chunk);
+            chunks += 1;
+        }
+        assert_eq!(replayed, sent.concat());
+        assert_eq!(chunks, 300_usize.div_ceil(CATCH_UP_CHUNK / sent[0].len()));
+        // Then live again.
+        hub.publish(Event::new("next")).unwrap();
+        assert_eq!(text(&all.recv().await.unwrap()), "id: 301\ndata: next\n\n");
+    });
+}
+
+#[test]
 fn hub_drops_a_lagging_subscriber_only() {
     block_on(async {
         let hub = Hub::new(HubConfig::new().backlog(2));
