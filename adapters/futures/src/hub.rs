@@ -178,9 +178,9 @@ pub struct Hub {
 
 struct Shared {
     config: HubConfig,
-    /// Held by a publication from numbering to delivery, so events go out in the order of
-    /// their ids; it is not the state's lock, so encoding never holds up a subscription.
-    /// The next id assigned to an event published without one.
+    /// The next id assigned to an event published without one. Held by a publication from
+    /// numbering to delivery, so events go out in the order of their ids; it is not the
+    /// state's lock, so encoding never holds up a subscription.
     next_id: Mutex<u64>,
     state: Mutex<State>,
 }

@@ -32,6 +32,13 @@ struct Kept {
     topic: Option<Box<str>>,
 }
 
+impl Kept {
+    /// What it counts in the window's bytes: its frame and its id.
+    fn len(&self) -> usize {
+        self.id_len + self.frame.len()
+    }
+}
+
 impl Window {
     /// An empty window of at most `max_events` events in `max_bytes` of frames and ids.
     pub(super) fn new(max_events: usize, max_bytes: usize) -> Self {
@@ -62,13 +69,13 @@ impl Window {
         // The ring drops its oldest ids to stay within its number of events: their frames go.
         let dropped = self.frames.len().saturating_sub(self.ids.len());
         for kept in self.frames.drain(..dropped) {
-            self.bytes -= kept.id_len + kept.frame.len();
+            self.bytes -= kept.len();
         }
         while self.bytes > self.max_bytes {
             let Some(kept) = self.frames.pop_front() else {
                 break;
             };
-            self.bytes -= kept.id_len + kept.frame.len();
+            self.bytes -= kept.len();
         }
     }
 
